@@ -1,0 +1,303 @@
+package viz
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"sort"
+
+	"adjoint/lib/energy"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// grid is a regular grid of values for heat maps and contours.
+type grid struct {
+	xs, ys []float64
+	z      []float64 // z[r*len(xs)+c]
+}
+
+func (g *grid) Dims() (int, int)   { return len(g.xs), len(g.ys) }
+func (g *grid) Z(c, r int) float64 { return g.z[r*len(g.xs)+c] }
+func (g *grid) X(c int) float64    { return g.xs[c] }
+func (g *grid) Y(r int) float64    { return g.ys[r] }
+func linspace(a, b float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range n {
+		out[i] = a + (b-a)*float64(i)/float64(n-1)
+	}
+	return out
+}
+
+// lightBlues runs from a dark blue (low energy) to white (high energy).
+type lightBlues struct{ n int }
+
+func (p lightBlues) Colors() []color.Color {
+	lo := color.NRGBA{66, 146, 198, 255}
+	hi := color.NRGBA{247, 251, 255, 255}
+	out := make([]color.Color, p.n)
+	for i := range out {
+		t := float64(i) / float64(p.n-1)
+		// ease so that most of the range stays light and the basins stand out
+		t = math.Sqrt(t)
+		mix := func(a, b uint8) uint8 { return uint8(float64(a)*(1-t) + float64(b)*t + 0.5) }
+		out[i] = color.NRGBA{mix(lo.R, hi.R), mix(lo.G, hi.G), mix(lo.B, hi.B), 255}
+	}
+	return out
+}
+
+type grayPalette struct{}
+
+func (grayPalette) Colors() []color.Color { return []color.Color{color.NRGBA{60, 60, 60, 200}} }
+
+var _ palette.Palette = grayPalette{}
+
+// Contour2D draws the samples (flat x,y pairs; may be empty) as points over the contours and a
+// shaded map of the energy f on [xmin, xmax]×[ymin, ymax]: the standard figure for 2-D systems.
+// The grid has opt.Bins points a side (default 120); non-finite energies are shown as the highest
+// level; samples outside the box are counted in the caption and not drawn.
+func Contour2D(f func(x, y float64) float64, xmin, xmax, ymin, ymax float64, samples []float64, opt Options) (*Figure, error) {
+	if f == nil {
+		return nil, errors.New("viz.Contour2D: nil energy function")
+	}
+	return contour("viz.Contour2D", func(xs, ys []float64, z []float64) {
+		for r, y := range ys {
+			for c, x := range xs {
+				z[r*len(xs)+c] = f(x, y)
+			}
+		}
+	}, xmin, xmax, ymin, ymax, samples, opt)
+}
+
+// EnergyContour is Contour2D for an energy whose configurations have two coordinates (one
+// particle in 2-D, or two particles on a line); the grid is evaluated in one batch.
+func EnergyContour(e energy.Energy, xmin, xmax, ymin, ymax float64, samples []float64, opt Options) (*Figure, error) {
+	if e == nil {
+		return nil, errors.New("viz.EnergyContour: nil energy")
+	}
+	if n, d := e.Particles(), e.SpatialDim(); n*d != 2 {
+		return nil, fmt.Errorf("viz.EnergyContour: configurations have %d·%d coordinates, need 2", n, d)
+	}
+	var perr error
+	fig, err := contour("viz.EnergyContour", func(xs, ys []float64, z []float64) {
+		defer func() {
+			if r := recover(); r != nil {
+				perr = fmt.Errorf("viz.EnergyContour: energy panicked: %v", r)
+			}
+		}()
+		x := make([]float64, 0, 2*len(z))
+		for _, y := range ys {
+			for _, xv := range xs {
+				x = append(x, xv, y)
+			}
+		}
+		e.EnergyGrad(x, z, nil)
+	}, xmin, xmax, ymin, ymax, samples, opt)
+	if perr != nil {
+		return nil, perr
+	}
+	return fig, err
+}
+
+func contour(fn string, eval func(xs, ys, z []float64), xmin, xmax, ymin, ymax float64, samples []float64, opt Options) (*Figure, error) {
+	if !(xmin < xmax) || !(ymin < ymax) || !isFinite(xmin) || !isFinite(xmax) || !isFinite(ymin) || !isFinite(ymax) {
+		return nil, fmt.Errorf("%s: empty box [%g, %g]×[%g, %g]", fn, xmin, xmax, ymin, ymax)
+	}
+	if len(samples)%2 != 0 {
+		return nil, fmt.Errorf("%s: samples hold %d numbers, not x,y pairs", fn, len(samples))
+	}
+	n := opt.bins(120)
+	if n < 3 {
+		return nil, fmt.Errorf("%s: grid of %d points a side, need at least 3", fn, n)
+	}
+	g := &grid{xs: linspace(xmin, xmax, n), ys: linspace(ymin, ymax, n), z: make([]float64, n*n)}
+	eval(g.xs, g.ys, g.z)
+	fin, bad := finite(g.z)
+	if len(fin) == 0 {
+		return nil, fmt.Errorf("%s: the energy is not finite anywhere on the grid", fn)
+	}
+	sort.Float64s(fin)
+	// Shade and contour up to a high quantile: energies blow up near walls and singularities.
+	zmax := quantile(fin, 0.9)
+	zmin := fin[0]
+	if zmax <= zmin {
+		zmax = fin[len(fin)-1]
+	}
+	if zmax <= zmin {
+		zmax = zmin + 1
+	}
+	for i, v := range g.z {
+		if !isFinite(v) || v > zmax {
+			g.z[i] = zmax
+		}
+	}
+	var levels []float64
+	for _, q := range []float64{0.02, 0.05, 0.1, 0.17, 0.25, 0.35, 0.47, 0.6, 0.75} {
+		l := quantile(fin, q)
+		if l > zmin && l < zmax && (len(levels) == 0 || l > levels[len(levels)-1]+1e-12*(zmax-zmin)) {
+			levels = append(levels, l)
+		}
+	}
+	p := newPlot(opt.title("Samples over the energy"), opt.xlabel("x"), opt.ylabel("y"))
+	hm := plotter.NewHeatMap(g, lightBlues{n: 64})
+	hm.Min, hm.Max = zmin, zmax
+	hm.Rasterized = true
+	p.Add(hm)
+	if len(levels) > 0 {
+		c := plotter.NewContour(g, levels, grayPalette{})
+		c.Min, c.Max = zmin, zmax
+		c.LineStyles = []draw.LineStyle{{Width: vg.Points(0.6), Color: color.NRGBA{60, 60, 60, 200}}}
+		p.Add(c)
+	}
+	var cap note
+	cap.add("%d samples over the energy on [%.4g, %.4g]×[%.4g, %.4g] (%d×%d grid, %d contour levels)",
+		len(samples)/2, xmin, xmax, ymin, ymax, n, n, len(levels))
+	var pts plotter.XYs
+	dropped, outside := 0, 0
+	for i := 0; i+1 < len(samples); i += 2 {
+		x, y := samples[i], samples[i+1]
+		switch {
+		case !isFinite(x) || !isFinite(y):
+			dropped++
+		case x < xmin || x > xmax || y < ymin || y > ymax:
+			outside++
+		default:
+			pts = append(pts, plotter.XY{X: x, Y: y})
+		}
+	}
+	if len(pts) > 0 {
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fn, err)
+		}
+		r := vg.Points(1.6)
+		alpha := uint8(200)
+		if len(pts) > 2000 {
+			r, alpha = vg.Points(1.1), 120
+		}
+		s.GlyphStyle = draw.GlyphStyle{Shape: draw.CircleGlyph{}, Radius: r, Color: withAlpha(color.NRGBA{200, 30, 30, 255}, alpha)}
+		p.Add(s)
+		p.Legend.Add(opt.label(0, "Samples"), s)
+	}
+	p.Legend.Add("Energy contours", &plotter.Line{LineStyle: draw.LineStyle{Width: vg.Points(1), Color: color.NRGBA{60, 60, 60, 255}}})
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
+	cap.addIf(outside > 0, "%s outside the box", plural(outside, "sample", "samples"))
+	cap.addIf(dropped > 0, "%s dropped", plural(dropped, "non-finite sample", "non-finite samples"))
+	cap.addIf(bad > 0, "%s on the grid", plural(bad, "non-finite energy", "non-finite energies"))
+	return newFigure(opt, cap.String(), []*plot.Plot{p}), nil
+}
+
+// Particles draws the particles of the first few configurations (opt.Count, default 4), one
+// panel each with a common scale: 2-D systems as they are, 3-D systems projected on the first two
+// coordinates with the third shown as shade (darker is nearer). samples holds configurations of
+// particles·dim numbers, centred per panel on their mean.
+func Particles(samples []float64, particles, dim int, opt Options) (*Figure, error) {
+	const fn = "viz.Particles"
+	if particles < 1 || dim < 2 {
+		return nil, fmt.Errorf("%s: need particles ≥ 1 in at least 2 dimensions, got %d in %d", fn, particles, dim)
+	}
+	per := particles * dim
+	nc, err := configs(fn, samples, per, "samples")
+	if err != nil {
+		return nil, err
+	}
+	var idx []int
+	dropped := 0
+	for c := 0; c < nc && len(idx) < opt.count(4); c++ {
+		_, bad := finite(samples[c*per : (c+1)*per])
+		if bad > 0 {
+			dropped++
+			continue
+		}
+		idx = append(idx, c)
+	}
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("%s: no configuration with finite coordinates among %d", fn, nc)
+	}
+	// Common half-width over the shown configurations.
+	half := 0.0
+	centre := func(c int) (float64, float64) {
+		mx, my := 0.0, 0.0
+		for i := range particles {
+			mx += samples[c*per+i*dim]
+			my += samples[c*per+i*dim+1]
+		}
+		return mx / float64(particles), my / float64(particles)
+	}
+	zlo, zhi := math.Inf(1), math.Inf(-1)
+	for _, c := range idx {
+		mx, my := centre(c)
+		for i := range particles {
+			half = math.Max(half, math.Abs(samples[c*per+i*dim]-mx))
+			half = math.Max(half, math.Abs(samples[c*per+i*dim+1]-my))
+			if dim > 2 {
+				z := samples[c*per+i*dim+2]
+				zlo, zhi = math.Min(zlo, z), math.Max(zhi, z)
+			}
+		}
+	}
+	half = half*1.15 + 0.3
+	k := len(idx)
+	cols := min(k, 4)
+	rows := (k + cols - 1) / cols
+	if opt.Height <= 0 {
+		w, _ := opt.size()
+		opt.Height = w*rows/cols + 40
+	}
+	radius := vg.Points(math.Max(1.5, math.Min(4.5, 14/math.Sqrt(float64(particles))+0.5)))
+	var gridp [][]*plot.Plot
+	for j, c := range idx {
+		mx, my := centre(c)
+		ylabel := ""
+		if j%cols == 0 {
+			ylabel = opt.ylabel("y")
+		}
+		p := newPlot(fmt.Sprintf("Sample %d", c), opt.xlabel("x"), ylabel)
+		p.Title.TextStyle.Font.Size = 10
+		p.X.Tick.Label.Font.Size = 8
+		p.Y.Tick.Label.Font.Size = 8
+		p.X.Label.TextStyle.Font.Size = 10
+		p.Y.Label.TextStyle.Font.Size = 10
+		pts := make(plotter.XYs, particles)
+		for i := range particles {
+			pts[i] = plotter.XY{X: samples[c*per+i*dim] - mx, Y: samples[c*per+i*dim+1] - my}
+		}
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fn, err)
+		}
+		s.GlyphStyle = draw.GlyphStyle{Shape: draw.CircleGlyph{}, Radius: radius, Color: sampleColor}
+		if dim > 2 && zhi > zlo {
+			base := c * per
+			s.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+				t := (samples[base+i*dim+2] - zlo) / (zhi - zlo) // 1 = nearest
+				col := color.NRGBA{
+					uint8(180 - 150*t), uint8(210 - 120*t), uint8(240 - 60*t), 255,
+				}
+				return draw.GlyphStyle{Shape: draw.CircleGlyph{}, Radius: radius, Color: col}
+			}
+		}
+		p.Add(s)
+		ring := *s
+		ring.GlyphStyleFunc = nil
+		ring.GlyphStyle = draw.GlyphStyle{Shape: draw.RingGlyph{}, Radius: radius, Color: color.NRGBA{20, 40, 80, 255}}
+		p.Add(&ring)
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -half, half, -half, half
+		if j%cols == 0 {
+			gridp = append(gridp, nil)
+		}
+		gridp[len(gridp)-1] = append(gridp[len(gridp)-1], p)
+	}
+	var cap note
+	cap.add("Particle configurations: %d of %d samples, %d particles in %d-D", k, nc, particles, dim)
+	cap.addIf(dim > 2, "projected on the first two coordinates, shade = third coordinate")
+	cap.addIf(dropped > 0, "%s skipped", plural(dropped, "non-finite configuration", "non-finite configurations"))
+	f := newFigure(opt, cap.String(), gridp...)
+	f.title = opt.title("Particle configurations")
+	return f, nil
+}
