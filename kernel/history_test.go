@@ -1,0 +1,43 @@
+package kernel
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestHistoryQuery(t *testing.T) {
+	var h history
+	h.session = 1
+	for _, in := range []string{"x := 1", "fmt.Println(x)", "x + 1", "x := 1", "y := \"a\nb\""} {
+		h.add(in, nil)
+	}
+	n := func(v int) *int { return &v }
+	for _, c := range []struct {
+		name string
+		req  HistoryRequest
+		want string
+	}{
+		{"tail 2", HistoryRequest{HistAccessType: "tail", N: n(2)}, `[[1,4,"x := 1"],[1,5,"y := \"a\nb\""]]`},
+		{"range", HistoryRequest{HistAccessType: "range", Start: 2, Stop: n(4)}, `[[1,2,"fmt.Println(x)"],[1,3,"x + 1"]]`},
+		{"range other session", HistoryRequest{HistAccessType: "range", Session: -1, Start: 1}, `[]`},
+		{"search glob", HistoryRequest{HistAccessType: "search", Pattern: "x*"}, `[[1,1,"x := 1"],[1,3,"x + 1"],[1,4,"x := 1"]]`},
+		{"search unique", HistoryRequest{HistAccessType: "search", Pattern: "x :=*", Unique: true}, `[[1,4,"x := 1"]]`},
+		{"search multiline", HistoryRequest{HistAccessType: "search", Pattern: "y*b?"}, `[[1,5,"y := \"a\nb\""]]`},
+		{"search class", HistoryRequest{HistAccessType: "search", Pattern: "[xy] *", N: n(1)}, `[[1,5,"y := \"a\nb\""]]`},
+		{"output", HistoryRequest{HistAccessType: "tail", N: n(1), Output: true}, `[[1,5,["y := \"a\nb\"",null]]]`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b, _ := json.Marshal(h.query(c.req))
+			var got, want any
+			_ = json.Unmarshal(b, &got)
+			if err := json.Unmarshal([]byte(c.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			gb, _ := json.Marshal(got)
+			wb, _ := json.Marshal(want)
+			if string(gb) != string(wb) {
+				t.Fatalf("got %s, want %s", gb, wb)
+			}
+		})
+	}
+}
