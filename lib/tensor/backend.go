@@ -1,0 +1,81 @@
+package tensor
+
+import (
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// Backend computes the matrix products the operations are built on. All matrices are
+// row-major; transA/transB select op(A) = Aᵀ / op(B) = Bᵀ; C = alpha·op(A)·op(B) + beta·C with
+// op(A) m×k and op(B) k×n. A device backend implements the same contract on its own memory.
+type Backend interface {
+	// Name identifies the implementation ("gonum", "openblas", ...).
+	Name() string
+	// Sgemm is the float32 matrix product.
+	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	// Dgemm is the float64 matrix product.
+	Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int)
+}
+
+type blasImpl interface {
+	blas.Float32Level3
+	blas.Float64Level3
+}
+
+// cpuBackend runs BLAS on the calling goroutine; the operations split work over cores.
+type cpuBackend struct {
+	name string
+	impl blasImpl
+}
+
+func tr(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+func (c cpuBackend) Name() string { return c.name }
+
+func (c cpuBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, cc []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	c.impl.Sgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc)
+}
+
+func (c cpuBackend) Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, cc []float64, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	c.impl.Dgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc)
+}
+
+var (
+	backendMu sync.RWMutex
+	backend   Backend = cpuBackend{name: blasName, impl: newBLAS()}
+)
+
+// CPUBackend returns the default CPU backend (gonum, or OpenBLAS with the openblas tag).
+func CPUBackend() Backend { return cpuBackend{name: blasName, impl: newBLAS()} }
+
+// SetBackend replaces the backend used by all operations (nil restores the CPU backend).
+func SetBackend(b Backend) {
+	if b == nil {
+		b = CPUBackend()
+	}
+	backendMu.Lock()
+	backend = b
+	backendMu.Unlock()
+}
+
+// CurrentBackend is the backend in use.
+func CurrentBackend() Backend {
+	backendMu.RLock()
+	defer backendMu.RUnlock()
+	return backend
+}
+
+// BLASName names the CPU BLAS compiled in: "gonum" (pure Go) or "openblas".
+func BLASName() string { return blasName }

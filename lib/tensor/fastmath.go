@@ -1,0 +1,57 @@
+package tensor
+
+import (
+	"math"
+	"unsafe"
+)
+
+// exp32 is exp for float32 with a relative error of a few ulp: Cody–Waite range reduction to
+// r ∈ [−ln2/2, ln2/2] and a degree-6 polynomial, scaled by 2^k through the exponent bits.
+func exp32(x float32) float32 {
+	if x > 88 {
+		x = 88
+	} else if x < -87 {
+		x = -87
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	kf := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - kf*ln2hi - kf*ln2lo
+	p := float32(1.0/720)*r + float32(1.0/120)
+	p = p*r + float32(1.0/24)
+	p = p*r + float32(1.0/6)
+	p = p*r + 0.5
+	p = p*r + 1
+	p = p*r + 1
+	return p * math.Float32frombits(uint32(int32(kf)+127)<<23)
+}
+
+type float interface{ ~float32 | ~float64 }
+
+// expT is exp in the precision of T (fast float32 path).
+func expT[T float](x T) T {
+	if unsafe.Sizeof(x) == 4 {
+		return T(exp32(float32(x)))
+	}
+	return T(math.Exp(float64(x)))
+}
+
+// sigmoidT is 1/(1+exp(−x)).
+func sigmoidT[T float](x T) T { return 1 / (1 + expT(-x)) }
+
+// tanhT is tanh in the precision of T.
+func tanhT[T float](x T) T {
+	if unsafe.Sizeof(x) == 4 {
+		if x > 9 {
+			return 1
+		} else if x < -9 {
+			return -1
+		}
+		e := exp32(float32(2 * x))
+		return T((e - 1) / (e + 1))
+	}
+	return T(math.Tanh(float64(x)))
+}

@@ -1,0 +1,217 @@
+package tensor
+
+import "unsafe"
+
+// gemm runs the backend's matrix product in the precision of T.
+func gemm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	be := CurrentBackend()
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		be.Sgemm(tA, tB, m, n, k, 1, f32s(a), lda, f32s(b), ldb, float32(beta), f32s(c), ldc)
+		return
+	}
+	be.Dgemm(tA, tB, m, n, k, 1, f64s(a), lda, f64s(b), ldb, float64(beta), f64s(c), ldc)
+}
+
+func f32s[T float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func f64s[T float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// actForward applies act to pre, writing y (pre and y may alias).
+func actForward[T float](act Act, pre, y []T) {
+	switch act {
+	case ActNone:
+		if &pre[0] != &y[0] {
+			copy(y, pre)
+		}
+	case ActSiLU:
+		for i, z := range pre {
+			y[i] = z * sigmoidT(z)
+		}
+	case ActTanh:
+		for i, z := range pre {
+			y[i] = tanhT(z)
+		}
+	case ActReLU:
+		for i, z := range pre {
+			y[i] = max(z, 0)
+		}
+	case ActSigmoid:
+		for i, z := range pre {
+			y[i] = sigmoidT(z)
+		}
+	}
+}
+
+// actGrad writes dpre = dy·act'(pre) (y is the activation output).
+func actGrad[T float](act Act, pre, y, dy, dpre []T) {
+	switch act {
+	case ActNone:
+		copy(dpre, dy)
+	case ActSiLU:
+		for i, z := range pre {
+			s := sigmoidT(z)
+			dpre[i] = dy[i] * s * (1 + z*(1-s))
+		}
+	case ActTanh:
+		for i, v := range y {
+			dpre[i] = dy[i] * (1 - v*v)
+		}
+	case ActReLU:
+		for i, v := range y {
+			if v > 0 {
+				dpre[i] = dy[i]
+			} else {
+				dpre[i] = 0
+			}
+		}
+	case ActSigmoid:
+		for i, v := range y {
+			dpre[i] = dy[i] * v * (1 - v)
+		}
+	}
+}
+
+func needsPre(act Act) bool { return act == ActSiLU }
+
+func anyGrad(ts ...*Tensor) bool {
+	for _, t := range ts {
+		if t != nil && t.grad {
+			return true
+		}
+	}
+	return false
+}
+
+// Linear is act(x·w + b) over the last axis of x: x [..., K], w [K, N], b [N] or nil;
+// the result has x's leading dimensions and N columns.
+func (tp *Tape) Linear(x, w, b *Tensor, act Act) *Tensor {
+	if !tp.check(x, w, b) {
+		return tp.placeholder()
+	}
+	if w.rank != 2 || x.cols() != w.shape[0] || (b != nil && b.Len() != w.shape[1]) {
+		tp.fail("Linear: x %v, w %v, b %v do not fit", x.Shape(), w.Shape(), shapeOf(b))
+		return tp.placeholder()
+	}
+	s := x.shape
+	s[x.rank-1] = w.shape[1]
+	y := tp.alloc(x.rank, s[0], s[1], s[2], s[3])
+	var pre *Tensor
+	need := anyGrad(x, w, b)
+	if need && needsPre(act) {
+		pre = tp.allocLike(y)
+	}
+	if tp.dtype == Float64 {
+		linearForward[float64](x, w, b, pre, y, act)
+	} else {
+		linearForward[float32](x, w, b, pre, y, act)
+	}
+	tp.record(node{kind: opLinear, act: act, out: y, in: [6]*Tensor{x, w, b}, aux: pre})
+	return y
+}
+
+func shapeOf(t *Tensor) []int {
+	if t == nil {
+		return nil
+	}
+	return t.Shape()
+}
+
+func linearForward[T float](x, w, b, pre, y *Tensor, act Act) {
+	R, K, N := x.rows(), x.cols(), w.shape[1]
+	xd, wd, bd, yd := data[T](x), data[T](w), data[T](b), data[T](y)
+	var pd []T
+	if pre != nil {
+		pd = data[T](pre)
+	}
+	parallelFor(R, K*N, func(_, lo, hi int) {
+		z := yd[lo*N : hi*N]
+		if pd != nil {
+			z = pd[lo*N : hi*N]
+		}
+		gemm(false, false, hi-lo, N, K, xd[lo*K:hi*K], K, wd, N, 0, z, N)
+		if bd != nil {
+			for r := 0; r < hi-lo; r++ {
+				row := z[r*N : (r+1)*N]
+				for j := range row {
+					row[j] += bd[j]
+				}
+			}
+		}
+		actForward(act, z, yd[lo*N:hi*N])
+	})
+}
+
+func linearBackward[T float](tp *Tape, n *node) {
+	x, w, b, y := n.in[0], n.in[1], n.in[2], n.out
+	R, K, N := x.rows(), x.cols(), w.shape[1]
+	xd, wd, yd, dy := data[T](x), data[T](w), data[T](y), grad[T](y)
+	dx, dw, db := grad[T](x), grad[T](w), grad[T](b)
+	var pd []T
+	if n.aux != nil {
+		pd = data[T](n.aux)
+	}
+	var dpre []T
+	if n.act != ActNone {
+		dpre = data[T](tp.allocLike(y))
+	}
+	p := chunks(R, K*N)
+	var partW, partB []T
+	if p > 1 && dw != nil {
+		partW = data[T](tp.alloc(2, p-1, K*N, 0, 0))
+	}
+	if p > 1 && db != nil {
+		partB = data[T](tp.alloc(2, p-1, N, 0, 0))
+	}
+	parallelFor(R, K*N, func(part, lo, hi int) {
+		g := dy[lo*N : hi*N]
+		if dpre != nil {
+			var pr []T
+			if pd != nil {
+				pr = pd[lo*N : hi*N]
+			}
+			actGrad(n.act, pr, yd[lo*N:hi*N], g, dpre[lo*N:hi*N])
+			g = dpre[lo*N : hi*N]
+		}
+		if dx != nil {
+			gemm(false, true, hi-lo, K, N, g, N, wd, N, 1, dx[lo*K:hi*K], K)
+		}
+		if dw != nil {
+			if part == 0 {
+				gemm(true, false, K, N, hi-lo, xd[lo*K:hi*K], K, g, N, 1, dw, N)
+			} else {
+				gemm(true, false, K, N, hi-lo, xd[lo*K:hi*K], K, g, N, 0, partW[(part-1)*K*N:part*K*N], N)
+			}
+		}
+		if db != nil {
+			acc := db
+			if part > 0 {
+				acc = partB[(part-1)*N : part*N]
+				clear(acc)
+			}
+			for r := 0; r < hi-lo; r++ {
+				row := g[r*N : (r+1)*N]
+				for j, v := range row {
+					acc[j] += v
+				}
+			}
+		}
+	})
+	for q := 0; q < len(partW)/max(K*N, 1); q++ {
+		addTo(dw, partW[q*K*N:(q+1)*K*N])
+	}
+	for q := 0; q < len(partB)/max(N, 1); q++ {
+		addTo(db, partB[q*N:(q+1)*N])
+	}
+}
+
+func addTo[T float](dst, src []T) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}

@@ -1,0 +1,631 @@
+package tensor
+
+import "math"
+
+// Pair tensors store the n·(n−1) ordered pairs (i, j), i ≠ j, of a fully connected particle
+// graph densely as [B, n, n−1, ...]: slot k of particle i is partner j = k for k < i and
+// j = k+1 otherwise.
+
+// PairPartner is the partner j of slot k of particle i in the pair layout.
+func PairPartner(i, k int) int {
+	if k < i {
+		return k
+	}
+	return k + 1
+}
+
+// PairDiff is x_i − x_j over all ordered pairs: x [B, n, d] → [B, n, n−1, d].
+func (tp *Tape) PairDiff(x *Tensor) *Tensor {
+	if !tp.check(x) {
+		return tp.placeholder()
+	}
+	if x.rank != 3 || x.shape[1] < 2 {
+		tp.fail("PairDiff: want [B, n ≥ 2, d], have %v", x.Shape())
+		return tp.placeholder()
+	}
+	B, n, d := x.shape[0], x.shape[1], x.shape[2]
+	y := tp.alloc(4, B, n, n-1, d)
+	if tp.dtype == Float64 {
+		pairDiffForward(data[float64](x), data[float64](y), B, n, d)
+	} else {
+		pairDiffForward(data[float32](x), data[float32](y), B, n, d)
+	}
+	tp.record(node{kind: opPairDiff, out: y, in: [6]*Tensor{x}})
+	return y
+}
+
+func pairDiffForward[T float](x, y []T, B, n, d int) {
+	p := 0
+	for b := 0; b < B; b++ {
+		xb := x[b*n*d : (b+1)*n*d]
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				if j == i {
+					continue
+				}
+				for c := 0; c < d; c++ {
+					y[p] = xb[i*d+c] - xb[j*d+c]
+					p++
+				}
+			}
+		}
+	}
+}
+
+func pairDiffBackward[T float](nd *node) {
+	x := nd.in[0]
+	dx := grad[T](x)
+	if dx == nil {
+		return
+	}
+	B, n, d := x.shape[0], x.shape[1], x.shape[2]
+	dy := grad[T](nd.out)
+	p := 0
+	for b := 0; b < B; b++ {
+		db := dx[b*n*d : (b+1)*n*d]
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				if j == i {
+					continue
+				}
+				for c := 0; c < d; c++ {
+					db[i*d+c] += dy[p]
+					db[j*d+c] -= dy[p]
+					p++
+				}
+			}
+		}
+	}
+}
+
+// SqNorm is the squared norm over the last axis: [..., d] → [...] (rank ≥ 2).
+func (tp *Tape) SqNorm(x *Tensor) *Tensor {
+	if !tp.check(x) {
+		return tp.placeholder()
+	}
+	if x.rank < 2 {
+		tp.fail("SqNorm: rank %d < 2", x.rank)
+		return tp.placeholder()
+	}
+	s := x.shape
+	s[x.rank-1] = 0
+	y := tp.alloc(x.rank-1, s[0], s[1], s[2], s[3])
+	if tp.dtype == Float64 {
+		sqNormForward(data[float64](x), data[float64](y), x.cols())
+	} else {
+		sqNormForward(data[float32](x), data[float32](y), x.cols())
+	}
+	tp.record(node{kind: opSqNorm, out: y, in: [6]*Tensor{x}})
+	return y
+}
+
+func sqNormForward[T float](x, y []T, d int) {
+	for r := range y {
+		var s T
+		for _, v := range x[r*d : (r+1)*d] {
+			s += v * v
+		}
+		y[r] = s
+	}
+}
+
+func sqNormBackward[T float](nd *node) {
+	x := nd.in[0]
+	dx := grad[T](x)
+	if dx == nil {
+		return
+	}
+	d := x.cols()
+	xd, dy := data[T](x), grad[T](nd.out)
+	for r, g := range dy {
+		for c := 0; c < d; c++ {
+			dx[r*d+c] += 2 * g * xd[r*d+c]
+		}
+	}
+}
+
+// NormEps is the ε inside the square root of NormDiff.
+const NormEps = 1e-8
+
+// NormDiff scales difference vectors: D [..., d], r [...] (their squared norms) →
+// D / (sqrt(r + 1e-8) + 1).
+func (tp *Tape) NormDiff(D, r *Tensor) *Tensor {
+	if !tp.check(D, r) {
+		return tp.placeholder()
+	}
+	if D.rank != r.rank+1 || D.rows() != r.Len() {
+		tp.fail("NormDiff: shapes %v and %v", D.Shape(), r.Shape())
+		return tp.placeholder()
+	}
+	y := tp.allocLike(D)
+	d := D.cols()
+	if tp.dtype == Float64 {
+		normDiffForward(data[float64](D), data[float64](r), data[float64](y), d)
+	} else {
+		normDiffForward(data[float32](D), data[float32](r), data[float32](y), d)
+	}
+	tp.record(node{kind: opNormDiff, out: y, in: [6]*Tensor{D, r}})
+	return y
+}
+
+func sqrtT[T float](x T) T { return T(math.Sqrt(float64(x))) }
+
+func normDiffForward[T float](D, r, y []T, d int) {
+	for e, rv := range r {
+		inv := 1 / (sqrtT(rv+NormEps) + 1)
+		for c := 0; c < d; c++ {
+			y[e*d+c] = D[e*d+c] * inv
+		}
+	}
+}
+
+func normDiffBackward[T float](nd *node) {
+	D, r := nd.in[0], nd.in[1]
+	dD, dr := grad[T](D), grad[T](r)
+	Dd, rd, dy := data[T](D), data[T](r), grad[T](nd.out)
+	d := D.cols()
+	for e, rv := range rd {
+		s := sqrtT(rv + NormEps)
+		inv := 1 / (s + 1)
+		var dot T
+		for c := 0; c < d; c++ {
+			g := dy[e*d+c]
+			if dD != nil {
+				dD[e*d+c] += g * inv
+			}
+			dot += g * Dd[e*d+c]
+		}
+		if dr != nil {
+			dr[e] -= dot * inv * inv / (2 * s)
+		}
+	}
+}
+
+// EdgeCombine is the first edge layer of an EGNN split at node level:
+// act(a_i + bm_j + wr·r_ij + we·e_ij) for a, bm [B, n, H] (node terms, the bias in bm),
+// r, e [B, n, n−1] (pair scalars; e and we may be nil) and wr, we [H]. Result [B, n, n−1, H].
+func (tp *Tape) EdgeCombine(a, bm, r, e, wr, we *Tensor, act Act) *Tensor {
+	if !tp.check(a, bm, r, e, wr, we) {
+		return tp.placeholder()
+	}
+	if a.rank != 3 || !sameShape(a, bm) || r.rank != 3 || r.shape[0] != a.shape[0] ||
+		r.shape[1] != a.shape[1] || r.shape[2] != a.shape[1]-1 || wr.Len() != a.shape[2] ||
+		(e != nil && !sameShape(e, r)) || (e == nil) != (we == nil) || (we != nil && we.Len() != a.shape[2]) {
+		tp.fail("EdgeCombine: shapes a %v, bm %v, r %v, e %v, wr %v, we %v", a.Shape(), bm.Shape(), r.Shape(),
+			shapeOf(e), wr.Shape(), shapeOf(we))
+		return tp.placeholder()
+	}
+	B, n, H := a.shape[0], a.shape[1], a.shape[2]
+	y := tp.alloc(4, B, n, n-1, H)
+	var pre *Tensor
+	if anyGrad(a, bm, r, e, wr, we) && needsPre(act) {
+		pre = tp.allocLike(y)
+	}
+	if tp.dtype == Float64 {
+		edgeCombineForward[float64](a, bm, r, e, wr, we, pre, y, act)
+	} else {
+		edgeCombineForward[float32](a, bm, r, e, wr, we, pre, y, act)
+	}
+	tp.record(node{kind: opEdgeCombine, act: act, out: y, in: [6]*Tensor{a, bm, r, e, wr, we}, aux: pre})
+	return y
+}
+
+func edgeCombineForward[T float](a, bm, r, e, wr, we, pre, y *Tensor, act Act) {
+	B, n, H := a.shape[0], a.shape[1], a.shape[2]
+	ad, bd, rd, ed, wrd, wed, yd := data[T](a), data[T](bm), data[T](r), data[T](e), data[T](wr), data[T](we), data[T](y)
+	var pd []T
+	if pre != nil {
+		pd = data[T](pre)
+	}
+	parallelFor(B, n*n*H, func(_, lo, hi int) {
+		for b := lo; b < hi; b++ {
+			for i := 0; i < n; i++ {
+				ai := ad[(b*n+i)*H : (b*n+i+1)*H]
+				for k := 0; k < n-1; k++ {
+					j := PairPartner(i, k)
+					bj := bd[(b*n+j)*H : (b*n+j+1)*H]
+					p := (b*n+i)*(n-1) + k
+					rv := rd[p]
+					z := yd[p*H : (p+1)*H]
+					if pd != nil {
+						z = pd[p*H : (p+1)*H]
+					}
+					if ed != nil {
+						ev := ed[p]
+						for h := range z {
+							z[h] = ai[h] + bj[h] + wrd[h]*rv + wed[h]*ev
+						}
+					} else {
+						for h := range z {
+							z[h] = ai[h] + bj[h] + wrd[h]*rv
+						}
+					}
+					actForward(act, z, yd[p*H:(p+1)*H])
+				}
+			}
+		}
+	})
+}
+
+func edgeCombineBackward[T float](tp *Tape, nd *node) {
+	a, bm, r, e, wr, we := nd.in[0], nd.in[1], nd.in[2], nd.in[3], nd.in[4], nd.in[5]
+	B, n, H := a.shape[0], a.shape[1], a.shape[2]
+	da, dbm, dr, de, dwr, dwe := grad[T](a), grad[T](bm), grad[T](r), grad[T](e), grad[T](wr), grad[T](we)
+	rd, ed, wrd, wed, yd, dy := data[T](r), data[T](e), data[T](wr), data[T](we), data[T](nd.out), grad[T](nd.out)
+	var pd []T
+	if nd.aux != nil {
+		pd = data[T](nd.aux)
+	}
+	p := chunks(B, n*n*H)
+	var parts []T
+	if p > 1 && (dwr != nil || dwe != nil) {
+		parts = data[T](tp.alloc(2, p-1, 2*H, 0, 0))
+		clear(parts)
+	}
+	parallelFor(B, n*n*H, func(part, lo, hi int) {
+		gwr, gwe := dwr, dwe
+		if part > 0 && parts != nil {
+			if dwr != nil {
+				gwr = parts[(part-1)*2*H : (part-1)*2*H+H]
+			}
+			if dwe != nil {
+				gwe = parts[(part-1)*2*H+H : part*2*H]
+			}
+		}
+		var buf [512]T
+		g := buf[:0]
+		if H <= len(buf) {
+			g = buf[:H]
+		} else {
+			g = make([]T, H)
+		}
+		for b := lo; b < hi; b++ {
+			for i := 0; i < n; i++ {
+				for k := 0; k < n-1; k++ {
+					j := PairPartner(i, k)
+					q := (b*n+i)*(n-1) + k
+					var pr []T
+					if pd != nil {
+						pr = pd[q*H : (q+1)*H]
+					}
+					actGrad(nd.act, pr, yd[q*H:(q+1)*H], dy[q*H:(q+1)*H], g)
+					if da != nil {
+						addTo(da[(b*n+i)*H:(b*n+i+1)*H], g)
+					}
+					if dbm != nil {
+						addTo(dbm[(b*n+j)*H:(b*n+j+1)*H], g)
+					}
+					if dr != nil {
+						var s T
+						for h, v := range g {
+							s += v * wrd[h]
+						}
+						dr[q] += s
+					}
+					if de != nil {
+						var s T
+						for h, v := range g {
+							s += v * wed[h]
+						}
+						de[q] += s
+					}
+					if gwr != nil {
+						rv := rd[q]
+						for h, v := range g {
+							gwr[h] += v * rv
+						}
+					}
+					if gwe != nil {
+						ev := ed[q]
+						for h, v := range g {
+							gwe[h] += v * ev
+						}
+					}
+				}
+			}
+		}
+	})
+	for q := 0; q < len(parts)/max(2*H, 1); q++ {
+		if dwr != nil {
+			addTo(dwr, parts[q*2*H:q*2*H+H])
+		}
+		if dwe != nil {
+			addTo(dwe, parts[q*2*H+H:(q+1)*2*H])
+		}
+	}
+}
+
+// Gate is the attention gate m ⊙ sigmoid(m·w + b) per row: m [..., H], w [H], b [1].
+func (tp *Tape) Gate(m, w, b *Tensor) *Tensor {
+	if !tp.check(m, w, b) {
+		return tp.placeholder()
+	}
+	if w.Len() != m.cols() || b == nil || b.Len() != 1 {
+		tp.fail("Gate: m %v, w %v, b %v", m.Shape(), w.Shape(), shapeOf(b))
+		return tp.placeholder()
+	}
+	y := tp.allocLike(m)
+	g := tp.alloc(1, m.rows(), 0, 0, 0)
+	if tp.dtype == Float64 {
+		gateForward[float64](m, w, b, g, y)
+	} else {
+		gateForward[float32](m, w, b, g, y)
+	}
+	tp.record(node{kind: opGate, out: y, in: [6]*Tensor{m, w, b}, aux: g})
+	return y
+}
+
+func gateForward[T float](m, w, b, g, y *Tensor) {
+	H := m.cols()
+	md, wd, bv, gd, yd := data[T](m), data[T](w), data[T](b)[0], data[T](g), data[T](y)
+	parallelFor(m.rows(), 3*H, func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := md[r*H : (r+1)*H]
+			s := bv
+			for h, v := range row {
+				s += v * wd[h]
+			}
+			gv := sigmoidT(s)
+			gd[r] = gv
+			out := yd[r*H : (r+1)*H]
+			for h, v := range row {
+				out[h] = v * gv
+			}
+		}
+	})
+}
+
+func gateBackward[T float](tp *Tape, nd *node) {
+	m, w, b := nd.in[0], nd.in[1], nd.in[2]
+	H, R := m.cols(), m.rows()
+	dm, dw, db := grad[T](m), grad[T](w), grad[T](b)
+	md, wd, gd, dy := data[T](m), data[T](w), data[T](nd.aux), grad[T](nd.out)
+	p := chunks(R, 4*H)
+	var parts []T
+	if p > 1 && (dw != nil || db != nil) {
+		parts = data[T](tp.alloc(2, p-1, H+1, 0, 0))
+		clear(parts)
+	}
+	parallelFor(R, 4*H, func(part, lo, hi int) {
+		gw := dw
+		var gb *T
+		if db != nil {
+			gb = &db[0]
+		}
+		if part > 0 && parts != nil {
+			acc := parts[(part-1)*(H+1) : part*(H+1)]
+			gw, gb = acc[:H], &acc[H]
+		}
+		var sb T
+		for r := lo; r < hi; r++ {
+			row, g := md[r*H:(r+1)*H], dy[r*H:(r+1)*H]
+			gv := gd[r]
+			var s T
+			for h, v := range row {
+				s += g[h] * v
+			}
+			dz := s * gv * (1 - gv)
+			if dm != nil {
+				out := dm[r*H : (r+1)*H]
+				for h := range out {
+					out[h] += g[h]*gv + dz*wd[h]
+				}
+			}
+			if gw != nil {
+				for h, v := range row {
+					gw[h] += dz * v
+				}
+			}
+			sb += dz
+		}
+		if gb != nil {
+			*gb += sb
+		}
+	})
+	for q := 0; q < len(parts)/(H+1); q++ {
+		acc := parts[q*(H+1) : (q+1)*(H+1)]
+		if dw != nil {
+			addTo(dw, acc[:H])
+		}
+		if db != nil {
+			db[0] += acc[H]
+		}
+	}
+}
+
+// DotTanh is scale·tanh(c·w) per row: c [..., H], w [H] → [...] (rank ≥ 2), the coordinate
+// head of an EGNN layer.
+func (tp *Tape) DotTanh(c, w *Tensor, scale float64) *Tensor {
+	if !tp.check(c, w) {
+		return tp.placeholder()
+	}
+	if c.rank < 2 || w.Len() != c.cols() {
+		tp.fail("DotTanh: c %v, w %v", c.Shape(), w.Shape())
+		return tp.placeholder()
+	}
+	s := c.shape
+	s[c.rank-1] = 0
+	y := tp.alloc(c.rank-1, s[0], s[1], s[2], s[3])
+	u := tp.allocLike(y)
+	if tp.dtype == Float64 {
+		dotTanhForward[float64](c, w, u, y, scale)
+	} else {
+		dotTanhForward[float32](c, w, u, y, scale)
+	}
+	tp.record(node{kind: opDotTanh, out: y, in: [6]*Tensor{c, w}, aux: u, f: scale})
+	return y
+}
+
+func dotTanhForward[T float](c, w, u, y *Tensor, scale float64) {
+	H := c.cols()
+	cd, wd, ud, yd := data[T](c), data[T](w), data[T](u), data[T](y)
+	parallelFor(c.rows(), 2*H, func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			var s T
+			for h, v := range cd[r*H : (r+1)*H] {
+				s += v * wd[h]
+			}
+			t := tanhT(s)
+			ud[r] = t
+			yd[r] = T(scale) * t
+		}
+	})
+}
+
+func dotTanhBackward[T float](tp *Tape, nd *node) {
+	c, w := nd.in[0], nd.in[1]
+	H, R := c.cols(), c.rows()
+	dc, dw := grad[T](c), grad[T](w)
+	cd, wd, ud, dy := data[T](c), data[T](w), data[T](nd.aux), grad[T](nd.out)
+	scale := T(nd.f)
+	p := chunks(R, 3*H)
+	var parts []T
+	if p > 1 && dw != nil {
+		parts = data[T](tp.alloc(2, p-1, H, 0, 0))
+		clear(parts)
+	}
+	parallelFor(R, 3*H, func(part, lo, hi int) {
+		gw := dw
+		if part > 0 && parts != nil {
+			gw = parts[(part-1)*H : part*H]
+		}
+		for r := lo; r < hi; r++ {
+			t := ud[r]
+			dz := dy[r] * scale * (1 - t*t)
+			row := cd[r*H : (r+1)*H]
+			if dc != nil {
+				out := dc[r*H : (r+1)*H]
+				for h := range out {
+					out[h] += dz * wd[h]
+				}
+			}
+			if gw != nil {
+				for h, v := range row {
+					gw[h] += dz * v
+				}
+			}
+		}
+	})
+	for q := 0; q < len(parts)/max(H, 1); q++ {
+		addTo(dw, parts[q*H:(q+1)*H])
+	}
+}
+
+// CoordUpdate is the EGNN coordinate update x_i + Σ_j Dn_ij·c_ij for x [B, n, d],
+// Dn [B, n, n−1, d] and c [B, n, n−1].
+func (tp *Tape) CoordUpdate(x, Dn, c *Tensor) *Tensor {
+	if !tp.check(x, Dn, c) {
+		return tp.placeholder()
+	}
+	if x.rank != 3 || Dn.rank != 4 || c.rank != 3 || Dn.shape[0] != x.shape[0] || Dn.shape[1] != x.shape[1] ||
+		Dn.shape[2] != x.shape[1]-1 || Dn.shape[3] != x.shape[2] || c.Len() != Dn.rows() {
+		tp.fail("CoordUpdate: x %v, Dn %v, c %v", x.Shape(), Dn.Shape(), c.Shape())
+		return tp.placeholder()
+	}
+	y := tp.allocLike(x)
+	if tp.dtype == Float64 {
+		coordUpdateForward[float64](x, Dn, c, y)
+	} else {
+		coordUpdateForward[float32](x, Dn, c, y)
+	}
+	tp.record(node{kind: opCoordUpdate, out: y, in: [6]*Tensor{x, Dn, c}})
+	return y
+}
+
+func coordUpdateForward[T float](x, Dn, c, y *Tensor) {
+	B, n, d := x.shape[0], x.shape[1], x.shape[2]
+	xd, Dd, cd, yd := data[T](x), data[T](Dn), data[T](c), data[T](y)
+	copy(yd, xd)
+	for b := 0; b < B; b++ {
+		for i := 0; i < n; i++ {
+			out := yd[(b*n+i)*d : (b*n+i+1)*d]
+			for k := 0; k < n-1; k++ {
+				q := (b*n+i)*(n-1) + k
+				cv := cd[q]
+				for a := range out {
+					out[a] += Dd[q*d+a] * cv
+				}
+			}
+		}
+	}
+}
+
+func coordUpdateBackward[T float](nd *node) {
+	x, Dn, c := nd.in[0], nd.in[1], nd.in[2]
+	B, n, d := x.shape[0], x.shape[1], x.shape[2]
+	dx, dD, dc := grad[T](x), grad[T](Dn), grad[T](c)
+	Dd, cd, dy := data[T](Dn), data[T](c), grad[T](nd.out)
+	if dx != nil {
+		addTo(dx, dy)
+	}
+	for b := 0; b < B; b++ {
+		for i := 0; i < n; i++ {
+			g := dy[(b*n+i)*d : (b*n+i+1)*d]
+			for k := 0; k < n-1; k++ {
+				q := (b*n+i)*(n-1) + k
+				if dD != nil {
+					for a, v := range g {
+						dD[q*d+a] += v * cd[q]
+					}
+				}
+				if dc != nil {
+					var s T
+					for a, v := range g {
+						s += v * Dd[q*d+a]
+					}
+					dc[q] += s
+				}
+			}
+		}
+	}
+}
+
+// SumPairs sums pair features over partners: m [B, n, n−1, H] → [B, n, H].
+func (tp *Tape) SumPairs(m *Tensor) *Tensor {
+	if !tp.check(m) {
+		return tp.placeholder()
+	}
+	if m.rank != 4 {
+		tp.fail("SumPairs: want [B, n, n−1, H], have %v", m.Shape())
+		return tp.placeholder()
+	}
+	B, n, H := m.shape[0], m.shape[1], m.shape[3]
+	y := tp.alloc(3, B, n, H, 0)
+	if tp.dtype == Float64 {
+		sumPairsForward(data[float64](m), data[float64](y), B*n, m.shape[2], H)
+	} else {
+		sumPairsForward(data[float32](m), data[float32](y), B*n, m.shape[2], H)
+	}
+	tp.record(node{kind: opSumPairs, out: y, in: [6]*Tensor{m}})
+	return y
+}
+
+func sumPairsForward[T float](m, y []T, nodes, k, H int) {
+	parallelFor(nodes, k*H, func(_, lo, hi int) {
+		for v := lo; v < hi; v++ {
+			out := y[v*H : (v+1)*H]
+			copy(out, m[v*k*H:(v*k+1)*H])
+			for q := 1; q < k; q++ {
+				addTo(out, m[(v*k+q)*H:(v*k+q+1)*H])
+			}
+		}
+	})
+}
+
+func sumPairsBackward[T float](nd *node) {
+	m := nd.in[0]
+	dm := grad[T](m)
+	if dm == nil {
+		return
+	}
+	k, H := m.shape[2], m.shape[3]
+	dy := grad[T](nd.out)
+	parallelFor(m.shape[0]*m.shape[1], k*H, func(_, lo, hi int) {
+		for v := lo; v < hi; v++ {
+			g := dy[v*H : (v+1)*H]
+			for q := 0; q < k; q++ {
+				addTo(dm[(v*k+q)*H:(v*k+q+1)*H], g)
+			}
+		}
+	})
+}
