@@ -1,0 +1,570 @@
+package dsl
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Energy is an energy compiled from a formula. It implements energy.Energy: evaluation runs
+// flat instruction tapes (one per sum body, one for the top-level expression) over lanes of
+// configurations × particles or pairs, with the gradient derived by reverse mode when the
+// declaration is compiled. It is safe for concurrent use.
+type Energy struct {
+	n, d    int
+	box     []float64
+	soften  float64
+	top     *compiledCtx
+	kernels []*compiledCtx
+	chunk   int // configurations per chunk
+	usesCom bool
+	pool    sync.Pool
+	source  string
+}
+
+type compiledCtx struct {
+	specs  []inSpec
+	val    *tape // outputs: value
+	full   *tape // outputs: value, d value / d input for each input
+	kind   SumKind
+	top    bool
+	scale  float64
+	pi, pj []int // pair (or particle) list per configuration
+	lanes  int   // lanes per configuration
+	needD  bool  // pair difference needed (as an input or for gradients of r, r2)
+	slotD  []int // input slot of D_k, -1 if not an input
+	slotR2 int
+	slotR  int
+}
+
+// Particles is the number of particles.
+func (en *Energy) Particles() int { return en.n }
+
+// SpatialDim is the dimension of each particle.
+func (en *Energy) SpatialDim() int { return en.d }
+
+// Source returns the energy's formula as written.
+func (en *Energy) Source() string { return en.source }
+
+func compileCtx(c *ctx, n int, top bool) *compiledCtx {
+	cc := &compiledCtx{specs: c.specs, top: top, scale: 1, slotR2: -1, slotR: -1}
+	cc.val = compileTape(c.g, []int32{c.out})
+	grads := c.g.grad(c.out)
+	cc.full = compileTape(c.g, append([]int32{c.out}, grads...))
+	if top {
+		cc.lanes = 1
+		return cc
+	}
+	cc.kind = c.sum.Kind
+	symmetric := true
+	for i, s := range c.specs {
+		switch s.kind {
+		case inD:
+			symmetric = false
+			cc.needD = true
+			if cc.slotD == nil {
+				cc.slotD = []int{-1, -1, -1}
+			}
+		case inCoord:
+			if s.p < 0 {
+				symmetric = false
+			}
+		case inR2:
+			cc.slotR2 = i
+			cc.needD = true
+		case inR:
+			cc.slotR = i
+			cc.needD = true
+		}
+	}
+	switch cc.kind {
+	case SumParticles:
+		for i := 0; i < n; i++ {
+			cc.pi = append(cc.pi, i)
+		}
+	case SumPairsLess, SumPairsNe:
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				cc.pi = append(cc.pi, i)
+				cc.pj = append(cc.pj, j)
+			}
+		}
+		if cc.kind == SumPairsNe {
+			if symmetric {
+				cc.scale = 2
+			} else {
+				for i := 0; i < n; i++ {
+					for j := i + 1; j < n; j++ {
+						cc.pi = append(cc.pi, j)
+						cc.pj = append(cc.pj, i)
+					}
+				}
+			}
+		}
+	}
+	cc.lanes = len(cc.pi)
+	return cc
+}
+
+const targetLanes = 256
+
+func newEnergy(l *lowerer, source string) *Energy {
+	en := &Energy{n: l.n, d: l.d, box: l.box, soften: l.soften, source: source}
+	en.top = compileCtx(l.top, l.n, true)
+	maxLanes := 1
+	for _, k := range l.kernels {
+		ck := compileCtx(k, l.n, false)
+		if ck.needD {
+			ck.slotD = make([]int, l.d)
+			for i := range ck.slotD {
+				ck.slotD[i] = -1
+			}
+			for i, s := range ck.specs {
+				if s.kind == inD {
+					ck.slotD[s.k] = i
+				}
+			}
+		}
+		en.kernels = append(en.kernels, ck)
+		maxLanes = max(maxLanes, ck.lanes)
+	}
+	for _, c := range append([]*compiledCtx{en.top}, en.kernels...) {
+		for _, s := range c.specs {
+			if s.kind == inCom {
+				en.usesCom = true
+			}
+		}
+	}
+	en.chunk = max(1, targetLanes/maxLanes)
+	en.pool.New = func() any { return en.newWorkspace() }
+	return en
+}
+
+type ctxWork struct {
+	val, full []float64 // slot buffers for the two tapes
+	d         [][]float64
+	r         []float64
+	stride    int
+	sums      []float64 // per configuration
+	seeds     []float64
+}
+
+type workspace struct {
+	top     ctxWork
+	kernels []ctxWork
+	com     []float64
+	comGrad []float64
+}
+
+func (en *Energy) newCtxWork(c *compiledCtx) ctxWork {
+	stride := en.chunk * c.lanes
+	w := ctxWork{stride: stride}
+	w.val = make([]float64, c.val.nslots*stride)
+	w.full = make([]float64, c.full.nslots*stride)
+	c.val.fillConsts(w.val, stride)
+	c.full.fillConsts(w.full, stride)
+	if c.needD {
+		w.d = make([][]float64, en.d)
+		for k := range w.d {
+			w.d[k] = make([]float64, stride)
+		}
+		w.r = make([]float64, stride)
+	}
+	w.sums = make([]float64, en.chunk)
+	w.seeds = make([]float64, en.chunk)
+	return w
+}
+
+func (en *Energy) newWorkspace() any {
+	ws := &workspace{top: en.newCtxWork(en.top)}
+	for _, k := range en.kernels {
+		ws.kernels = append(ws.kernels, en.newCtxWork(k))
+	}
+	ws.com = make([]float64, en.chunk*en.d)
+	ws.comGrad = make([]float64, en.chunk*en.d)
+	return ws
+}
+
+// EnergyGrad evaluates a batch: x holds len(e) configurations of n·d numbers; e receives the
+// energies; grad, when not nil, receives the gradients. The batch is split over cores.
+// Slices that are too short give NaN energies.
+func (en *Energy) EnergyGrad(x, e, grad []float64) {
+	B := len(e)
+	nd := en.n * en.d
+	if len(x) < B*nd || (grad != nil && len(grad) < B*nd) {
+		for i := range e {
+			e[i] = math.NaN()
+		}
+		return
+	}
+	chunks := (B + en.chunk - 1) / en.chunk
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		ws := en.pool.Get().(*workspace)
+		for c := 0; c < chunks; c++ {
+			en.evalChunk(ws, x, e, grad, c*en.chunk, min(B, (c+1)*en.chunk))
+		}
+		en.pool.Put(ws)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws := en.pool.Get().(*workspace)
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					break
+				}
+				en.evalChunk(ws, x, e, grad, c*en.chunk, min(B, (c+1)*en.chunk))
+			}
+			en.pool.Put(ws)
+		}()
+	}
+	wg.Wait()
+}
+
+func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
+	n, d := en.n, en.d
+	nd := n * d
+	C := c1 - c0
+	withGrad := grad != nil
+	if withGrad {
+		g := grad[c0*nd : c1*nd]
+		for i := range g {
+			g[i] = 0
+		}
+	}
+	if en.usesCom {
+		for c := 0; c < C; c++ {
+			xc := x[(c0+c)*nd:]
+			for k := 0; k < d; k++ {
+				s := 0.0
+				for p := 0; p < n; p++ {
+					s += xc[p*d+k]
+				}
+				ws.com[c*d+k] = s / float64(n)
+				ws.comGrad[c*d+k] = 0
+			}
+		}
+	}
+	// sums
+	for m, k := range en.kernels {
+		w := &ws.kernels[m]
+		t, buf := k.val, w.val
+		if withGrad {
+			t, buf = k.full, w.full
+		}
+		L := C * k.lanes
+		en.gather(k, w, buf, x, ws.com, c0, C)
+		t.run(buf, w.stride, L)
+		for c := 0; c < C; c++ {
+			s := 0.0
+			if o := t.outs[0]; o >= 0 {
+				f := buf[int(o)*w.stride+c*k.lanes : int(o)*w.stride+(c+1)*k.lanes]
+				for _, v := range f {
+					s += v
+				}
+			}
+			w.sums[c] = k.scale * s
+		}
+	}
+	// top level
+	top := en.top
+	w := &ws.top
+	t, buf := top.val, w.val
+	if withGrad {
+		t, buf = top.full, w.full
+	}
+	for i, s := range top.specs {
+		dst := buf[i*w.stride : i*w.stride+C]
+		for c := range dst {
+			switch s.kind {
+			case inSum:
+				dst[c] = ws.kernels[s.k].sums[c]
+			case inCoord:
+				dst[c] = x[(c0+c)*nd+s.p*d+s.k]
+			case inCom:
+				dst[c] = ws.com[c*d+s.k]
+			}
+		}
+	}
+	t.run(buf, w.stride, C)
+	if o := t.outs[0]; o >= 0 {
+		copy(e[c0:c1], buf[int(o)*w.stride:int(o)*w.stride+C])
+	} else {
+		for c := c0; c < c1; c++ {
+			e[c] = 0
+		}
+	}
+	if !withGrad {
+		return
+	}
+	for i, s := range top.specs {
+		o := t.outs[1+i]
+		for c := 0; c < C; c++ {
+			gv := 0.0
+			if o >= 0 {
+				gv = buf[int(o)*w.stride+c]
+			}
+			switch s.kind {
+			case inSum:
+				ws.kernels[s.k].seeds[c] = gv
+			case inCoord:
+				grad[(c0+c)*nd+s.p*d+s.k] += gv
+			case inCom:
+				ws.comGrad[c*d+s.k] += gv
+			}
+		}
+	}
+	for m, k := range en.kernels {
+		en.scatter(k, &ws.kernels[m], ws, grad, c0, C)
+	}
+	if en.usesCom {
+		inv := 1 / float64(n)
+		for c := 0; c < C; c++ {
+			gc := grad[(c0+c)*nd : (c0+c+1)*nd]
+			for k := 0; k < d; k++ {
+				v := ws.comGrad[c*d+k] * inv
+				if v == 0 {
+					continue
+				}
+				for p := 0; p < n; p++ {
+					gc[p*d+k] += v
+				}
+			}
+		}
+	}
+}
+
+// gather fills the input slots of a sum's tape for configurations c0..c0+C-1.
+func (en *Energy) gather(k *compiledCtx, w *ctxWork, buf, x, com []float64, c0, C int) {
+	n, d := en.n, en.d
+	nd := n * d
+	P := k.lanes
+	stride := w.stride
+	if k.needD {
+		var dd [][]float64 = w.d
+		// write the differences straight into input slots where they are inputs
+		for kk := 0; kk < d; kk++ {
+			if s := k.slotD[kk]; s >= 0 {
+				dd[kk] = buf[s*stride : (s+1)*stride]
+			}
+		}
+		r2 := w.r
+		if k.slotR2 >= 0 {
+			r2 = buf[k.slotR2*stride : (k.slotR2+1)*stride]
+		}
+		soft := en.soften
+		box := en.box
+		if d == 3 && len(box) == 0 {
+			d0, d1, d2 := dd[0], dd[1], dd[2]
+			for c := 0; c < C; c++ {
+				xc := x[(c0+c)*nd : (c0+c+1)*nd]
+				base := c * P
+				for p, i := range k.pi {
+					j := k.pj[p]
+					a := xc[3*i : 3*i+3 : 3*i+3]
+					b := xc[3*j : 3*j+3 : 3*j+3]
+					dx, dy, dz := a[0]-b[0], a[1]-b[1], a[2]-b[2]
+					l := base + p
+					d0[l], d1[l], d2[l] = dx, dy, dz
+					r2[l] = dx*dx + dy*dy + dz*dz + soft
+				}
+			}
+		} else {
+			for c := 0; c < C; c++ {
+				xc := x[(c0+c)*nd : (c0+c+1)*nd]
+				base := c * P
+				for p, i := range k.pi {
+					j := k.pj[p]
+					l := base + p
+					s := soft
+					for kk := 0; kk < d; kk++ {
+						v := xc[i*d+kk] - xc[j*d+kk]
+						if len(box) > 0 {
+							v -= box[kk] * math.RoundToEven(v/box[kk])
+						}
+						dd[kk][l] = v
+						s += v * v
+					}
+					r2[l] = s
+				}
+			}
+		}
+		L := C * P
+		if k.slotR >= 0 {
+			r := buf[k.slotR*stride : k.slotR*stride+L]
+			for l := range r {
+				r[l] = math.Sqrt(r2[l])
+			}
+		}
+		if k.slotR2 < 0 && k.slotR < 0 {
+			_ = r2
+		}
+		w.r = r2
+		for kk := 0; kk < d; kk++ {
+			w.d[kk] = dd[kk]
+		}
+	}
+	for i, s := range k.specs {
+		switch s.kind {
+		case inCoord:
+			dst := buf[i*stride:]
+			for c := 0; c < C; c++ {
+				xc := x[(c0+c)*nd:]
+				for p := 0; p < P; p++ {
+					q := s.p
+					if q == refI {
+						q = k.pi[p]
+					} else if q == refJ {
+						q = k.pj[p]
+					}
+					dst[c*P+p] = xc[q*d+s.k]
+				}
+			}
+		case inCom:
+			dst := buf[i*stride:]
+			for c := 0; c < C; c++ {
+				v := com[c*d+s.k]
+				for p := 0; p < P; p++ {
+					dst[c*P+p] = v
+				}
+			}
+		}
+	}
+}
+
+// scatter adds a sum's per-lane gradients, times the top-level seed, into grad.
+func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []float64, c0, C int) {
+	n, d := en.n, en.d
+	nd := n * d
+	P := k.lanes
+	t := k.full
+	buf := w.full
+	stride := w.stride
+	slot := func(i int) []float64 {
+		o := t.outs[1+i]
+		if o < 0 {
+			return nil
+		}
+		return buf[int(o)*stride : int(o+1)*stride]
+	}
+	if k.needD {
+		var gR, gR2 []float64
+		if k.slotR >= 0 {
+			gR = slot(k.slotR)
+		}
+		if k.slotR2 >= 0 {
+			gR2 = slot(k.slotR2)
+		}
+		gD := make([][]float64, d)
+		for kk := 0; kk < d; kk++ {
+			if s := k.slotD[kk]; s >= 0 {
+				gD[kk] = slot(s)
+			}
+		}
+		var r []float64
+		if gR != nil {
+			r = buf[k.slotR*stride : (k.slotR+1)*stride]
+		}
+		if d == 3 && gD[0] == nil && gD[1] == nil && gD[2] == nil {
+			d0, d1, d2 := w.d[0], w.d[1], w.d[2]
+			for c := 0; c < C; c++ {
+				s := w.seeds[c] * k.scale
+				if s == 0 {
+					continue
+				}
+				gc := grad[(c0+c)*nd : (c0+c+1)*nd]
+				base := c * P
+				for p, i := range k.pi {
+					j := k.pj[p]
+					l := base + p
+					coef := 0.0
+					if gR != nil {
+						coef = gR[l] / r[l]
+					}
+					if gR2 != nil {
+						coef += 2 * gR2[l]
+					}
+					coef *= s
+					vx, vy, vz := coef*d0[l], coef*d1[l], coef*d2[l]
+					a := gc[3*i : 3*i+3 : 3*i+3]
+					a[0] += vx
+					a[1] += vy
+					a[2] += vz
+					b := gc[3*j : 3*j+3 : 3*j+3]
+					b[0] -= vx
+					b[1] -= vy
+					b[2] -= vz
+				}
+			}
+		} else {
+			for c := 0; c < C; c++ {
+				s := w.seeds[c] * k.scale
+				if s == 0 {
+					continue
+				}
+				gc := grad[(c0+c)*nd : (c0+c+1)*nd]
+				base := c * P
+				for p, i := range k.pi {
+					j := k.pj[p]
+					l := base + p
+					coef := 0.0
+					if gR != nil {
+						coef = gR[l] / r[l]
+					}
+					if gR2 != nil {
+						coef += 2 * gR2[l]
+					}
+					for kk := 0; kk < d; kk++ {
+						v := coef * w.d[kk][l]
+						if gD[kk] != nil {
+							v += gD[kk][l]
+						}
+						v *= s
+						gc[i*d+kk] += v
+						gc[j*d+kk] -= v
+					}
+				}
+			}
+		}
+	}
+	for i, sp := range k.specs {
+		if sp.kind != inCoord && sp.kind != inCom {
+			continue
+		}
+		g := slot(i)
+		if g == nil {
+			continue
+		}
+		for c := 0; c < C; c++ {
+			s := w.seeds[c] * k.scale
+			if s == 0 {
+				continue
+			}
+			gc := grad[(c0+c)*nd : (c0+c+1)*nd]
+			acc := 0.0
+			for p := 0; p < P; p++ {
+				v := g[c*P+p] * s
+				switch {
+				case sp.kind == inCom:
+					acc += v
+				case sp.p == refI:
+					gc[k.pi[p]*d+sp.k] += v
+				case sp.p == refJ:
+					gc[k.pj[p]*d+sp.k] += v
+				default:
+					gc[sp.p*d+sp.k] += v
+				}
+			}
+			if sp.kind == inCom {
+				ws.comGrad[c*d+sp.k] += acc
+			}
+		}
+	}
+}
