@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"adjoint/kernel/interp"
+	"adjoint/lib/display"
+)
+
+// scriptExec is a fake executor: each line of a cell is a command ("out TEXT", "err TEXT",
+// "show ID TEXT", "update ID TEXT", "value TEXT", "fail"); it records the cells it ran.
+type scriptExec struct{ ran []string }
+
+func (e *scriptExec) Execute(ctx context.Context, code string, out interp.Output) interp.Result {
+	e.ran = append(e.ran, code)
+	var res interp.Result
+	for _, line := range strings.Split(code, "\n") {
+		f := strings.SplitN(line, " ", 3)
+		switch f[0] {
+		case "out":
+			out.Stream("stdout", f[1]+"\n")
+		case "err":
+			out.Stream("stderr", f[1]+"\n")
+		case "show", "update":
+			out.Display(display.Text(f[2]), f[1], f[0] == "update")
+		case "value":
+			b := display.Text(f[1])
+			res.Value = &b
+		case "fail":
+			return interp.Result{Err: &interp.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom", "at cell"}}}
+		}
+	}
+	return res
+}
+
+func (e *scriptExec) Complete(string, int) ([]string, int, int)       { return nil, 0, 0 }
+func (e *scriptExec) Inspect(string, int, int) (display.Bundle, bool) { return display.Bundle{}, false }
+func (e *scriptExec) IsComplete(string) (string, string)              { return "complete", "" }
+func (e *scriptExec) Close() error                                    { return nil }
+
+const testNotebook = `{
+ "cells": [
+  {"cell_type": "markdown", "metadata": {"x-custom": 1}, "source": ["# Title\n"]},
+  {"cell_type": "code", "execution_count": null, "metadata": {"tags": ["parameters"]}, "outputs": [],
+   "source": ["n := 3 // steps\n", "name = \"dw4\"\n"]},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [{"output_type": "stream", "name": "stdout", "text": "stale"}],
+   "source": "out a\nout b\nerr c\nshow p 10%\nvalue 42"},
+  {"cell_type": "raw", "metadata": {}, "source": "raw text"},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": "update p 100%"},
+  CELL4
+ ],
+ "metadata": {"kernelspec": {"name": "adjoint"}, "unknown": {"k": [1.50, 2]}},
+ "nbformat": 4,
+ "nbformat_minor": 5
+}`
+
+func runTestNotebook(t *testing.T, last string, params []string) (map[string]any, *scriptExec, string, error) {
+	t.Helper()
+	src := strings.Replace(testNotebook, "CELL4", last, 1)
+	e := &scriptExec{}
+	var stdout, stderr bytes.Buffer
+	nb, err := runNotebook(context.Background(), []byte(src), e, params, &stdout, &stderr)
+	if nb != nil {
+		// Round trip through JSON, as the file would.
+		b, _ := json.Marshal(nb)
+		nb = nil
+		if jerr := json.Unmarshal(b, &nb); jerr != nil {
+			t.Fatal(jerr)
+		}
+	}
+	return nb, e, stdout.String() + "|" + stderr.String(), err
+}
+
+func outputs(nb map[string]any, i int) []any {
+	return nb["cells"].([]any)[i].(map[string]any)["outputs"].([]any)
+}
+
+func TestRunNotebook(t *testing.T) {
+	nb, e, term, err := runTestNotebook(t, `{"cell_type": "code", "metadata": {}, "outputs": [], "source": "out done"}`,
+		[]string{"n=10", `name="lj13"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.ran) != 4 || e.ran[0] != "n := 10 // steps\nname = \"lj13\"\n" {
+		t.Fatalf("cells ran: %q", e.ran)
+	}
+	if term != "a\nb\ndone\n|c\n" {
+		t.Fatalf("terminal echo %q", term)
+	}
+	got, _ := json.Marshal(outputs(nb, 2))
+	want := `[{"name":"stdout","output_type":"stream","text":"a\nb\n"},{"name":"stderr","output_type":"stream","text":"c\n"},` +
+		`{"data":{"text/plain":"100%"},"metadata":{},"output_type":"display_data"},` +
+		`{"data":{"text/plain":"42"},"execution_count":2,"metadata":{},"output_type":"execute_result"}]`
+	if string(got) != want {
+		t.Fatalf("outputs of cell 2:\n got %s\nwant %s", got, want)
+	}
+	if len(outputs(nb, 4)) != 0 {
+		t.Fatalf("update cell has outputs %v", outputs(nb, 4))
+	}
+	cells := nb["cells"].([]any)
+	if md := cells[0].(map[string]any)["metadata"].(map[string]any); md["x-custom"] != 1.0 {
+		t.Fatalf("markdown metadata lost: %v", md)
+	}
+	if cells[3].(map[string]any)["source"] != "raw text" || cells[4].(map[string]any)["execution_count"] != 3.0 {
+		t.Fatalf("cells changed: %v", cells[3:5])
+	}
+	if u := nb["metadata"].(map[string]any)["unknown"]; u == nil {
+		t.Fatal("notebook metadata lost")
+	}
+}
+
+func TestRunNotebookStopsAtError(t *testing.T) {
+	nb, e, term, err := runTestNotebook(t, `{"cell_type": "code", "metadata": {}, "outputs": [], "source": "fail"},
+  {"cell_type": "code", "metadata": {}, "outputs": [], "source": "out never"}`, nil)
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("error %v", err)
+	}
+	if len(e.ran) != 4 || !strings.Contains(term, "panic: boom") {
+		t.Fatalf("ran %d cells, terminal %q", len(e.ran), term)
+	}
+	errOut := outputs(nb, 5)[0].(map[string]any)
+	if errOut["output_type"] != "error" || errOut["ename"] != "panic" || len(errOut["traceback"].([]any)) != 2 {
+		t.Fatalf("error output %v", errOut)
+	}
+	if c := nb["cells"].([]any)[6].(map[string]any); c["execution_count"] != nil {
+		t.Fatalf("cell after the failure ran: %v", c)
+	}
+}
+
+func TestApplyParams(t *testing.T) {
+	for _, c := range []struct {
+		src, param, want string
+	}{
+		{"a := 1\nb = 2\n", "b=3", "a := 1\nb = 3\n"},
+		{"var steps = 100 // training steps\n", "steps=5", "var steps = 5 // training steps\n"},
+		{"var lr float64 = 0.1\n", "lr=0.5", "var lr float64 = 0.5\n"},
+		{"ab := 1\na := 2\n", "a=7", "ab := 1\na := 7\n"},
+		{"x := 1\n", "y=2", ""},
+		{"x := 1\n", "bad name=2", ""},
+	} {
+		cells := []any{map[string]any{"cell_type": "code", "metadata": map[string]any{"tags": []any{"parameters"}}, "source": c.src}}
+		err := applyParams(cells, []string{c.param})
+		got := cells[0].(map[string]any)["source"]
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("%q %q: accepted, gave %q", c.src, c.param, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q %q: got %q, %v; want %q", c.src, c.param, got, err, c.want)
+		}
+	}
+	if err := applyParams([]any{map[string]any{"cell_type": "code", "source": "x := 1"}}, []string{"x=2"}); err == nil {
+		t.Error("no parameters cell: accepted")
+	}
+}
+
+func TestRunAdjWithoutDSL(t *testing.T) {
+	saved := runAdjScript
+	defer func() { runAdjScript = saved }()
+	runAdjScript = nil
+	err := runRun([]string{"x.adj"})
+	if err == nil || !strings.Contains(err.Error(), "DSL is not available") {
+		t.Fatalf("error %v", err)
+	}
+}
