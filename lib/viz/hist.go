@@ -264,12 +264,10 @@ func WeightHist(logw []float64, opt Options) (*Figure, error) {
 	lse := logSumExp(lw)
 	n := float64(len(lw))
 	rel := make([]float64, len(lw))
-	twice := make([]float64, len(lw))
 	for i, v := range lw {
 		rel[i] = v - lse + math.Log(n)
-		twice[i] = 2 * (v - lse)
 	}
-	ess := math.Exp(-logSumExp(twice))
+	ess := effectiveSampleSize(lw)
 	lo, hi := robustRange(opt, rel)
 	b := newBinner(lo, hi, opt.bins(60))
 	for _, v := range rel {
@@ -287,6 +285,15 @@ func WeightHist(logw []float64, opt Options) (*Figure, error) {
 	cap.addIf(b.outside > 0, "%s outside the plotted range", plural(b.outside, "weight", "weights"))
 	cap.addIf(dropped > 0, "%s dropped", plural(dropped, "non-finite log-weight", "non-finite log-weights"))
 	return newFigure(opt, cap.String(), []*plot.Plot{p}), nil
+}
+
+// effectiveSampleSize returns 1/Σw̃ᵢ² = (Σwᵢ)²/Σwᵢ² for finite log-weights.
+func effectiveSampleSize(logw []float64) float64 {
+	twice := make([]float64, len(logw))
+	for i, v := range logw {
+		twice[i] = 2 * v
+	}
+	return math.Exp(2*logSumExp(logw) - logSumExp(twice))
 }
 
 func maxOf(xs []float64) float64 {

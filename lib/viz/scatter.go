@@ -51,11 +51,69 @@ func (p lightBlues) Colors() []color.Color {
 	return out
 }
 
-type grayPalette struct{}
+var _ palette.Palette = lightBlues{}
 
-func (grayPalette) Colors() []color.Color { return []color.Color{color.NRGBA{60, 60, 60, 200}} }
+// contourLines draws iso-lines of a grid by marching squares, one straight segment per cell.
+type contourLines struct {
+	g      *grid
+	levels []float64
+	style  draw.LineStyle
+}
 
-var _ palette.Palette = grayPalette{}
+// segments returns the iso-line segments of level l as pairs of points.
+func (c *contourLines) segments(l float64) [][2]plotter.XY {
+	g := c.g
+	nx, ny := g.Dims()
+	var out [][2]plotter.XY
+	cross := func(x0, y0, z0, x1, y1, z1 float64) plotter.XY {
+		t := (l - z0) / (z1 - z0)
+		return plotter.XY{X: x0 + t*(x1-x0), Y: y0 + t*(y1-y0)}
+	}
+	for r := 0; r+1 < ny; r++ {
+		for col := 0; col+1 < nx; col++ {
+			x0, x1, y0, y1 := g.X(col), g.X(col+1), g.Y(r), g.Y(r+1)
+			// corners counter-clockwise from the bottom left
+			z := [4]float64{g.Z(col, r), g.Z(col+1, r), g.Z(col+1, r+1), g.Z(col, r+1)}
+			xs := [4]float64{x0, x1, x1, x0}
+			ys := [4]float64{y0, y0, y1, y1}
+			var pts []plotter.XY
+			for e := range 4 {
+				a, b := e, (e+1)%4
+				if (z[a] > l) != (z[b] > l) {
+					pts = append(pts, cross(xs[a], ys[a], z[a], xs[b], ys[b], z[b]))
+				}
+			}
+			switch len(pts) {
+			case 2:
+				out = append(out, [2]plotter.XY{pts[0], pts[1]})
+			case 4: // saddle: pair the crossings by the value at the centre
+				mid := (z[0] + z[1] + z[2] + z[3]) / 4
+				if (mid > l) == (z[0] > l) {
+					out = append(out, [2]plotter.XY{pts[0], pts[3]}, [2]plotter.XY{pts[1], pts[2]})
+				} else {
+					out = append(out, [2]plotter.XY{pts[0], pts[1]}, [2]plotter.XY{pts[2], pts[3]})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Plot implements plot.Plotter.
+func (c *contourLines) Plot(dc draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&dc)
+	for _, l := range c.levels {
+		for _, s := range c.segments(l) {
+			line := []vg.Point{{X: trX(s[0].X), Y: trY(s[0].Y)}, {X: trX(s[1].X), Y: trY(s[1].Y)}}
+			dc.StrokeLines(c.style, dc.ClipLinesXY(line)...)
+		}
+	}
+}
+
+// DataRange implements plot.DataRanger.
+func (c *contourLines) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return c.g.xs[0], c.g.xs[len(c.g.xs)-1], c.g.ys[0], c.g.ys[len(c.g.ys)-1]
+}
 
 // Contour2D draws the samples (flat x,y pairs; may be empty) as points over the contours and a
 // shaded map of the energy f on [xmin, xmax]×[ymin, ymax]: the standard figure for 2-D systems.
@@ -149,10 +207,7 @@ func contour(fn string, eval func(xs, ys, z []float64), xmin, xmax, ymin, ymax f
 	hm.Rasterized = true
 	p.Add(hm)
 	if len(levels) > 0 {
-		c := plotter.NewContour(g, levels, grayPalette{})
-		c.Min, c.Max = zmin, zmax
-		c.LineStyles = []draw.LineStyle{{Width: vg.Points(0.6), Color: color.NRGBA{60, 60, 60, 200}}}
-		p.Add(c)
+		p.Add(&contourLines{g: g, levels: levels, style: draw.LineStyle{Width: vg.Points(0.6), Color: color.NRGBA{60, 60, 60, 200}}})
 	}
 	var cap note
 	cap.add("%d samples over the energy on [%.4g, %.4g]×[%.4g, %.4g] (%d×%d grid, %d contour levels)",
