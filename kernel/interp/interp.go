@@ -1,0 +1,637 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"go/scanner"
+	"image"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"adjoint/kernel/symbols"
+	"adjoint/lib/display"
+
+	yaegi "github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+)
+
+// Options configure an interpreter. The zero value works.
+type Options struct {
+	// Dir, when set, becomes the process's working directory, so that relative paths in cells
+	// resolve against it (for example the directory of the notebook).
+	Dir string
+	// NoRedirect leaves file descriptors 1 and 2 alone. Output of interpreted fmt and log calls
+	// is still captured, but compiled code writing to os.Stdout/os.Stderr is not.
+	NoRedirect bool
+	// Stdin is the interpreter's standard input (default: an empty reader).
+	Stdin io.Reader
+}
+
+// Interp evaluates notebook cells. Variables, functions and types declared by a cell stay
+// visible to later cells. Cells run one at a time: Execute calls are serialised process-wide
+// (the streams and the display sink are process-wide too).
+type Interp struct {
+	yi     *yaegi.Interpreter
+	capt   *capture
+	errw   *stderrFilter
+	sem    chan struct{} // held while yaegi compiles or runs code (also by interrupted leftovers)
+	napper *yaegi.Program
+
+	resMu  sync.Mutex
+	result *display.Bundle
+	shown  bool
+
+	bindN  int
+	closed bool
+}
+
+// cellMu serialises cells of all interpreters: streams and the display sink are process-wide.
+var cellMu sync.Mutex
+
+// preImports are imported into every interpreter, so that cells need no import lines.
+var preImports = []string{"fmt", "math", "os", "strings", "time"}
+
+// New returns an interpreter with the standard library, the display package and the library
+// packages that have symbol tables pre-imported.
+func New(opts Options) (*Interp, error) {
+	if opts.Dir != "" {
+		if err := os.Chdir(opts.Dir); err != nil {
+			return nil, fmt.Errorf("interp: working directory: %w", err)
+		}
+	}
+	c, err := getCapture(opts.NoRedirect)
+	if err != nil {
+		return nil, err
+	}
+	in := opts.Stdin
+	if in == nil {
+		in = strings.NewReader("")
+	}
+	i := &Interp{capt: c, sem: make(chan struct{}, 1)}
+	i.errw = &stderrFilter{w: c.err.w}
+	i.yi = yaegi.New(yaegi.Options{
+		Stdin:        in,
+		Stdout:       c.out.w,
+		Stderr:       i.errw,
+		Env:          os.Environ(),
+		Unrestricted: true,
+	})
+	if err := i.yi.Use(stdlib.Symbols); err != nil {
+		return nil, fmt.Errorf("interp: load standard library: %w", err)
+	}
+	if err := i.yi.Use(symbols.Symbols); err != nil {
+		return nil, fmt.Errorf("interp: load library symbols: %w", err)
+	}
+	if err := i.yi.Use(i.runtimeExports()); err != nil {
+		return nil, fmt.Errorf("interp: load runtime helpers: %w", err)
+	}
+	var imp strings.Builder
+	imp.WriteString("import (\n\t__adjrt \"adjoint/kernel/interp/rt\"\n")
+	for _, p := range preImports {
+		fmt.Fprintf(&imp, "\t%q\n", p)
+	}
+	for _, p := range symbols.Packages {
+		fmt.Fprintf(&imp, "\t%q\n", p)
+	}
+	imp.WriteString(")\n")
+	if _, err := i.evalDirect(imp.String()); err != nil {
+		return nil, fmt.Errorf("interp: pre-import: %w", err)
+	}
+	const helpers = `
+func __adjShow(vs ...interface{}) {
+	if len(vs) != 1 {
+		return
+	}
+	if r, ok := vs[0].(display.Renderer); ok {
+		__adjrt.ShowBundle(r.MIMEBundle())
+		return
+	}
+	__adjrt.Show(vs[0])
+}
+
+func __adjShowCall(vs ...interface{}) {
+	if len(vs) != 1 || vs[0] == nil {
+		return
+	}
+	__adjShow(vs[0])
+}
+`
+	if _, err := i.evalDirect(helpers); err != nil {
+		return nil, fmt.Errorf("interp: helpers: %w", err)
+	}
+	p, err := i.yi.Compile(`__adjrt.Nap()`)
+	if err != nil {
+		return nil, fmt.Errorf("interp: helpers: %w", err)
+	}
+	i.napper = p
+	return i, nil
+}
+
+// evalDirect evaluates src outside of any cell (setup code), recovering panics.
+func (i *Interp) evalDirect(src string) (v reflect.Value, err error) {
+	i.sem <- struct{}{}
+	defer func() { <-i.sem }()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return i.yi.Eval(src)
+}
+
+// LogWriter returns a writer to the process's original standard error, for the kernel's own logs
+// (descriptor 2 itself carries the output of cells).
+func LogWriter() io.Writer {
+	if capt != nil {
+		return capt.logw
+	}
+	return os.Stderr
+}
+
+// LogWriter is the package-level LogWriter, for convenience.
+func (i *Interp) LogWriter() io.Writer { return LogWriter() }
+
+// Close releases the interpreter. Goroutines started by cells keep running until they return.
+func (i *Interp) Close() error {
+	i.closed = true
+	return nil
+}
+
+// exitPanic is the panic value of os.Exit and log.Fatal* inside cells.
+type exitPanic struct {
+	code int
+	msg  string
+}
+
+// runtimeExports are the helpers that rewritten cells call, and the overrides that keep
+// os.Exit and log.Fatal from ending the process.
+func (i *Interp) runtimeExports() yaegi.Exports {
+	fatal := func(msg string) {
+		fmt.Fprint(i.errw, time.Now().Format("2006/01/02 15:04:05 ")+msg)
+		if !strings.HasSuffix(msg, "\n") {
+			fmt.Fprintln(i.errw)
+		}
+		panic(exitPanic{code: 1, msg: msg})
+	}
+	return yaegi.Exports{
+		"adjoint/kernel/interp/rt/rt": {
+			"Go":         reflect.ValueOf(i.goRecover),
+			"Show":       reflect.ValueOf(i.show),
+			"ShowBundle": reflect.ValueOf(i.showBundle),
+			"Nap":        reflect.ValueOf(func() { time.Sleep(30 * time.Millisecond) }),
+		},
+		"os/os": {
+			"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code: code}) }),
+		},
+		"log/log": {
+			"Fatal":   reflect.ValueOf(func(v ...any) { fatal(fmt.Sprint(v...)) }),
+			"Fatalf":  reflect.ValueOf(func(f string, v ...any) { fatal(fmt.Sprintf(f, v...)) }),
+			"Fatalln": reflect.ValueOf(func(v ...any) { fatal(fmt.Sprintln(v...)) }),
+		},
+	}
+}
+
+// goRecover starts f(args...) in a goroutine that reports a panic on the cell's standard error
+// instead of ending the process. Rewritten `go` statements call it.
+func (i *Interp) goRecover(f any, args ...any) {
+	fv := reflect.ValueOf(f)
+	if fv.Kind() != reflect.Func {
+		panic(fmt.Sprintf("go: %T is not a function", f))
+	}
+	ft := fv.Type()
+	in := make([]reflect.Value, len(args))
+	for k, a := range args {
+		var pt reflect.Type
+		switch {
+		case ft.IsVariadic() && k >= ft.NumIn()-1:
+			pt = ft.In(ft.NumIn() - 1).Elem()
+		case k < ft.NumIn():
+			pt = ft.In(k)
+		}
+		switch {
+		case a == nil && pt != nil:
+			in[k] = reflect.Zero(pt)
+		case pt != nil && !reflect.TypeOf(a).AssignableTo(pt) && reflect.TypeOf(a).ConvertibleTo(pt):
+			in[k] = reflect.ValueOf(a).Convert(pt)
+		default:
+			in[k] = reflect.ValueOf(a)
+		}
+	}
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				trace := i.errw.take()
+				var b strings.Builder
+				fmt.Fprintf(&b, "panic in goroutine (recovered, the kernel keeps running): %v\n", describePanic(r))
+				for _, l := range trace {
+					b.WriteString("\t" + l + "\n")
+				}
+				i.errw.w.Write([]byte(b.String()))
+			}
+		}()
+		fv.Call(in)
+	}()
+}
+
+func describePanic(r any) string {
+	if e, ok := r.(exitPanic); ok {
+		if e.msg != "" {
+			return "log.Fatal: " + strings.TrimSpace(e.msg)
+		}
+		return fmt.Sprintf("os.Exit(%d)", e.code)
+	}
+	return fmt.Sprint(r)
+}
+
+// show records the value of a cell's last expression.
+func (i *Interp) show(v any) {
+	var b display.Bundle
+	switch x := v.(type) {
+	case display.Renderer:
+		b = x.MIMEBundle()
+	case image.Image:
+		ib, err := display.ImageBundle(x)
+		if err != nil {
+			b = display.Text(err.Error())
+		} else {
+			b = ib
+		}
+	default:
+		b = display.Text(formatValue(v))
+	}
+	i.showBundle(b)
+}
+
+func (i *Interp) showBundle(b display.Bundle) {
+	i.resMu.Lock()
+	i.result = &b
+	i.shown = true
+	i.resMu.Unlock()
+}
+
+// formatValue is the text/plain form of a value: strings as they are, errors by their message,
+// everything else as fmt's %v.
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case error:
+		return x.Error()
+	case nil:
+		return "nil"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// Magic handles a cell whose first line is `%%NAME args`; body is the rest of the cell.
+type Magic func(ctx context.Context, i *Interp, args, body string, out Output) Result
+
+var (
+	magicMu sync.RWMutex
+	magics  = map[string]Magic{}
+)
+
+// RegisterMagic registers the cell magic `%%name`.
+func RegisterMagic(name string, m Magic) {
+	magicMu.Lock()
+	magics[name] = m
+	magicMu.Unlock()
+}
+
+func lookupMagic(name string) Magic {
+	magicMu.RLock()
+	defer magicMu.RUnlock()
+	return magics[name]
+}
+
+// parseMagic splits a cell that starts with %%NAME into name, args and body.
+func parseMagic(code string) (name, args, body string, ok bool) {
+	t := strings.TrimLeft(code, " \t\r\n")
+	if !strings.HasPrefix(t, "%%") {
+		return "", "", "", false
+	}
+	line, rest, _ := strings.Cut(t[2:], "\n")
+	line = strings.TrimSpace(line)
+	name, args, _ = strings.Cut(line, " ")
+	return name, strings.TrimSpace(args), rest, true
+}
+
+// cellSink forwards display calls of a running cell to its Output.
+type cellSink struct{ out Output }
+
+func (s cellSink) Display(b display.Bundle, id string, update bool) { s.out.Display(b, id, update) }
+func (s cellSink) Clear(wait bool)                                  { s.out.Clear(wait) }
+
+// Execute runs one cell and blocks until it is done. Cancelling ctx interrupts it: Execute then
+// returns within about a second with an error named "Interrupted". Compiled code that was running
+// when the interrupt came (a long library call, time.Sleep) may still be finishing; the next
+// Execute waits for it before it starts.
+func (i *Interp) Execute(ctx context.Context, code string, out Output) Result {
+	if out == nil {
+		out = discardOutput{}
+	}
+	cellMu.Lock()
+	defer cellMu.Unlock()
+	i.capt.setOutput(out)
+	display.SetSink(cellSink{out})
+	display.SetContext(ctx)
+	defer func() {
+		i.capt.flush()
+		i.capt.setOutput(nil)
+	}()
+	if name, args, body, ok := parseMagic(code); ok {
+		m := lookupMagic(name)
+		if m == nil {
+			return errResult("UsageError", fmt.Sprintf("unknown cell magic %%%%%s", name))
+		}
+		return m(ctx, i, args, body, out)
+	}
+	return i.run(ctx, code)
+}
+
+type discardOutput struct{}
+
+func (discardOutput) Stream(string, string)               {}
+func (discardOutput) Display(display.Bundle, string, bool) {}
+func (discardOutput) Clear(bool)                           {}
+
+func errResult(name, value string, tb ...string) Result {
+	if len(tb) == 0 {
+		tb = []string{name + ": " + value}
+	}
+	return Result{Err: &Error{Name: name, Value: value, Traceback: tb}}
+}
+
+// run evaluates the segments of a cell in order.
+func (i *Interp) run(ctx context.Context, code string) Result {
+	segs, err := splitCell(code)
+	if err != nil {
+		return i.compileError(code, segment{kind: segDecl, line: 1, col: 1}, err, true)
+	}
+	i.resMu.Lock()
+	i.result, i.shown = nil, false
+	i.resMu.Unlock()
+	for _, s := range segs {
+		s = rewriteGo(s)
+		src := s.src()
+		if s.kind == segExpr {
+			// Wrapped in a call of the show helper, a void call fails to compile; then it runs
+			// as a plain statement.
+			src = strings.Repeat("\n", s.line-1) + strings.Repeat(" ", s.col-1) + "__adjShow(" + s.text + ",\n)"
+			if s.isCall {
+				src = strings.Repeat("\n", s.line-1) + strings.Repeat(" ", s.col-1) + "__adjShowCall(" + s.text + ",\n)"
+			}
+		}
+		r := i.evalSeg(ctx, s, src)
+		if r.compileErr != nil && s.kind == segExpr {
+			s.kind = segStmt
+			r = i.evalSeg(ctx, s, s.src())
+		}
+		switch {
+		case r.interrupted:
+			return errResult("Interrupted", "the cell was interrupted", r.note...)
+		case r.compileErr != nil:
+			return i.compileError(code, s, r.compileErr, false)
+		case r.runErr != nil:
+			return i.runtimeError(code, s, r.runErr, r.trace)
+		}
+	}
+	i.resMu.Lock()
+	defer i.resMu.Unlock()
+	return Result{Value: i.result}
+}
+
+type segResult struct {
+	compileErr  error
+	runErr      error
+	trace       []string
+	interrupted bool
+	note        []string
+}
+
+// compilePanic wraps a panic raised by yaegi's compiler.
+type compilePanic struct{ v any }
+
+func (c compilePanic) Error() string { return fmt.Sprintf("internal compiler error: %v", c.v) }
+
+// evalSeg compiles and runs src. It returns on completion or, after ctx is cancelled, once the
+// code stopped or about a second passed.
+func (i *Interp) evalSeg(ctx context.Context, s segment, src string) segResult {
+	select {
+	case i.sem <- struct{}{}:
+	case <-ctx.Done():
+		return segResult{interrupted: true, note: []string{"Interrupted: the previous cell was still finishing"}}
+	default:
+		i.errw.w.Write([]byte("(waiting for the previous, interrupted cell to finish)\n"))
+		select {
+		case i.sem <- struct{}{}:
+		case <-ctx.Done():
+			return segResult{interrupted: true, note: []string{"Interrupted: the previous cell was still finishing"}}
+		}
+	}
+	var res segResult
+	done := make(chan struct{})
+	i.errw.take()
+	go func() {
+		defer func() { <-i.sem }()
+		defer close(done)
+		var prog *yaegi.Program
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					res.compileErr = compilePanic{r}
+				}
+			}()
+			var err error
+			prog, err = i.yi.Compile(src)
+			if err != nil {
+				res.compileErr = err
+			}
+		}()
+		if res.compileErr != nil {
+			return
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					res.runErr = yaegi.Panic{Value: r}
+				}
+			}()
+			_, err := i.yi.Execute(prog)
+			if err != nil {
+				res.runErr = err
+			}
+		}()
+		res.trace = i.errw.take()
+	}()
+	select {
+	case <-done:
+		return res
+	case <-ctx.Done():
+	}
+	i.stop()
+	select {
+	case <-done:
+		return segResult{interrupted: true}
+	case <-time.After(800 * time.Millisecond):
+		return segResult{interrupted: true, note: []string{
+			"Interrupted: the cell was interrupted",
+			"compiled code it called is still running; the next cell starts when it returns",
+		}}
+	}
+}
+
+// stop makes yaegi abandon the running code at its next interpreted step. yaegi exposes its stop
+// only through a cancelled ExecuteWithContext; running a short program that way triggers it.
+func (i *Interp) stop() {
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	defer func() { recover() }()
+	i.yi.ExecuteWithContext(c, i.napper)
+}
+
+var posRe = regexp.MustCompile(`^(?:[^:\s]*:)?(\d+):(\d+): `)
+
+// compileError turns a compile or scan error into a Result pointing at the cell's line.
+func (i *Interp) compileError(code string, s segment, err error, scan bool) Result {
+	lines := strings.Split(code, "\n")
+	var msgs []string
+	var el scanner.ErrorList
+	if errors.As(err, &el) && len(el) > 0 {
+		for _, e := range el {
+			l, c := e.Pos.Line, e.Pos.Column
+			if !scan {
+				l, c = s.cellPos(l, c)
+			}
+			msgs = append(msgs, fmt.Sprintf("%d:%d: %s", l, c, e.Msg))
+		}
+	} else {
+		for _, m := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
+			if sm := posRe.FindStringSubmatch(m); sm != nil {
+				l, _ := strconv.Atoi(sm[1])
+				c, _ := strconv.Atoi(sm[2])
+				l, c = s.cellPos(l, c)
+				m = fmt.Sprintf("%d:%d: %s", l, c, m[len(sm[0]):])
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	name := "CompileError"
+	if _, ok := err.(compilePanic); ok {
+		name = "CompileError"
+	}
+	tb := []string{name + ": " + strings.Join(msgs, "; ")}
+	for _, m := range msgs {
+		if sm := posRe.FindStringSubmatch(m); sm != nil {
+			l, _ := strconv.Atoi(sm[1])
+			c, _ := strconv.Atoi(sm[2])
+			tb = append(tb, sourceContext(lines, l, c)...)
+		}
+	}
+	return Result{Err: &Error{Name: name, Value: strings.Join(msgs, "; "), Traceback: tb}}
+}
+
+// sourceContext shows line l of the cell with a caret under column c.
+func sourceContext(lines []string, l, c int) []string {
+	if l < 1 || l > len(lines) {
+		return nil
+	}
+	src := strings.ReplaceAll(lines[l-1], "\t", "    ")
+	pre := lines[l-1]
+	if c-1 <= len(pre) && c >= 1 {
+		pre = pre[:c-1]
+	}
+	pad := len([]rune(strings.ReplaceAll(pre, "\t", "    ")))
+	return []string{fmt.Sprintf("  line %d: %s", l, src), "  " + strings.Repeat(" ", len(fmt.Sprintf("line %d: ", l))+pad) + "^"}
+}
+
+// runtimeError turns a panic (or os.Exit, log.Fatal) of a cell into a Result.
+func (i *Interp) runtimeError(code string, s segment, err error, trace []string) Result {
+	var p yaegi.Panic
+	var val any = err.Error()
+	if errors.As(err, &p) {
+		val = p.Value
+	}
+	name, value := "panic", fmt.Sprint(val)
+	switch v := val.(type) {
+	case exitPanic:
+		if v.msg != "" {
+			name, value = "Fatal", "log.Fatal called: "+strings.TrimSpace(v.msg)+" (the kernel keeps running)"
+		} else {
+			name, value = "Exit", fmt.Sprintf("os.Exit(%d) called: the kernel keeps running", v.code)
+		}
+	case error:
+		value = v.Error()
+	}
+	if !errors.As(err, &p) {
+		name = "RuntimeError"
+	}
+	tb := []string{name + ": " + value}
+	lines := strings.Split(code, "\n")
+	for _, t := range trace {
+		sm := panicLine.FindStringSubmatch(t)
+		if sm == nil {
+			continue
+		}
+		l, _ := strconv.Atoi(sm[1])
+		c, _ := strconv.Atoi(sm[2])
+		l, c = s.cellPos(l, c)
+		fn := strings.TrimSuffix(sm[3], "(...)")
+		fn = strings.TrimPrefix(fn, "main.")
+		if fn == "main" {
+			fn = "cell"
+		}
+		tb = append(tb, fmt.Sprintf("  at %s, line %d:%d", fn, l, c))
+		if fn == "cell" {
+			tb = append(tb, sourceContext(lines, l, c)...)
+		}
+	}
+	return Result{Err: &Error{Name: name, Value: value, Traceback: tb}}
+}
+
+// BindValue makes v visible to later cells as a variable called name, of v's dynamic type.
+func (i *Interp) BindValue(name string, v any) error {
+	if !isIdent(name) {
+		return fmt.Errorf("interp: bind %q: not a Go identifier", name)
+	}
+	i.bindN++
+	pkg := fmt.Sprintf("b%d", i.bindN)
+	path := "adjoint/kernel/interp/bind/" + pkg
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() {
+		return fmt.Errorf("interp: bind %s: nil value", name)
+	}
+	// A settable value exports a variable (a copy of v) rather than a constant.
+	cp := reflect.New(rv.Type())
+	cp.Elem().Set(rv)
+	if err := i.yi.Use(yaegi.Exports{path + "/" + pkg: {"V": cp.Elem()}}); err != nil {
+		return fmt.Errorf("interp: bind %s: %w", name, err)
+	}
+	alias := "__adj" + pkg
+	if _, err := i.evalDirect(fmt.Sprintf("import %s %q", alias, path)); err != nil {
+		return fmt.Errorf("interp: bind %s: %w", name, err)
+	}
+	if _, err := i.evalDirect(fmt.Sprintf("%s := %s.V", name, alias)); err != nil {
+		return fmt.Errorf("interp: bind %s: %w", name, err)
+	}
+	return nil
+}
+
+func isIdent(s string) bool {
+	if s == "" || s == "_" {
+		return false
+	}
+	for k, r := range s {
+		if !(r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || r > 127 || (k > 0 && r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,203 @@
+package interp
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+)
+
+// The streams of cells are process-wide: file descriptors 1 and 2 are redirected into pipes once,
+// when the first interpreter is created (unless Options.NoRedirect), so that output written by
+// interpreted code, by compiled library code and by goroutines all arrives in one place. A reader
+// goroutine per stream forwards what arrives to the Output of the running cell; between cells it
+// goes to the Output of the last cell, or to the original descriptors before any cell ran.
+
+// flushMark is written into a pipe to learn when everything written before it has been forwarded.
+var flushMark = []byte("\x00\x01adjoint-flush\x01\x00")
+
+type stream struct {
+	name    string
+	w       *os.File  // write end of the pipe
+	orig    io.Writer // where text goes when no cell has run yet
+	flushed chan struct{}
+}
+
+type capture struct {
+	mu       sync.Mutex
+	cur      Output // Output of the running (or last) cell
+	out, err *stream
+	logw     io.Writer
+}
+
+var (
+	capOnce sync.Once
+	capt    *capture
+	capErr  error
+)
+
+// getCapture sets up the process-wide stream capture on first use.
+func getCapture(noRedirect bool) (*capture, error) {
+	capOnce.Do(func() { capt, capErr = newCapture(noRedirect) })
+	return capt, capErr
+}
+
+func newCapture(noRedirect bool) (*capture, error) {
+	c := &capture{logw: os.Stderr}
+	origOut, origErr := io.Writer(os.Stdout), io.Writer(os.Stderr)
+	if !noRedirect {
+		// Keep duplicates of the original descriptors: the kernel's own logs go there.
+		o, err := syscall.Dup(1)
+		if err != nil {
+			return nil, fmt.Errorf("interp: dup stdout: %w", err)
+		}
+		e, err := syscall.Dup(2)
+		if err != nil {
+			return nil, fmt.Errorf("interp: dup stderr: %w", err)
+		}
+		origOut = os.NewFile(uintptr(o), "stdout-orig")
+		ef := os.NewFile(uintptr(e), "stderr-orig")
+		origErr = ef
+		c.logw = ef
+	}
+	mk := func(name string, fd int, orig io.Writer) (*stream, error) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("interp: pipe for %s: %w", name, err)
+		}
+		if !noRedirect {
+			if err := syscall.Dup2(int(w.Fd()), fd); err != nil {
+				return nil, fmt.Errorf("interp: redirect %s: %w", name, err)
+			}
+		}
+		s := &stream{name: name, w: w, orig: orig, flushed: make(chan struct{}, 1)}
+		go c.pump(s, r)
+		return s, nil
+	}
+	var err error
+	if c.out, err = mk("stdout", 1, origOut); err != nil {
+		return nil, err
+	}
+	if c.err, err = mk("stderr", 2, origErr); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *capture) setOutput(o Output) {
+	c.mu.Lock()
+	c.cur = o
+	c.mu.Unlock()
+}
+
+func (c *capture) emit(s *stream, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	c.mu.Lock()
+	o := c.cur
+	c.mu.Unlock()
+	if o == nil {
+		s.orig.Write(b)
+		return
+	}
+	o.Stream(s.name, string(b))
+}
+
+// pump forwards what arrives on r, keeping flush marks and incomplete UTF-8 sequences back.
+func (c *capture) pump(s *stream, r *os.File) {
+	buf := make([]byte, 64<<10)
+	var pending []byte
+	for {
+		n, err := r.Read(buf)
+		pending = append(pending, buf[:n]...)
+		for {
+			i := bytes.Index(pending, flushMark)
+			if i < 0 {
+				break
+			}
+			c.emit(s, pending[:i])
+			pending = pending[i+len(flushMark):]
+			select {
+			case s.flushed <- struct{}{}:
+			default:
+			}
+		}
+		keep := 0
+		// A partial flush mark at the end.
+		if j := bytes.LastIndexByte(pending, 0); j >= 0 && len(pending)-j < len(flushMark) && bytes.HasPrefix(flushMark, pending[j:]) {
+			keep = len(pending) - j
+		}
+		body := pending[:len(pending)-keep]
+		// An incomplete UTF-8 sequence at the end.
+		for k := 1; k <= 3 && k <= len(body); k++ {
+			b := body[len(body)-k]
+			if utf8.RuneStart(b) {
+				if !utf8.FullRune(body[len(body)-k:]) {
+					keep += k
+					body = body[:len(body)-k]
+				}
+				break
+			}
+		}
+		c.emit(s, body)
+		pending = append(pending[:0:0], pending[len(pending)-keep:]...)
+		if err != nil {
+			return
+		}
+	}
+}
+
+// flush waits (at most a second) until everything written to the streams so far was forwarded.
+func (c *capture) flush() {
+	for _, s := range []*stream{c.out, c.err} {
+		select {
+		case <-s.flushed:
+		default:
+		}
+		if _, err := s.w.Write(flushMark); err != nil {
+			continue
+		}
+		select {
+		case <-s.flushed:
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// panicLine matches the position lines yaegi prints for every interpreted frame a panic unwinds.
+var panicLine = regexp.MustCompile(`^(\d+):(\d+): panic: (.*)\n?$`)
+
+// stderrFilter is the interpreter's standard error: it drops yaegi's own panic position lines
+// (the cell's traceback reports them instead) and forwards everything else.
+type stderrFilter struct {
+	w     io.Writer
+	mu    sync.Mutex
+	lines []string
+}
+
+func (f *stderrFilter) Write(b []byte) (int, error) {
+	if panicLine.Match(b) {
+		f.mu.Lock()
+		if len(f.lines) < 64 {
+			f.lines = append(f.lines, string(bytes.TrimRight(b, "\n")))
+		}
+		f.mu.Unlock()
+		return len(b), nil
+	}
+	return f.w.Write(b)
+}
+
+// take returns and clears the recorded panic lines.
+func (f *stderrFilter) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.lines
+	f.lines = nil
+	return l
+}
