@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"adjoint/lib/npy"
+)
+
+// plotData returns the path of a file of the shared reference data (../shared/data beside the
+// repository), failing the test when it is missing.
+func plotData(t *testing.T, name string) string {
+	t.Helper()
+	d, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		d = parent
+	}
+	p := filepath.Join(d, "..", "shared", "data", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("reference data %s is missing (CI provides ../shared/data): %v", p, err)
+	}
+	return p
+}
+
+func TestPlotCommand(t *testing.T) {
+	dir := t.TempDir()
+	dw4val, dw4test := plotData(t, "val_split_DW4.npy"), plotData(t, "test_split_DW4.npy")
+	lj13 := plotData(t, "test_split_LJ13-1000.npy")
+	logw := filepath.Join(dir, "logw.npy")
+	w := make([]float64, 200)
+	for i := range w {
+		w[i] = math.Sin(float64(i))
+	}
+	if err := npy.WriteFile(logw, []int{len(w)}, w, "float64"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"energy.png", []string{"energy-hist", dw4val, "--ref", dw4test, "--system", "dw4"}},
+		{"dist.svg", []string{"dist-hist", dw4val, "--ref", dw4test, "--system", "dw4"}},
+		{"dist-flags.png", []string{"dist-hist", lj13, "--particles", "13", "--dim", "3", "--width", "300", "--height", "200"}},
+		{"marginals.png", []string{"marginals", dw4val, "--ref", dw4test, "--count", "4"}},
+		{"particles.png", []string{"particles", lj13, "--system", "lj13"}},
+		{"weights.png", []string{"weights", logw}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, tc.name)
+			if err := runPlot(append(tc.args, "-o", out)); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(tc.name, ".svg") {
+				if !bytes.Contains(b, []byte("<svg")) {
+					t.Fatalf("%s is not SVG", out)
+				}
+				return
+			}
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("%s: %v", out, err)
+			}
+			if tc.name == "dist-flags.png" && (img.Bounds().Dx() != 300 || img.Bounds().Dy() != 200) {
+				t.Errorf("size %v, want 300x200", img.Bounds())
+			}
+		})
+	}
+}
+
+func TestPlotCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	dw4 := plotData(t, "val_split_DW4.npy")
+	lj13 := plotData(t, "test_split_LJ13-1000.npy")
+	out := filepath.Join(dir, "x.png")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"energy-hist", dw4}, "need KIND"},
+		{[]string{"nope", dw4, "-o", out}, "unknown kind"},
+		{[]string{"marginals", dw4, "-o", filepath.Join(dir, "x.jpg")}, ".png or .svg"},
+		{[]string{"dist-hist", dw4, "-o", out}, "--particles"},
+		{[]string{"energy-hist", dw4, "-o", out}, "--system"},
+		{[]string{"energy-hist", dw4, "--system", "lj13", "-o", out}, "need 39"},
+		{[]string{"energy-hist", dw4, "--system", "nosuch", "-o", out}, "unknown benchmark"},
+		{[]string{"marginals", dw4, "--ref", lj13, "-o", out}, "reference 39"},
+		{[]string{"weights", dw4, "-o", out}, "1-D"},
+		{[]string{"marginals", filepath.Join(dir, "missing.npy"), "-o", out}, "samples"},
+	}
+	for _, tc := range tests {
+		err := runPlot(tc.args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed plot wrote its output file")
+	}
+}
