@@ -285,3 +285,10 @@ func (f *Figure) MIMEBundle() display.Bundle {
 	b.Data[display.MIMEText] = f.caption
 	return b
 }
+
+// Show publishes the figure on the current display sink (in a notebook: the cell's output).
+func (f *Figure) Show() { display.Show(f.MIMEBundle()) }
+
+// Update shows the figure in the updatable display u, replacing what u showed before: a live
+// plot redrawn as a computation goes on.
+func (f *Figure) Update(u *display.Updatable) { u.Update(f.MIMEBundle()) }

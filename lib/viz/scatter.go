@@ -118,7 +118,8 @@ func (c *contourLines) DataRange() (xmin, xmax, ymin, ymax float64) {
 // Contour2D draws the samples (flat x,y pairs; may be empty) as points over the contours and a
 // shaded map of the energy f on [xmin, xmax]×[ymin, ymax]: the standard figure for 2-D systems.
 // The grid has opt.Bins points a side (default 120); non-finite energies are shown as the highest
-// level; samples outside the box are counted in the caption and not drawn.
+// level; samples outside the box are counted in the caption and not drawn, and at most opt.Count
+// samples (default 5000) are drawn.
 func Contour2D(f func(x, y float64) float64, xmin, xmax, ymin, ymax float64, samples []float64, opt Options) (*Figure, error) {
 	if f == nil {
 		return nil, errors.New("viz.Contour2D: nil energy function")
@@ -225,6 +226,10 @@ func contour(fn string, eval func(xs, ys, z []float64), xmin, xmax, ymin, ymax f
 			pts = append(pts, plotter.XY{X: x, Y: y})
 		}
 	}
+	inside := len(pts)
+	if limit := opt.count(5000); len(pts) > limit {
+		pts = pts[:limit]
+	}
 	if len(pts) > 0 {
 		s, err := plotter.NewScatter(pts)
 		if err != nil {
@@ -241,6 +246,7 @@ func contour(fn string, eval func(xs, ys, z []float64), xmin, xmax, ymin, ymax f
 	}
 	p.Legend.Add("Energy contours", &plotter.Line{LineStyle: draw.LineStyle{Width: vg.Points(1), Color: color.NRGBA{60, 60, 60, 255}}})
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
+	cap.addIf(len(pts) < inside, "the first %d of %d samples in the box drawn", len(pts), inside)
 	cap.addIf(outside > 0, "%s outside the box", plural(outside, "sample", "samples"))
 	cap.addIf(dropped > 0, "%s dropped", plural(dropped, "non-finite sample", "non-finite samples"))
 	cap.addIf(bad > 0, "%s on the grid", plural(bad, "non-finite energy", "non-finite energies"))

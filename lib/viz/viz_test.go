@@ -399,3 +399,57 @@ func TestContourSegmentsOnCircle(t *testing.T) {
 		}
 	}
 }
+
+type recSink struct {
+	ids     []string
+	updates []bool
+	types   [][]string
+}
+
+func (r *recSink) Display(b display.Bundle, id string, update bool) {
+	r.ids = append(r.ids, id)
+	r.updates = append(r.updates, update)
+	var ts []string
+	for k := range b.Data {
+		ts = append(ts, k)
+	}
+	r.types = append(r.types, ts)
+}
+func (r *recSink) Clear(bool) {}
+
+func TestShowAndLiveUpdate(t *testing.T) {
+	s := &recSink{}
+	defer display.SetSink(s)()
+	figs := figures(t, Options{Width: 200, Height: 150})
+	figs["WeightHist"].Show()
+	u := display.NewUpdatable()
+	figs["TrainingCurve"].Update(u)
+	figs["TrainingCurves"].Update(u)
+	if len(s.ids) != 3 || s.ids[0] != "" || s.ids[1] != u.ID() || s.ids[2] != u.ID() {
+		t.Fatalf("ids %q", s.ids)
+	}
+	if s.updates[0] || s.updates[1] || !s.updates[2] {
+		t.Fatalf("update flags %v, want false false true", s.updates)
+	}
+	for i, ts := range s.types {
+		if len(ts) != 3 {
+			t.Errorf("display %d has parts %v, want png, svg and text", i, ts)
+		}
+	}
+}
+
+func TestContourCapsDrawnSamples(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pts := normals(r, 2*300, 0, 1)
+	pts = append(pts, 50, 50, math.NaN(), 0)
+	f, err := Contour2D(func(x, y float64) float64 { return x*x + y*y }, -6, 6, -6, 6, pts, Options{Count: 100, Bins: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Caption()
+	for _, want := range []string{"302 samples", "the first 100 of 300 samples in the box drawn", "1 sample outside the box", "1 non-finite sample dropped"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("caption %q lacks %q", c, want)
+		}
+	}
+}
