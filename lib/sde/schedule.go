@@ -140,3 +140,35 @@ func (s *tabulated) Kappa(t float64) float64 {
 }
 
 func (s *tabulated) Name() string { return s.name }
+
+// ScheduleSpec describes a schedule by its parameters, so that it can be written down (in a
+// checkpoint, a config) and rebuilt: Kind "geometric" (SigmaMin, SigmaMax) or "constant" (Sigma).
+// Schedules from FromFunc have no spec.
+type ScheduleSpec struct {
+	Kind     string  `json:"kind"`
+	SigmaMin float64 `json:"sigma_min,omitempty"`
+	SigmaMax float64 `json:"sigma_max,omitempty"`
+	Sigma    float64 `json:"sigma,omitempty"`
+}
+
+// SpecOf returns the spec of a geometric or constant schedule; ok is false for others.
+func SpecOf(s Schedule) (spec ScheduleSpec, ok bool) {
+	switch v := s.(type) {
+	case *geometric:
+		return ScheduleSpec{Kind: "geometric", SigmaMin: v.smin, SigmaMax: v.smax}, true
+	case *constant:
+		return ScheduleSpec{Kind: "constant", Sigma: v.s}, true
+	}
+	return ScheduleSpec{}, false
+}
+
+// Schedule builds the schedule the spec describes.
+func (sp ScheduleSpec) Schedule() (Schedule, error) {
+	switch sp.Kind {
+	case "geometric":
+		return Geometric(sp.SigmaMin, sp.SigmaMax)
+	case "constant":
+		return Constant(sp.Sigma)
+	}
+	return nil, fmt.Errorf("sde: unknown schedule kind %q", sp.Kind)
+}

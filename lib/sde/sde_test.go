@@ -287,6 +287,20 @@ func TestClipAndCoM(t *testing.T) {
 	if n := ClipPerParticle(g, 2, 1); n != 1 || math.Abs(g[0]-0.6) > 1e-15 || g[2] != 0.3 {
 		t.Fatalf("clip %v (%d)", g, n)
 	}
+	g = []float64{math.Inf(-1), 1, 1e200, 1e200}
+	ClipPerParticle(g, 2, 2)
+	if g[0] != -2 || g[1] != 0 || math.Abs(g[2]-math.Sqrt2) > 1e-12 {
+		t.Fatalf("clip of huge vectors %v", g)
+	}
+	for _, spec := range []ScheduleSpec{{Kind: "geometric", SigmaMin: 0.01, SigmaMax: 2}, {Kind: "constant", Sigma: 3}} {
+		s, err := spec.Schedule()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, ok := SpecOf(s); !ok || back != spec {
+			t.Fatalf("spec round trip %v → %v", spec, back)
+		}
+	}
 	x := []float64{1, 2, 3, 4, 5, 9}
 	RemoveCoM(x, 3, 2)
 	if x[0] != -2 || x[1] != -3 || x[5] != 4 {

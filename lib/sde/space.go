@@ -123,19 +123,38 @@ func wrap1(v, l float64) float64 {
 }
 
 // ClipPerParticle scales each particle's d-vector in g down to norm ≤ maxNorm (no-op when
-// maxNorm ≤ 0). It returns the number of vectors clipped.
+// maxNorm ≤ 0); infinite components keep their direction. NaN stays NaN. It returns the number
+// of vectors clipped.
 func ClipPerParticle(g []float64, d int, maxNorm float64) int {
 	if !(maxNorm > 0) {
 		return 0
 	}
 	clipped := 0
 	for i := 0; i+d <= len(g); i += d {
-		var s float64
+		var s, mx float64
 		for _, v := range g[i : i+d] {
 			s += v * v
+			mx = math.Max(mx, math.Abs(v))
 		}
 		if s > maxNorm*maxNorm {
-			f := maxNorm / math.Sqrt(s)
+			if math.IsInf(mx, 1) {
+				// infinite components: keep their direction
+				for c := i; c < i+d; c++ {
+					switch {
+					case math.IsInf(g[c], 0):
+						g[c] = math.Copysign(1, g[c])
+					default:
+						g[c] = 0
+					}
+				}
+				mx = 1
+			}
+			// rescale first so that the norm does not overflow
+			var s2 float64
+			for c := i; c < i+d; c++ {
+				s2 += (g[c] / mx) * (g[c] / mx)
+			}
+			f := maxNorm / (mx * math.Sqrt(s2))
 			for c := i; c < i+d; c++ {
 				g[c] *= f
 			}

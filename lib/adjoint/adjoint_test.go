@@ -1,0 +1,385 @@
+package adjoint
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"adjoint/lib/display"
+	"adjoint/lib/energy"
+	"adjoint/lib/sde"
+)
+
+// quietReporter swallows progress and can run a hook on every report.
+type quietReporter struct {
+	reports int
+	hook    func(p display.Progress)
+}
+
+func (q *quietReporter) Report(p display.Progress) {
+	q.reports++
+	if q.hook != nil {
+		q.hook(p)
+	}
+}
+func (q *quietReporter) Finish(display.Progress) {}
+
+// gaussConfig is a small configuration for a Gaussian target N(0, std² I) of one particle in
+// dim dimensions with the constant schedule σ = 1 (κ(1) = 1).
+func gaussConfig(t *testing.T, dim int, std float64) Config {
+	t.Helper()
+	q, err := energy.NewQuadratic(1, dim, std)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := &energy.System{Name: "gauss", Energy: q, Temperature: 1}
+	sched, _ := sde.Constant(1)
+	return Config{
+		System: sys, Schedule: sched, Steps: 40, Net: NetConfig{Kind: "mlp", Layers: 2, Hidden: 32},
+		Batch: 256, TrainBatch: 256, Buffer: 2048, GradSteps: 20, LR: 3e-3, Epochs: 80, ClipNorm: 100, Seed: 7,
+	}
+}
+
+func train(t *testing.T, s *Sampler, epochs int) *TrainReport {
+	t.Helper()
+	r, err := s.Train(context.Background(), TrainOptions{Epochs: epochs, Reporter: &quietReporter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func variance(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return s / float64(len(x))
+}
+
+// TestGaussianOptimalControl: for E = ‖x‖²/(2s²) the path measure is Gaussian and the optimal
+// drift is σ² v* with v*(x, t) = −c x / (1 + c (κ(1) − κ(t))), c = 1/s² − 1/κ(1) (the h-transform
+// of the base process by exp(−g), g = E + log p_1^base). The learned v must approach it.
+func TestGaussianOptimalControl(t *testing.T) {
+	const std = 0.5
+	cfg := gaussConfig(t, 2, std)
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1 := cfg.Schedule.Kappa(1)
+	c := 1/(std*std) - 1/k1
+	errAt := func() float64 {
+		// relative L2 error over states drawn from the optimal marginal at each t
+		var num, den float64
+		rng := s.rng
+		x := make([]float64, 2)
+		u := make([]float64, 2)
+		for _, tt := range []float64{0.05, 0.25, 0.5, 0.75, 0.95} {
+			g, v := sde.BridgeMoments(cfg.Schedule, tt)
+			sd := math.Sqrt(g*g*std*std + v)
+			a := -c / (1 + c*(k1-cfg.Schedule.Kappa(tt)))
+			for range 200 {
+				x[0], x[1] = sd*rng.NormFloat64(), sd*rng.NormFloat64()
+				if err := s.Control(x, tt, u); err != nil {
+					t.Fatal(err)
+				}
+				sig := cfg.Schedule.Sigma(tt)
+				for i := range 2 {
+					d := u[i]/sig - a*x[i]
+					num += d * d
+					den += a * x[i] * a * x[i]
+				}
+			}
+		}
+		return math.Sqrt(num / den)
+	}
+	before := errAt()
+	rep := train(t, s, cfg.Epochs)
+	after := errAt()
+	t.Logf("relative error of v: %.3f before, %.3f after %d epochs (loss %.3g → %.3g, %.2f evals/step)",
+		before, after, rep.Epochs, rep.Losses[0], rep.FinalLoss(), rep.EvalsPerStep)
+	if after > 0.2 || after > before/4 {
+		t.Fatalf("learned control is %.3f (relative L2) from the closed form (%.3f untrained)", after, before)
+	}
+	if want := float64(cfg.Batch) / float64(cfg.GradSteps); math.Abs(rep.EvalsPerStep-want) > 1e-12 {
+		t.Fatalf("evals per step %g, want %g", rep.EvalsPerStep, want)
+	}
+	sm, err := s.Sample(2000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := variance(sm.X); math.Abs(v-std*std) > 0.15*std*std {
+		t.Fatalf("sample variance %g, want %g", v, std*std)
+	}
+	if sm.ESS < 0.5*float64(sm.N) {
+		t.Fatalf("ESS %.1f of %d for a near-optimal control", sm.ESS, sm.N)
+	}
+}
+
+// TestBaseCorrection: with κ(1) = s² the corrected target is exactly N(0, s²); without the
+// correction the sampler targets exp(−E)·p_1^base = N(0, s²/2).
+func TestBaseCorrection(t *testing.T) {
+	for _, c := range []struct {
+		off  bool
+		want float64
+	}{{false, 1}, {true, 0.5}} {
+		cfg := gaussConfig(t, 2, 1)
+		cfg.NoBaseCorrection = c.off
+		cfg.Epochs = 40
+		s, err := NewSampler(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		train(t, s, cfg.Epochs)
+		sm, err := s.Sample(3000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := variance(sm.X)
+		t.Logf("NoBaseCorrection=%v: sample variance %.3f (target %.2f)", c.off, v, c.want)
+		if math.Abs(v-c.want) > 0.12*c.want {
+			t.Fatalf("NoBaseCorrection=%v: variance %.3f, want %.2f", c.off, v, c.want)
+		}
+	}
+}
+
+// TestImportanceWeights: the Girsanov weights of an untrained sampler reweight its samples to
+// the target N(0, 0.25 I).
+func TestImportanceWeights(t *testing.T) {
+	cfg := gaussConfig(t, 2, 0.5)
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := s.Sample(6000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sm.Weights()
+	var raw, rw float64
+	for k := range sm.N {
+		r2 := sm.X[2*k]*sm.X[2*k] + sm.X[2*k+1]*sm.X[2*k+1]
+		raw += r2 / 2 / float64(sm.N)
+		rw += w[k] * r2 / 2
+	}
+	t.Logf("untrained: raw variance %.3f, reweighted %.3f (target 0.25), ESS %.0f of %d", raw, rw, sm.ESS, sm.N)
+	if math.Abs(rw-0.25) > 0.03 || math.Abs(raw-0.25) < 0.2 {
+		t.Fatalf("raw variance %.3f, reweighted %.3f, want reweighted 0.25", raw, rw)
+	}
+	if sm.ESS <= 1 || sm.ESS >= float64(sm.N) {
+		t.Fatalf("ESS %g", sm.ESS)
+	}
+	if got := ESS([]float64{0, 0, 0, 0}); math.Abs(got-4) > 1e-12 {
+		t.Fatalf("ESS of equal weights %g", got)
+	}
+	if got := ESS([]float64{0, -1000, -1000}); math.Abs(got-1) > 1e-9 {
+		t.Fatalf("ESS of one dominant weight %g", got)
+	}
+}
+
+// TestMixtureModes: a 2-D two-mode mixture (weights 0.3, 0.7) gets the right mass in each mode,
+// both in the raw samples and after importance weighting.
+func TestMixtureModes(t *testing.T) {
+	g, err := energy.NewGMM(2, []float64{0.3, 0.7}, [][]float64{{-1.5, 0}, {1.5, 0.5}}, []float64{0.25, 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := &energy.System{Name: "gmm2", Energy: g}
+	cfg := DefaultConfig(sys)
+	cfg.Schedule, _ = sde.Constant(1.5)
+	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.LR, cfg.Epochs =
+		50, NetConfig{Kind: "mlp", Layers: 2, Hidden: 64}, 256, 256, 4096, 25, 1e-3, 120
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train(t, s, cfg.Epochs)
+	sm, err := s.Sample(4000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left, wleft float64
+	w := sm.Weights()
+	for k := range sm.N {
+		if sm.X[2*k] < 0 {
+			left++
+			wleft += w[k]
+		}
+	}
+	left /= float64(sm.N)
+	t.Logf("mass in the left mode %.3f raw, %.3f weighted (want 0.30); mean energy %.3f, ESS %.0f/%d", left, wleft, sm.MeanEnergy(), sm.ESS, sm.N)
+	if math.Abs(left-0.3) > 0.07 || math.Abs(wleft-0.3) > 0.05 {
+		t.Fatalf("left mode holds %.3f of the samples (%.3f weighted), want 0.30", left, wleft)
+	}
+}
+
+// TestResumeEqualsUninterrupted: training 3 epochs, saving, loading and training 3 more gives
+// bit-identical losses, buffer and network to 6 uninterrupted epochs.
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	sys, err := energy.Benchmark("dw4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(sys)
+	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
+		20, NetConfig{Kind: "mlp", Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
+	a, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train(t, a, 6)
+	b, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ck.adj")
+	if _, err := b.Train(context.Background(), TrainOptions{Epochs: 3, Checkpoint: path, Reporter: &quietReporter{}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Epoch() != 3 || c.BufferLen() != 80 {
+		t.Fatalf("loaded epoch %d buffer %d", c.Epoch(), c.BufferLen())
+	}
+	train(t, c, 3)
+	la, lc := a.LossHistory(), c.LossHistory()
+	if len(la) != 6 || len(lc) != 6 {
+		t.Fatalf("loss histories %d, %d", len(la), len(lc))
+	}
+	for i := range la {
+		if la[i] != lc[i] {
+			t.Fatalf("epoch %d loss %v uninterrupted, %v resumed", i+1, la[i], lc[i])
+		}
+	}
+	for i := range a.buf.x {
+		if a.buf.x[i] != c.buf.x[i] || a.buf.y[i] != c.buf.y[i] {
+			t.Fatalf("buffer differs at %d", i)
+		}
+	}
+	sa, _ := a.Sample(10)
+	sc, _ := c.Sample(10)
+	for i := range sa.X {
+		if sa.X[i] != sc.X[i] {
+			t.Fatalf("samples differ at %d", i)
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left: %v", entries)
+	}
+}
+
+// TestNaNDetection: a non-finite gradient stops training with an error naming the epoch, and
+// the checkpoint keeps the last good state.
+func TestNaNDetection(t *testing.T) {
+	calls := 0
+	f, _ := energy.FromFunc(1, 2, func(x []float64) float64 { return 0.5 * (x[0]*x[0] + x[1]*x[1]) },
+		func(x, g []float64) {
+			calls++
+			g[0], g[1] = x[0], x[1]
+			if calls > 64*2 {
+				g[0] = math.NaN()
+			}
+		})
+	sys := &energy.System{Name: "nan", Energy: f}
+	cfg := gaussConfig(t, 2, 1)
+	cfg.System, cfg.Batch, cfg.TrainBatch, cfg.Steps, cfg.GradSteps = sys, 64, 64, 10, 3
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ck.adj")
+	_, err = s.Train(context.Background(), TrainOptions{Epochs: 5, Checkpoint: path, CheckpointEvery: 1, Reporter: &quietReporter{}})
+	if err == nil || !strings.Contains(err.Error(), "epoch 3") {
+		t.Fatalf("error %v, want one naming epoch 3", err)
+	}
+	if _, err := LoadWith(path, sys, nil); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := LoadWith(path, sys, nil)
+	if good.Epoch() != 2 {
+		t.Fatalf("checkpoint at epoch %d, want the last good epoch 2", good.Epoch())
+	}
+}
+
+// TestCancellation: cancelling stops between steps; the sampler stays usable.
+func TestCancellation(t *testing.T) {
+	cfg := gaussConfig(t, 2, 1)
+	cfg.GradSteps = 50
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep := &quietReporter{}
+	rep.hook = func(p display.Progress) {
+		if p.Epoch >= 2 {
+			cancel()
+		}
+	}
+	r, err := s.Train(ctx, TrainOptions{Epochs: 1000, Reporter: rep})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if r == nil || r.Epochs < 2 || r.Epochs > 3 {
+		t.Fatalf("report %+v", r)
+	}
+	if _, err := s.Sample(10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Train(context.Background(), TrainOptions{Epochs: 1, Reporter: &quietReporter{}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDefaultConfigAndValidation(t *testing.T) {
+	for _, c := range []struct {
+		name                 string
+		steps, batch, epochs int
+		smax                 float64
+	}{{"dw4", 199, 512, 5000, 1.5}, {"lj13", 999, 512, 4000, 2}, {"lj55", 999, 200, 4000, 2}} {
+		sys, _ := energy.Benchmark(c.name)
+		cfg := DefaultConfig(sys)
+		if cfg.Steps != c.steps || cfg.Batch != c.batch || cfg.TrainBatch != c.batch || cfg.Epochs != c.epochs ||
+			cfg.Buffer != 10000 || cfg.GradSteps != 100 || cfg.LR != 1e-4 || cfg.ClipNorm != 100 ||
+			cfg.Net != (NetConfig{"egnn", 5, 128}) || math.Abs(cfg.Schedule.Kappa(1)-(c.smax*c.smax-1e-6)) > 1e-9 {
+			t.Errorf("%s: %+v", c.name, cfg)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	cfg := gaussConfig(t, 2, 1)
+	bad := []func(*Config){
+		func(c *Config) { c.System = nil },
+		func(c *Config) { c.Schedule = nil },
+		func(c *Config) { c.Steps = 0 },
+		func(c *Config) { c.LR = 0 },
+		func(c *Config) { c.Net.Kind = "cnn" },
+	}
+	for i, mod := range bad {
+		c := cfg
+		mod(&c)
+		if _, err := NewSampler(c); err == nil {
+			t.Errorf("bad config %d accepted", i)
+		}
+	}
+	s, _ := NewSampler(cfg)
+	for _, b := range []display.Bundle{s.MIMEBundle(), (&TrainReport{System: "x"}).MIMEBundle()} {
+		if _, ok := b.Data["text/html"]; !ok {
+			t.Errorf("bundle without HTML: %v", b.Data)
+		}
+	}
+}

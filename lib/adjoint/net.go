@@ -1,0 +1,41 @@
+package adjoint
+
+import (
+	"fmt"
+
+	"adjoint/lib/nn"
+)
+
+// buildModel builds the controller network of a configuration and says which one it built.
+// Systems with rotation and permutation symmetry get the EGNN unless Net.Kind asks for the MLP;
+// when the EGNN cannot be built the MLP is used and the note says why.
+func buildModel(c Config) (nn.Model, string, error) {
+	sys := c.System
+	kind := c.Net.Kind
+	if kind == "" {
+		kind = "mlp"
+		if sys.Symmetry.Rotation && sys.Symmetry.Permutation && sys.Energy.Particles() > 1 {
+			kind = "egnn"
+		}
+	}
+	fallback := ""
+	if kind == "egnn" {
+		m, err := nn.NewEGNN(nn.EGNNConfig{
+			Particles: sys.Energy.Particles(), SpatialDim: sys.Energy.SpatialDim(),
+			Layers: c.Net.Layers, Hidden: c.Net.Hidden, Seed: c.Seed, LR: c.LR,
+		})
+		if err == nil {
+			return m, fmt.Sprintf("egnn %d×%d", c.Net.Layers, c.Net.Hidden), nil
+		}
+		fallback = fmt.Sprintf(" (EGNN unavailable: %v)", err)
+	}
+	hidden := make([]int, c.Net.Layers)
+	for i := range hidden {
+		hidden[i] = c.Net.Hidden
+	}
+	m, err := nn.NewMLP(nn.MLPConfig{Dim: sys.Dim(), Hidden: hidden, Activation: "silu", Seed: c.Seed, LR: c.LR})
+	if err != nil {
+		return nil, "", err
+	}
+	return m, fmt.Sprintf("mlp %d×%d%s", c.Net.Layers, c.Net.Hidden, fallback), nil
+}

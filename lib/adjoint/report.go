@@ -1,0 +1,81 @@
+package adjoint
+
+import (
+	"fmt"
+	"time"
+
+	"adjoint/lib/display"
+)
+
+// TrainReport summarises one training call.
+type TrainReport struct {
+	System       string
+	StartEpoch   int           // epochs completed before the call
+	Epochs       int           // epochs completed in the call
+	TotalEpochs  int           // epochs completed in all
+	Steps        int           // gradient steps taken in the call
+	Losses       []float64     // mean loss of each epoch of the call
+	EnergyEvals  int64         // energy evaluations made in the call
+	EvalsPerStep float64       // energy evaluations per gradient step
+	MeanEnergy   float64       // mean energy of the latest generated batch
+	Wall         time.Duration // wall time of the call
+	Device       string
+	Stopped      string // why the call ended early ("" when it ran to its limit)
+}
+
+// FinalLoss returns the mean loss of the last epoch (NaN-free 0 when no epoch ran).
+func (r *TrainReport) FinalLoss() float64 {
+	if len(r.Losses) == 0 {
+		return 0
+	}
+	return r.Losses[len(r.Losses)-1]
+}
+
+// Table summarises the report.
+func (r *TrainReport) Table() *display.Table {
+	t := &display.Table{Caption: "training " + r.System, Header: []string{"quantity", "value"}}
+	t.AddRow("epochs (this call / total)", fmt.Sprintf("%d / %d", r.Epochs, r.TotalEpochs))
+	t.AddRow("gradient steps", r.Steps)
+	if len(r.Losses) > 0 {
+		t.AddRow("loss (first → last epoch)", fmt.Sprintf("%.4g → %.4g", r.Losses[0], r.FinalLoss()))
+	}
+	t.AddRow("energy evaluations", r.EnergyEvals)
+	t.AddRow("evaluations / step", fmt.Sprintf("%.3g", r.EvalsPerStep))
+	t.AddRow("mean energy of last batch", r.MeanEnergy)
+	t.AddRow("wall time", r.Wall.Round(time.Millisecond).String())
+	t.AddRow("device", r.Device)
+	if r.Stopped != "" {
+		t.AddRow("stopped", r.Stopped)
+	}
+	return t
+}
+
+// MIMEBundle renders the summary table.
+func (r *TrainReport) MIMEBundle() display.Bundle { return r.Table().MIMEBundle() }
+
+// Table lists the sampler's configuration and state.
+func (s *Sampler) Table() *display.Table {
+	c := s.cfg
+	t := &display.Table{Caption: "adjoint sampler " + c.System.Name, Header: []string{"setting", "value"}}
+	sym := c.System.Symmetry
+	t.AddRow("system", fmt.Sprintf("%s: %d particles × %d dims, τ = %g", c.System.Name, s.space.Particles, s.space.SpatialDim, c.System.Tau()))
+	t.AddRow("symmetry", fmt.Sprintf("translation %v, rotation %v, permutation %v, periodic %v", sym.Translation, sym.Rotation, sym.Permutation, c.System.Periodic()))
+	t.AddRow("schedule", fmt.Sprintf("%s, κ(1) = %.4g", c.Schedule.Name(), s.kappa1))
+	t.AddRow("integration steps", c.Steps)
+	t.AddRow("network", fmt.Sprintf("%s, %d parameters", s.netNote, s.model.NumParams()))
+	t.AddRow("batch / train batch / buffer", fmt.Sprintf("%d / %d / %d", c.Batch, c.TrainBatch, c.Buffer))
+	t.AddRow("gradient steps per epoch", c.GradSteps)
+	t.AddRow("learning rate", c.LR)
+	t.AddRow("gradient clip (per particle)", c.ClipNorm)
+	t.AddRow("base-marginal correction", !c.NoBaseCorrection)
+	t.AddRow("seed", c.Seed)
+	t.AddRow("epochs done", fmt.Sprintf("%d of %d", s.epoch, c.Epochs))
+	t.AddRow("buffer fill", s.buf.n)
+	if len(s.losses) > 0 {
+		t.AddRow("last epoch loss", s.losses[len(s.losses)-1])
+	}
+	return t
+}
+
+// MIMEBundle renders the configuration table.
+func (s *Sampler) MIMEBundle() display.Bundle { return s.Table().MIMEBundle() }

@@ -1,0 +1,405 @@
+package adjoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"adjoint/lib/display"
+	"adjoint/lib/energy"
+	"adjoint/lib/nn"
+	"adjoint/lib/sde"
+)
+
+// Sampler is a trained (or training) adjoint sampler: the configuration, the controller network,
+// the replay buffer and the random stream. One Sampler is used from one goroutine at a time.
+type Sampler struct {
+	cfg     Config
+	space   sde.Space
+	counter *energy.Counter
+	model   nn.Model
+	netNote string // how the network was chosen (fallbacks are noted here)
+	pcg     *rand.PCG
+	rng     *rand.Rand
+	kappa1  float64
+
+	buf buffer
+
+	epoch      int           // epochs completed
+	steps      int           // gradient steps taken
+	losses     []float64     // mean loss of each completed epoch
+	trainEvals int64         // energy evaluations made by training
+	wall       time.Duration // training wall time, all calls together
+	lastEnergy float64       // mean energy of the latest generated batch
+}
+
+// buffer is the FIFO replay buffer of terminal states and regression targets −∇g(X_1).
+type buffer struct {
+	cap, dim int
+	x, y     []float64 // n·dim each, ring storage
+	n, next  int
+}
+
+func (b *buffer) push(x, y []float64) {
+	for k := 0; k < len(x)/b.dim; k++ {
+		if b.n < b.cap {
+			b.x = append(b.x, x[k*b.dim:(k+1)*b.dim]...)
+			b.y = append(b.y, y[k*b.dim:(k+1)*b.dim]...)
+			b.n++
+			b.next = b.n % b.cap
+			continue
+		}
+		copy(b.x[b.next*b.dim:(b.next+1)*b.dim], x[k*b.dim:(k+1)*b.dim])
+		copy(b.y[b.next*b.dim:(b.next+1)*b.dim], y[k*b.dim:(k+1)*b.dim])
+		b.next = (b.next + 1) % b.cap
+	}
+}
+
+// NewSampler builds a sampler with a fresh network for the configuration.
+func NewSampler(cfg Config) (*Sampler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	model, note := cfg.Model, "user-supplied network"
+	if model == nil {
+		var err error
+		model, note, err = buildModel(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("adjoint: network for %q: %w", cfg.System.Name, err)
+		}
+	}
+	return newSampler(cfg, model, note), nil
+}
+
+func newSampler(cfg Config, model nn.Model, note string) *Sampler {
+	pcg := rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)
+	s := &Sampler{
+		cfg: cfg, space: space(cfg.System), counter: energy.NewCounter(cfg.System.Energy),
+		model: model, netNote: note, pcg: pcg, rng: rand.New(pcg), kappa1: cfg.Schedule.Kappa(1),
+	}
+	s.buf = buffer{cap: cfg.Buffer, dim: cfg.System.Dim()}
+	s.lastEnergy = math.NaN()
+	return s
+}
+
+// Config returns the sampler's configuration.
+func (s *Sampler) Config() Config { return s.cfg }
+
+// Model returns the controller network.
+func (s *Sampler) Model() nn.Model { return s.model }
+
+// Epoch returns the number of completed training epochs.
+func (s *Sampler) Epoch() int { return s.epoch }
+
+// LossHistory returns the mean loss of every completed epoch.
+func (s *Sampler) LossHistory() []float64 { return append([]float64(nil), s.losses...) }
+
+// BufferLen returns the number of samples in the replay buffer.
+func (s *Sampler) BufferLen() int { return s.buf.n }
+
+// EnergyEvals returns the energy evaluations made so far (training and sampling).
+func (s *Sampler) EnergyEvals() int64 { return s.counter.Count() }
+
+// Control writes the learned control u(x, t) = σ(t) v_θ(x, t) (drift σ(t) u) of a batch of
+// states into u.
+func (s *Sampler) Control(x []float64, t float64, u []float64) error {
+	return s.control(context.Background())(x, t, u)
+}
+
+func (s *Sampler) control(ctx context.Context) sde.Control {
+	var x32, t32, out []float32
+	return func(x []float64, t float64, u []float64) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		nd := s.space.Dim()
+		b := len(x) / nd
+		if cap(x32) < len(x) {
+			x32, out = make([]float32, len(x)), make([]float32, len(x))
+		}
+		x32, out = x32[:len(x)], out[:len(x)]
+		if cap(t32) < b {
+			t32 = make([]float32, b)
+		}
+		t32 = t32[:b]
+		for i, v := range x {
+			x32[i] = float32(v)
+		}
+		for i := range t32 {
+			t32[i] = float32(t)
+		}
+		if err := s.model.Forward(x32, t32, out); err != nil {
+			return err
+		}
+		sig := s.cfg.Schedule.Sigma(t)
+		for i, v := range out {
+			u[i] = sig * float64(v)
+		}
+		return nil
+	}
+}
+
+// terminalTargets turns ∇E of a batch of terminal states x into the regression targets
+// −∇g(x) = −(clip(∇E)/τ + ∇log p_1^base(x)), in place in g.
+func (s *Sampler) terminalTargets(x, g []float64) error {
+	nd := s.space.Dim()
+	for k := 0; k < len(g)/nd; k++ {
+		for _, v := range g[k*nd : (k+1)*nd] {
+			if math.IsNaN(v) || (math.IsInf(v, 0) && !(s.cfg.ClipNorm > 0)) {
+				return fmt.Errorf("energy gradient of sample %d is %g", k, v)
+			}
+		}
+	}
+	sde.ClipPerParticle(g, s.space.SpatialDim, s.cfg.ClipNorm)
+	s.space.Project(g)
+	tau := s.cfg.System.Tau()
+	var score []float64
+	if !s.cfg.NoBaseCorrection {
+		score = make([]float64, len(x))
+		s.space.BaseScore(x, s.kappa1, score)
+	}
+	for i := range g {
+		v := g[i] / tau
+		if score != nil {
+			v += score[i]
+		}
+		g[i] = -v
+	}
+	return nil
+}
+
+// generate integrates the current model for n new terminal states.
+func (s *Sampler) generate(ctx context.Context, n int, logw []float64) ([]float64, error) {
+	x := make([]float64, n*s.space.Dim())
+	if err := s.space.Integrate(s.rng, s.cfg.Schedule, s.cfg.Steps, x, s.control(ctx), logw); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// errStop ends training early without an error (duration reached).
+var errStop = errors.New("stop")
+
+// runEpoch generates a batch, fills the buffer and takes the gradient steps of one epoch.
+// It returns the mean loss.
+func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) error) (float64, error) {
+	ep := s.epoch + 1
+	nd := s.space.Dim()
+	x, err := s.generate(ctx, s.cfg.Batch, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return 0, fmt.Errorf("epoch %d: sampling: %w", ep, err)
+	}
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("epoch %d: generated sample %d is not finite (the network diverged)", ep, i/nd)
+		}
+	}
+	e := make([]float64, s.cfg.Batch)
+	g := make([]float64, len(x))
+	s.counter.EnergyGrad(x, e, g)
+	s.trainEvals += int64(len(e))
+	var me float64
+	var nf int
+	for _, v := range e {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			me += v
+			nf++
+		}
+	}
+	s.lastEnergy = me / float64(max(nf, 1))
+	if err := s.terminalTargets(x, g); err != nil {
+		return 0, fmt.Errorf("epoch %d: %w", ep, err)
+	}
+	s.buf.push(x, g)
+
+	tb := s.cfg.TrainBatch
+	xt := make([]float64, nd)
+	x32 := make([]float32, tb*nd)
+	y32 := make([]float32, tb*nd)
+	t32 := make([]float32, tb)
+	var sum float64
+	for step := range s.cfg.GradSteps {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		for b := range tb {
+			j := s.rng.IntN(s.buf.n)
+			t := s.rng.Float64()
+			s.space.Bridge(s.rng, s.cfg.Schedule, t, s.buf.x[j*nd:(j+1)*nd], xt)
+			for i := range nd {
+				x32[b*nd+i] = float32(xt[i])
+				y32[b*nd+i] = float32(s.buf.y[j*nd+i])
+			}
+			t32[b] = float32(t)
+		}
+		loss, err := s.model.TrainStep(x32, t32, y32)
+		if err != nil {
+			return 0, fmt.Errorf("epoch %d step %d: %w", ep, step+1, err)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return 0, fmt.Errorf("epoch %d step %d: loss is %g", ep, step+1, loss)
+		}
+		s.steps++
+		sum += loss
+		if afterStep != nil {
+			if err := afterStep(loss); err != nil {
+				return 0, err
+			}
+		}
+	}
+	mean := sum / float64(max(s.cfg.GradSteps, 1))
+	s.epoch++
+	s.losses = append(s.losses, mean)
+	return mean, nil
+}
+
+// TrainOptions limit and report a training call.
+type TrainOptions struct {
+	Epochs          int           // epochs to run in this call (0: up to Config.Epochs in all, unless Duration is set)
+	Duration        time.Duration // wall-clock limit (0: none); the running epoch is finished
+	Checkpoint      string        // path written atomically every CheckpointEvery epochs and at the end ("" none)
+	CheckpointEvery int           // epochs between checkpoints (0: 50)
+	Reporter        display.Reporter
+}
+
+// TrainEpochs trains for n epochs, reporting to the current display sink and stopping on the
+// front end's cancellation.
+func (s *Sampler) TrainEpochs(n int) (*TrainReport, error) {
+	return s.Train(display.Context(), TrainOptions{Epochs: n})
+}
+
+// TrainFor trains for the wall-clock duration d, reporting to the current display sink and
+// stopping on the front end's cancellation.
+func (s *Sampler) TrainFor(d time.Duration) (*TrainReport, error) {
+	return s.Train(display.Context(), TrainOptions{Duration: d})
+}
+
+func (s *Sampler) device() string {
+	if d, ok := s.model.(interface{ Device() string }); ok {
+		return d.Device()
+	}
+	return fmt.Sprintf("cpu (%d threads)", runtime.GOMAXPROCS(0))
+}
+
+// Train runs training epochs until the limits of opt, the context's cancellation (checked
+// between gradient steps and between integration steps) or an error. On cancellation it returns
+// the report so far and an error wrapping the context's error; the sampler stays usable (an
+// interrupted epoch does not count). A non-finite loss, gradient or sample stops training with an
+// error naming the epoch (and step); the checkpoint file then still holds the last good state.
+func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	target := opt.Epochs
+	if target <= 0 && opt.Duration <= 0 {
+		target = max(s.cfg.Epochs-s.epoch, 0)
+	}
+	every := opt.CheckpointEvery
+	if every <= 0 {
+		every = 50
+	}
+	rep := opt.Reporter
+	if rep == nil {
+		rep = display.NewReporter("train " + s.cfg.System.Name)
+	}
+	r := &TrainReport{System: s.cfg.System.Name, StartEpoch: s.epoch}
+	start := time.Now()
+	evals0, steps0 := s.trainEvals, s.steps
+	device := s.device()
+	progress := func(done bool) display.Progress {
+		el := time.Since(start)
+		p := display.Progress{
+			Task: "train " + s.cfg.System.Name, Device: device, Epoch: s.epoch, Step: s.steps,
+			Elapsed: el, Done: done,
+			Extra: map[string]float64{"energy": s.lastEnergy, "buffer": float64(s.buf.n)},
+		}
+		if len(s.losses) > 0 {
+			p.Loss = s.losses[len(s.losses)-1]
+		}
+		if n := s.steps - steps0; n > 0 {
+			p.EvalsPerStep = float64(s.trainEvals-evals0) / float64(n)
+		}
+		ran := s.epoch - r.StartEpoch
+		if el > 0 {
+			p.SamplesPerSec = float64(ran*s.cfg.Batch) / el.Seconds()
+		}
+		if target > 0 {
+			p.Epochs = r.StartEpoch + target
+			p.Steps = p.Epochs * s.cfg.GradSteps
+			if ran > 0 {
+				p.ETA = time.Duration(float64(el) / float64(ran) * float64(target-ran))
+			}
+		} else if opt.Duration > 0 {
+			p.ETA = max(opt.Duration-el, 0)
+		}
+		return p
+	}
+	finish := func(err error, save bool) (*TrainReport, error) {
+		r.Epochs = s.epoch - r.StartEpoch
+		r.Steps = s.steps - steps0
+		r.TotalEpochs = s.epoch
+		r.EnergyEvals = s.trainEvals - evals0
+		if r.Steps > 0 {
+			r.EvalsPerStep = float64(r.EnergyEvals) / float64(r.Steps)
+		}
+		r.Wall = time.Since(start)
+		s.wall += r.Wall
+		r.Losses = append([]float64(nil), s.losses[r.StartEpoch:]...)
+		r.MeanEnergy = s.lastEnergy
+		r.Device = device
+		if save && opt.Checkpoint != "" {
+			if cerr := s.Save(opt.Checkpoint); cerr != nil {
+				err = fmt.Errorf("adjoint: checkpoint: %w", cerr)
+			}
+		}
+		rep.Finish(progress(true))
+		if err != nil {
+			r.Stopped = err.Error()
+			return r, err
+		}
+		return r, nil
+	}
+	lastReport := time.Time{}
+	for {
+		if target > 0 && s.epoch-r.StartEpoch >= target {
+			break
+		}
+		if opt.Duration > 0 && time.Since(start) >= opt.Duration {
+			break
+		}
+		if target <= 0 && opt.Duration <= 0 {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return finish(fmt.Errorf("adjoint: training stopped at epoch %d: %w", s.epoch, err), true)
+		}
+		_, err := s.runEpoch(ctx, func(float64) error {
+			if time.Since(lastReport) > 200*time.Millisecond {
+				lastReport = time.Now()
+				rep.Report(progress(false))
+			}
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return finish(fmt.Errorf("adjoint: training stopped in epoch %d: %w", s.epoch+1, ctx.Err()), true)
+			}
+			// the checkpoint file keeps the last good state
+			return finish(fmt.Errorf("adjoint: %w", err), false)
+		}
+		rep.Report(progress(false))
+		if opt.Checkpoint != "" && s.epoch%every == 0 {
+			if err := s.Save(opt.Checkpoint); err != nil {
+				return finish(fmt.Errorf("adjoint: checkpoint: %w", err), false)
+			}
+		}
+	}
+	return finish(nil, true)
+}

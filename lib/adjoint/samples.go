@@ -1,0 +1,177 @@
+package adjoint
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"adjoint/lib/display"
+	"adjoint/lib/npy"
+)
+
+// Samples are terminal states of the learned SDE with their energies and log importance weights.
+type Samples struct {
+	X                        []float64 // N·Particles·SpatialDim, row-major
+	N, Particles, SpatialDim int
+	Energy                   []float64 // E(x) of each sample
+	// LogW are the log importance weights toward exp(−E/τ) (up to a common constant):
+	// Σ_k[−u_k·ξ_k sqrt(Δt) − ½‖u_k‖²Δt] − E/τ − log p_1^base(X_1), where p_1^base is the
+	// terminal marginal of the discretised base chain, N(0, Σ_k σ(t_k)² Δt), so the weights are
+	// exact for the Euler–Maruyama process that drew the samples.
+	LogW []float64
+	ESS  float64 // effective sample size (Σw)²/Σw²
+}
+
+// Sample draws n samples from the learned SDE (in batches of Config.Batch), with energies,
+// log importance weights and the effective sample size. It stops on the front end's cancellation.
+func (s *Sampler) Sample(n int) (*Samples, error) {
+	return s.SampleContext(display.Context(), n)
+}
+
+// SampleContext is Sample with an explicit context.
+func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("adjoint: sample count %d", n)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	nd := s.space.Dim()
+	out := &Samples{N: n, Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
+		X: make([]float64, 0, n*nd), Energy: make([]float64, n), LogW: make([]float64, n)}
+	// terminal variance of the discretised base chain
+	var kem float64
+	dt := 1 / float64(s.cfg.Steps)
+	for k := range s.cfg.Steps {
+		sg := s.cfg.Schedule.Sigma(float64(k) * dt)
+		kem += sg * sg * dt
+	}
+	tau := s.cfg.System.Tau()
+	for lo := 0; lo < n; lo += s.cfg.Batch {
+		b := min(s.cfg.Batch, n-lo)
+		logw := out.LogW[lo : lo+b]
+		x, err := s.generate(ctx, b, logw)
+		if err != nil {
+			return nil, fmt.Errorf("adjoint: sampling: %w", err)
+		}
+		e := out.Energy[lo : lo+b]
+		s.counter.EnergyGrad(x, e, nil)
+		lp := make([]float64, b)
+		s.space.BaseLogDensity(x, kem, lp)
+		for k := range b {
+			logw[k] -= e[k]/tau + lp[k]
+		}
+		out.X = append(out.X, x...)
+	}
+	out.ESS = ESS(out.LogW)
+	return out, nil
+}
+
+// ESS returns the effective sample size (Σw)²/Σw² of log weights (NaN weights count as zero;
+// 0 when no weight is finite).
+func ESS(logw []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range logw {
+		if !math.IsNaN(v) {
+			mx = math.Max(mx, v)
+		}
+	}
+	if math.IsInf(mx, 0) {
+		return 0
+	}
+	var s, s2 float64
+	for _, v := range logw {
+		if math.IsNaN(v) {
+			continue
+		}
+		w := math.Exp(v - mx)
+		s += w
+		s2 += w * w
+	}
+	return s * s / s2
+}
+
+// Weights returns the self-normalised importance weights (summing to one).
+func (sm *Samples) Weights() []float64 {
+	w := make([]float64, len(sm.LogW))
+	mx := math.Inf(-1)
+	for _, v := range sm.LogW {
+		if !math.IsNaN(v) {
+			mx = math.Max(mx, v)
+		}
+	}
+	var s float64
+	for i, v := range sm.LogW {
+		if math.IsNaN(v) || math.IsInf(mx, 0) {
+			continue
+		}
+		w[i] = math.Exp(v - mx)
+		s += w[i]
+	}
+	if s > 0 {
+		for i := range w {
+			w[i] /= s
+		}
+	}
+	return w
+}
+
+// MeanEnergy returns the mean energy of the finite energies.
+func (sm *Samples) MeanEnergy() float64 {
+	var s float64
+	var n int
+	for _, e := range sm.Energy {
+		if !math.IsNaN(e) && !math.IsInf(e, 0) {
+			s += e
+			n++
+		}
+	}
+	return s / float64(n)
+}
+
+// SaveNPY writes the samples as an N × (Particles·SpatialDim) float32 .npy file.
+func (sm *Samples) SaveNPY(path string) error {
+	if err := npy.WriteFile(path, []int{sm.N, sm.Particles * sm.SpatialDim}, sm.X, "float32"); err != nil {
+		return fmt.Errorf("adjoint: save samples: %w", err)
+	}
+	return nil
+}
+
+// SaveWeightsNPY writes the log importance weights as an N-vector float64 .npy file.
+func (sm *Samples) SaveWeightsNPY(path string) error {
+	if err := npy.WriteFile(path, []int{sm.N}, sm.LogW, "float64"); err != nil {
+		return fmt.Errorf("adjoint: save weights: %w", err)
+	}
+	return nil
+}
+
+// Table summarises the samples.
+func (sm *Samples) Table() *display.Table {
+	t := &display.Table{Header: []string{"samples", "shape", "mean energy", "energy sd", "median energy", "ESS", "ESS / N"}}
+	var m, v float64
+	fin := make([]float64, 0, len(sm.Energy))
+	for _, e := range sm.Energy {
+		if !math.IsNaN(e) && !math.IsInf(e, 0) {
+			fin = append(fin, e)
+			m += e
+		}
+	}
+	med := math.NaN()
+	if len(fin) > 0 {
+		m /= float64(len(fin))
+		for _, e := range fin {
+			v += (e - m) * (e - m)
+		}
+		v /= float64(max(len(fin)-1, 1))
+		sort.Float64s(fin)
+		med = fin[len(fin)/2]
+	}
+	t.AddRow(sm.N, fmt.Sprintf("%d×%d", sm.Particles, sm.SpatialDim), fmt.Sprintf("%.4g", m),
+		fmt.Sprintf("%.4g", math.Sqrt(v)), fmt.Sprintf("%.4g", med), fmt.Sprintf("%.1f", sm.ESS),
+		fmt.Sprintf("%.4f", sm.ESS/float64(max(sm.N, 1))))
+	return t
+}
+
+// MIMEBundle renders the summary table.
+func (sm *Samples) MIMEBundle() display.Bundle { return sm.Table().MIMEBundle() }
