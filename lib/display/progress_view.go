@@ -34,6 +34,8 @@ type lossHistory struct {
 	stride int // keep one report in stride
 	seen   int // reports offered
 	limit  int // maximal number of points kept
+	// the latest point, drawn even when thinning skipped it
+	lastX, lastY float64
 }
 
 func newLossHistory(limit int) *lossHistory { return &lossHistory{stride: 1, limit: limit} }
@@ -43,6 +45,7 @@ func (h *lossHistory) add(x, y float64) {
 		return
 	}
 	h.seen++
+	h.lastX, h.lastY = x, y
 	if (h.seen-1)%h.stride != 0 {
 		return
 	}
@@ -62,11 +65,16 @@ func (h *lossHistory) add(x, y float64) {
 // sparkline draws the history as a small inline SVG line chart (log axis when every loss is
 // positive), labelled with the last and the lowest value.
 func (h *lossHistory) sparkline(width, height int) string {
-	if len(h.ys) < 2 {
+	xs, ys := h.xs, h.ys
+	if n := len(xs); n > 0 && xs[n-1] != h.lastX {
+		xs = append(xs[:n:n], h.lastX)
+		ys = append(ys[:n:n], h.lastY)
+	}
+	if len(ys) < 2 {
 		return ""
 	}
 	logY := true
-	for _, y := range h.ys {
+	for _, y := range ys {
 		if y <= 0 {
 			logY = false
 			break
@@ -79,26 +87,26 @@ func (h *lossHistory) sparkline(width, height int) string {
 		return y
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, y := range h.ys {
+	for _, y := range ys {
 		lo, hi = math.Min(lo, tf(y)), math.Max(hi, tf(y))
 	}
 	if hi == lo {
 		hi, lo = hi+0.5, lo-0.5
 	}
-	x0, x1 := h.xs[0], h.xs[len(h.xs)-1]
+	x0, x1 := xs[0], xs[len(xs)-1]
 	if x1 == x0 {
 		x1 = x0 + 1
 	}
 	const pad = 3
 	w, ht := float64(width-2*pad), float64(height-2*pad)
 	var pts strings.Builder
-	for i := range h.xs {
-		px := pad + (h.xs[i]-x0)/(x1-x0)*w
-		py := pad + (hi-tf(h.ys[i]))/(hi-lo)*ht
+	for i := range xs {
+		px := pad + (xs[i]-x0)/(x1-x0)*w
+		py := pad + (hi-tf(ys[i]))/(hi-lo)*ht
 		fmt.Fprintf(&pts, "%.1f,%.1f ", px, py)
 	}
-	minY := h.ys[0]
-	for _, y := range h.ys {
+	minY := ys[0]
+	for _, y := range ys {
 		minY = math.Min(minY, y)
 	}
 	scale := "linear"
@@ -107,8 +115,10 @@ func (h *lossHistory) sparkline(width, height int) string {
 	}
 	return fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" style="background:#fafafa;border:1px solid #ddd">`+
 		`<title>loss (%s axis): last %.4g, min %.4g</title>`+
-		`<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="%s"/></svg>`,
-		width, height, width, height, scale, h.ys[len(h.ys)-1], minY, strings.TrimSpace(pts.String()))
+		`<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="%s"/>`+
+		`<text x="%d" y="12" text-anchor="end" font-family="sans-serif" font-size="10" fill="#555">loss (%s) %.3g → %.3g</text></svg>`,
+		width, height, width, height, scale, ys[len(ys)-1], minY, strings.TrimSpace(pts.String()),
+		width-4, scale, ys[0], ys[len(ys)-1])
 }
 
 // notebookReporter shows progress as one updatable display (an HTML bar, the numbers and a loss

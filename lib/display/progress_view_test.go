@@ -120,8 +120,15 @@ func TestLossHistoryBounded(t *testing.T) {
 				t.Fatalf("sparkline is not XML: %v\n%s", err, svg)
 			}
 			pts := svg[strings.Index(svg, `points="`):]
-			if got := strings.Count(pts, ","); got != len(h.xs) {
-				t.Errorf("sparkline has %d points, want %d", got, len(h.xs))
+			want := len(h.xs)
+			if h.xs[len(h.xs)-1] != float64(tc.n-1) {
+				want++ // the latest loss is always drawn
+			}
+			if got := strings.Count(pts, ","); got != want {
+				t.Errorf("sparkline has %d points, want %d", got, want)
+			}
+			if last := fmt.Sprintf("→ %.3g<", 1/float64(tc.n)); !strings.Contains(svg, last) {
+				t.Errorf("sparkline label lacks the latest loss %q: %s", last, svg)
 			}
 		})
 	}
