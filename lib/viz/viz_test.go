@@ -27,7 +27,7 @@ func normals(r *rand.Rand, n int, mean, std float64) []float64 {
 }
 
 // figures builds one of every figure from synthetic data.
-func figures(t *testing.T, opt Options) map[string]*Figure {
+func figures(t testing.TB, opt Options) map[string]*Figure {
 	t.Helper()
 	r := rand.New(rand.NewPCG(3, 4))
 	gen, ref := normals(r, 500, -20, 2), normals(r, 800, -21, 1.8)
@@ -450,6 +450,31 @@ func TestContourCapsDrawnSamples(t *testing.T) {
 	for _, want := range []string{"302 samples", "the first 100 of 300 samples in the box drawn", "1 sample outside the box", "1 non-finite sample dropped"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("caption %q lacks %q", c, want)
+		}
+	}
+}
+
+// BenchmarkMIMEBundle measures rendering a figure to its notebook bundle (PNG and SVG).
+func BenchmarkMIMEBundle(b *testing.B) {
+	figs := figures(b, Options{})
+	for _, name := range []string{"EnergyHist", "DistanceHist", "EnergyContour", "Marginals", "TrainingCurves"} {
+		f := figs[name]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				f.MIMEBundle()
+			}
+		})
+	}
+}
+
+// BenchmarkDistanceHistLJ55 measures the pooled pair distances of 2000 LJ-55 configurations
+// (2.97 million distances) and the figure construction, without rendering.
+func BenchmarkDistanceHistLJ55(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := normals(r, 2000*55*3, 0, 2)
+	for b.Loop() {
+		if _, err := DistanceHist(x, x, 55, 3, Options{}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
