@@ -1,0 +1,200 @@
+package mcmc
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"adjoint/lib/display"
+	"adjoint/lib/energy"
+	"adjoint/lib/metrics"
+	"adjoint/lib/npy"
+)
+
+func quiet(t *testing.T) {
+	t.Cleanup(display.SetSink(nil))
+}
+
+func dataPath(t *testing.T, name string) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, "..", "shared", "data", name)
+			if _, err := os.Stat(p); err != nil {
+				t.Fatalf("reference data missing: %v", err)
+			}
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repository root not found")
+		}
+		dir = parent
+	}
+}
+
+// TestGaussianMoments: samples of N(0, s²I) have mean 0 and variance s² per coordinate, and
+// satisfy the identities with d_eff = n·d, for both methods and a non-unit temperature.
+func TestGaussianMoments(t *testing.T) {
+	quiet(t)
+	q, err := energy.NewQuadratic(2, 2, 0.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method string
+		tau    float64
+	}{{MALA, 1}, {HMC, 1}, {MALA, 2}} {
+		t.Run(c.method, func(t *testing.T) {
+			sys := &energy.System{Name: "gauss", Energy: q, Temperature: c.tau}
+			res, err := Sample(sys, Options{Method: c.method, Samples: 8000, Chains: 400, Burn: 300, Thin: 5, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.N != 8000 || len(res.Samples) != 8000*4 {
+				t.Fatalf("got %d samples", res.N)
+			}
+			want := 0.49 * c.tau
+			for k := range 4 {
+				m, v := 0.0, 0.0
+				for i := range res.N {
+					x := res.Samples[i*4+k]
+					m += x
+					v += x * x
+				}
+				m /= float64(res.N)
+				v = v/float64(res.N) - m*m
+				// Samples are correlated within chains: allow about 4 effective standard errors.
+				if math.Abs(m) > 0.06*math.Sqrt(c.tau) || math.Abs(v-want) > 0.08*want {
+					t.Errorf("coordinate %d: mean %.4f variance %.4f, want 0 and %.4f", k, m, v, want)
+				}
+			}
+			if res.Accept < 0.4 || res.Accept > 0.9 {
+				t.Errorf("acceptance %.3f far from the target", res.Accept)
+			}
+			id, err := CheckIdentities(sys, res.Samples, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.DEff != 4 || math.Abs(id.Virial-4) > 0.15 || math.Abs(id.Ratio-1) > 0.05 {
+				t.Errorf("identities %+v", id)
+			}
+		})
+	}
+}
+
+func TestDeterministicAndCancel(t *testing.T) {
+	quiet(t)
+	sys, _ := energy.Benchmark("dw4")
+	opt := Options{Samples: 50, Chains: 10, Burn: 20, Thin: 2, Seed: 9, AnnealFrom: 3}
+	a, err := Sample(sys, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Sample(sys, opt)
+	for i := range a.Samples {
+		if a.Samples[i] != b.Samples[i] {
+			t.Fatal("same seed, different samples")
+		}
+	}
+	opt.Seed = 10
+	c, _ := Sample(sys, opt)
+	if c.Samples[0] == a.Samples[0] {
+		t.Fatal("different seeds, same samples")
+	}
+	// Zero CoM is kept.
+	for i := 0; i < len(a.Samples); i += 8 {
+		sx := a.Samples[i] + a.Samples[i+2] + a.Samples[i+4] + a.Samples[i+6]
+		if math.Abs(sx) > 1e-9 {
+			t.Fatalf("CoM drifted: %g", sx)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := SampleContext(ctx, sys, opt); err == nil {
+		t.Fatal("cancelled context ignored")
+	}
+	if _, err := Sample(sys, Options{Method: "gibbs"}); err == nil {
+		t.Fatal("unknown method accepted")
+	}
+	if _, err := Sample(sys, Options{Init: []float64{1, 2}}); err == nil {
+		t.Fatal("bad Init accepted")
+	}
+}
+
+// TestIdentitiesOnReference checks the identities on the shared reference samples (ALGORITHM.md
+// §10: DW-4 d_eff 6; LJ-13 35.996 ± 0.59 and ratio 0.992).
+func TestIdentitiesOnReference(t *testing.T) {
+	for _, c := range []struct {
+		system, file string
+		deff         int
+		maxN         int
+	}{{"dw4", "test_split_DW4.npy", 6, 10000}, {"lj13", "test_split_LJ13-1000.npy", 36, 1000}} {
+		sys, _ := energy.Benchmark(c.system)
+		a, err := npy.ReadFile(dataPath(t, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := CheckIdentities(sys, a.Data, c.maxN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: x·∇E %.3f ± %.3f (want %d), ratio %.4f ± %.4f, energy %.2f (%.2f)", c.system, id.Virial, id.VirialSE, c.deff, id.Ratio, id.RatioSE, id.MeanEnergy, id.SDEnergy)
+		if id.DEff != c.deff || math.Abs(id.Virial-float64(c.deff)) > 4*id.VirialSE+0.05 || math.Abs(id.Ratio-1) > 4*id.RatioSE+0.02 {
+			t.Errorf("%s: identities fail: %+v", c.system, id)
+		}
+	}
+}
+
+func pairFractionBelow(x []float64, n, d int, r float64) float64 {
+	dist := metrics.PairDistances(x, n, d)
+	k := 0
+	for _, v := range dist {
+		if v < r {
+			k++
+		}
+	}
+	return float64(k) / float64(len(dist))
+}
+
+// TestDW4AgainstReference compares annealed HMC samples of DW-4 with the test split. The
+// identities and the energy distribution agree with the reference. The weights of the pair
+// distance modes do not quite: long runs of three samplers (MALA, HMC, plain random-walk
+// Metropolis) agree on a fraction 0.49–0.50 of pair distances below 4, where the reference has
+// 0.52 (test and val alike), so the geometric W2 against the test split sits at about 0.45
+// instead of the 0.30 floor of exact-vs-exact. The test pins what is established.
+func TestDW4AgainstReference(t *testing.T) {
+	quiet(t)
+	sys, _ := energy.Benchmark("dw4")
+	res, err := Sample(sys, Options{Method: HMC, Samples: 2000, Chains: 1000, Burn: 1000, Thin: 50, AnnealFrom: 3, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := npy.ReadFile(dataPath(t, "test_split_DW4.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := metrics.Evaluate(sys, res.Samples, ref.Data, metrics.EvalOptions{N: 2000, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := CheckIdentities(sys, res.Samples, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := pairFractionBelow(res.Samples, 4, 2, 4)
+	t.Logf("DW-4 HMC (accept %.3f, %.1f s): energy W2 %.3f, geometric W2 %.3f, distance W2 %.3f, mean energy %.3f (ref %.3f), x·∇E %.2f ± %.2f, ratio %.4f ± %.4f, pairs below 4: %.4f",
+		res.Accept, res.Seconds, r.EnergyW2, r.GeometricW2, r.DistanceW2, r.MeanEnergyGen, r.MeanEnergyRef, id.Virial, id.VirialSE, id.Ratio, id.RatioSE, short)
+	if math.Abs(r.MeanEnergyGen+22.45) > 0.3 || r.EnergyW2 > 0.3 || r.GeometricW2 > 0.6 {
+		t.Errorf("DW-4 MCMC samples far from the reference: %+v", r)
+	}
+	if math.Abs(id.Virial-6) > 4*id.VirialSE || math.Abs(id.Ratio-1) > 4*id.RatioSE+0.01 {
+		t.Errorf("identities fail on MCMC samples: %+v", id)
+	}
+	if short < 0.47 || short > 0.53 {
+		t.Errorf("fraction of pair distances below 4: %.4f", short)
+	}
+}
