@@ -55,6 +55,9 @@ type Options struct {
 	XMin, XMax float64
 	Count      int  // how many configurations, paths or panels to draw (0: the figure's default)
 	LinearY    bool // training curves: a linear loss axis instead of the default log axis
+	// Density draws 2-D samples (Contour2D, EnergyContour) as a shaded histogram under the
+	// energy's contour lines instead of as points: clearer for many thousands of samples.
+	Density bool
 }
 
 func (o Options) size() (int, int) {

@@ -51,7 +51,23 @@ func (p lightBlues) Colors() []color.Color {
 	return out
 }
 
-var _ palette.Palette = lightBlues{}
+// reds runs from white (no samples) to a dark red (the densest cell).
+type reds struct{ n int }
+
+func (p reds) Colors() []color.Color {
+	out := make([]color.Color, p.n)
+	for i := range out {
+		t := float64(i) / float64(p.n-1)
+		mix := func(a, b float64) uint8 { return uint8(a*(1-t) + b*t + 0.5) }
+		out[i] = color.NRGBA{mix(255, 165), mix(255, 15), mix(255, 21), 255}
+	}
+	return out
+}
+
+var (
+	_ palette.Palette = lightBlues{}
+	_ palette.Palette = reds{}
+)
 
 // contourLines draws iso-lines of a grid by marching squares, one straight segment per cell.
 type contourLines struct {
@@ -203,13 +219,13 @@ func contour(fn string, eval func(xs, ys, z []float64), xmin, xmax, ymin, ymax f
 		}
 	}
 	p := newPlot(opt.title("Samples over the energy"), opt.xlabel("x"), opt.ylabel("y"))
-	hm := plotter.NewHeatMap(g, lightBlues{n: 64})
-	hm.Min, hm.Max = zmin, zmax
-	hm.Rasterized = true
-	p.Add(hm)
-	if len(levels) > 0 {
-		p.Add(&contourLines{g: g, levels: levels, style: draw.LineStyle{Width: vg.Points(0.6), Color: color.NRGBA{60, 60, 60, 200}}})
+	if !opt.Density {
+		hm := plotter.NewHeatMap(g, lightBlues{n: 64})
+		hm.Min, hm.Max = zmin, zmax
+		hm.Rasterized = true
+		p.Add(hm)
 	}
+	contours := &contourLines{g: g, levels: levels, style: draw.LineStyle{Width: vg.Points(0.6), Color: color.NRGBA{60, 60, 60, 200}}}
 	var cap note
 	cap.add("%d samples over the energy on [%.4g, %.4g]×[%.4g, %.4g] (%d×%d grid, %d contour levels)",
 		len(samples)/2, xmin, xmax, ymin, ymax, n, n, len(levels))
@@ -227,6 +243,29 @@ func contour(fn string, eval func(xs, ys, z []float64), xmin, xmax, ymin, ymax f
 		}
 	}
 	inside := len(pts)
+	if opt.Density && len(pts) > 0 {
+		// A 2-D histogram of the samples on a grid of about 60 cells a side.
+		m := min(60, n)
+		dg := &grid{xs: linspace(xmin, xmax, m), ys: linspace(ymin, ymax, m), z: make([]float64, m*m)}
+		for _, q := range pts {
+			c := int(math.Round((q.X - xmin) / (xmax - xmin) * float64(m-1)))
+			r := int(math.Round((q.Y - ymin) / (ymax - ymin) * float64(m-1)))
+			dg.z[r*m+c]++
+		}
+		hi := 0.0
+		for _, v := range dg.z {
+			hi = math.Max(hi, v)
+		}
+		hm := plotter.NewHeatMap(dg, reds{n: 64})
+		hm.Min, hm.Max = 0, hi
+		hm.Rasterized = true
+		p.Add(hm)
+		p.Legend.Add(opt.label(0, "Sample density"), &plotter.Histogram{FillColor: reds{n: 3}.Colors()[2]})
+		pts = nil
+	}
+	if len(levels) > 0 {
+		p.Add(contours)
+	}
 	if limit := opt.count(5000); len(pts) > limit {
 		pts = pts[:limit]
 	}
@@ -246,7 +285,8 @@ func contour(fn string, eval func(xs, ys, z []float64), xmin, xmax, ymin, ymax f
 	}
 	p.Legend.Add("Energy contours", &plotter.Line{LineStyle: draw.LineStyle{Width: vg.Points(1), Color: color.NRGBA{60, 60, 60, 255}}})
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
-	cap.addIf(len(pts) < inside, "the first %d of %d samples in the box drawn", len(pts), inside)
+	cap.addIf(opt.Density, "shaded as a 2-D histogram")
+	cap.addIf(!opt.Density && len(pts) < inside, "the first %d of %d samples in the box drawn", len(pts), inside)
 	cap.addIf(outside > 0, "%s outside the box", plural(outside, "sample", "samples"))
 	cap.addIf(dropped > 0, "%s dropped", plural(dropped, "non-finite sample", "non-finite samples"))
 	cap.addIf(bad > 0, "%s on the grid", plural(bad, "non-finite energy", "non-finite energies"))

@@ -64,6 +64,10 @@ func figures(t testing.TB, opt Options) map[string]*Figure {
 	add("Contour2D", f, err)
 	f, err = EnergyContour(dw, -2, 2, -3, 3, conf[:200], opt)
 	add("EnergyContour", f, err)
+	dens := opt
+	dens.Density = true
+	f, err = EnergyContour(dw, -2, 2, -3, 3, normals(r, 4000, 0, 1), dens)
+	add("EnergyContourDensity", f, err)
 	f, err = Marginals(conf, 8, conf[:160], opt)
 	add("Marginals", f, err)
 	f, err = Particles(conf, 4, 2, opt)
