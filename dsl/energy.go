@@ -36,6 +36,11 @@ type compiledCtx struct {
 	slotD  []int // input slot of D_k, -1 if not an input
 	slotR2 int
 	slotR  int
+	poly   *polyKernel // native path for a sum of powers of r (nil: tape)
+	used   []bool      // inputs the value depends on
+	// top level only: the derivative of the energy by each sum when it is a constant
+	seedKnown []bool
+	seedConst []float64
 }
 
 // Particles is the number of particles.
@@ -52,8 +57,23 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 	cc.val = compileTape(c.g, []int32{c.out})
 	grads := c.g.grad(c.out)
 	cc.full = compileTape(c.g, append([]int32{c.out}, grads...))
+	// an input is used when the value depends on it (a pattern rewrite may leave some unused)
+	cc.used = make([]bool, len(c.specs))
+	for i, d := range grads {
+		cc.used[i] = !c.g.isK(d, 0) || c.g.dependsOn(c.out, c.g.inputs[i])
+	}
 	if top {
 		cc.lanes = 1
+		for i, s := range c.specs {
+			if s.kind != inSum {
+				continue
+			}
+			for len(cc.seedKnown) <= s.k {
+				cc.seedKnown = append(cc.seedKnown, false)
+				cc.seedConst = append(cc.seedConst, 0)
+			}
+			cc.seedConst[s.k], cc.seedKnown[s.k] = c.g.isConst(grads[i])
+		}
 		return cc
 	}
 	cc.kind = c.sum.Kind
@@ -104,6 +124,11 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 		}
 	}
 	cc.lanes = len(cc.pi)
+	if cc.kind != SumParticles && len(c.specs) == 1 && c.specs[0].kind == inR2 && (cc.kind == SumPairsLess || cc.scale == 2) {
+		if p, ok := polyOf(c.g, c.out, map[int32]laurent{}); ok && len(p) > 0 {
+			cc.poly = newPolyKernel(p)
+		}
+	}
 	return cc
 }
 
@@ -127,11 +152,13 @@ func newEnergy(l *lowerer, source string) *Energy {
 			}
 		}
 		en.kernels = append(en.kernels, ck)
-		maxLanes = max(maxLanes, ck.lanes)
+		if ck.poly == nil {
+			maxLanes = max(maxLanes, ck.lanes)
+		}
 	}
 	for _, c := range append([]*compiledCtx{en.top}, en.kernels...) {
 		for _, s := range c.specs {
-			if s.kind == inCom {
+			if s.kind == inCom || s.kind == inU {
 				en.usesCom = true
 			}
 		}
@@ -255,6 +282,20 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 	// sums
 	for m, k := range en.kernels {
 		w := &ws.kernels[m]
+		if k.poly != nil && (!withGrad || en.top.seedKnown[m]) {
+			seed := 0.0
+			if withGrad {
+				seed = en.top.seedConst[m]
+			}
+			for c := 0; c < C; c++ {
+				var g []float64
+				if withGrad && seed != 0 {
+					g = grad[(c0+c)*nd : (c0+c+1)*nd]
+				}
+				w.sums[c] = en.pairLoop(k, x[(c0+c)*nd:(c0+c+1)*nd], g, seed)
+			}
+			continue
+		}
 		t, buf := k.val, w.val
 		if withGrad {
 			t, buf = k.full, w.full
@@ -290,6 +331,8 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 				dst[c] = x[(c0+c)*nd+s.p*d+s.k]
 			case inCom:
 				dst[c] = ws.com[c*d+s.k]
+			case inU:
+				dst[c] = x[(c0+c)*nd+s.p*d+s.k] - ws.com[c*d+s.k]
 			}
 		}
 	}
@@ -318,10 +361,16 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 				grad[(c0+c)*nd+s.p*d+s.k] += gv
 			case inCom:
 				ws.comGrad[c*d+s.k] += gv
+			case inU:
+				grad[(c0+c)*nd+s.p*d+s.k] += gv
+				ws.comGrad[c*d+s.k] -= gv
 			}
 		}
 	}
 	for m, k := range en.kernels {
+		if k.poly != nil && en.top.seedKnown[m] {
+			continue // gradient added by the native pair loop
+		}
 		en.scatter(k, &ws.kernels[m], ws, grad, c0, C)
 	}
 	if en.usesCom {
@@ -412,19 +461,59 @@ func (en *Energy) gather(k *compiledCtx, w *ctxWork, buf, x, com []float64, c0, 
 		}
 	}
 	for i, s := range k.specs {
+		if !k.used[i] {
+			continue
+		}
 		switch s.kind {
-		case inCoord:
+		case inU:
 			dst := buf[i*stride:]
 			for c := 0; c < C; c++ {
-				xc := x[(c0+c)*nd:]
-				for p := 0; p < P; p++ {
-					q := s.p
-					if q == refI {
-						q = k.pi[p]
-					} else if q == refJ {
-						q = k.pj[p]
+				xc := x[(c0+c)*nd+s.k : (c0+c+1)*nd]
+				out := dst[c*P : c*P+P]
+				m := com[c*d+s.k]
+				switch {
+				case s.p >= 0:
+					v := xc[s.p*d] - m
+					for p := range out {
+						out[p] = v
 					}
-					dst[c*P+p] = xc[q*d+s.k]
+				case k.kind == SumParticles:
+					for p := range out {
+						out[p] = xc[p*d] - m
+					}
+				default:
+					idx := k.pi
+					if s.p == refJ {
+						idx = k.pj
+					}
+					for p, q := range idx[:len(out)] {
+						out[p] = xc[q*d] - m
+					}
+				}
+			}
+		case inCoord:
+			dst := buf[i*stride:]
+			idx := k.pi
+			if s.p == refJ {
+				idx = k.pj
+			}
+			for c := 0; c < C; c++ {
+				xc := x[(c0+c)*nd+s.k : (c0+c+1)*nd]
+				out := dst[c*P : c*P+P]
+				switch {
+				case s.p >= 0:
+					v := xc[s.p*d]
+					for p := range out {
+						out[p] = v
+					}
+				case k.kind == SumParticles:
+					for p := range out {
+						out[p] = xc[p*d]
+					}
+				default:
+					for p, q := range idx[:len(out)] {
+						out[p] = xc[q*d]
+					}
 				}
 			}
 		case inCom:
@@ -535,7 +624,7 @@ func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []floa
 		}
 	}
 	for i, sp := range k.specs {
-		if sp.kind != inCoord && sp.kind != inCom {
+		if sp.kind != inCoord && sp.kind != inCom && sp.kind != inU {
 			continue
 		}
 		g := slot(i)
@@ -547,23 +636,39 @@ func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []floa
 			if s == 0 {
 				continue
 			}
-			gc := grad[(c0+c)*nd : (c0+c+1)*nd]
+			gc := grad[(c0+c)*nd+sp.k : (c0+c+1)*nd]
+			gl := g[c*P : c*P+P]
 			acc := 0.0
-			for p := 0; p < P; p++ {
-				v := g[c*P+p] * s
-				switch {
-				case sp.kind == inCom:
+			switch {
+			case sp.kind == inCom:
+				for _, v := range gl {
 					acc += v
-				case sp.p == refI:
-					gc[k.pi[p]*d+sp.k] += v
-				case sp.p == refJ:
-					gc[k.pj[p]*d+sp.k] += v
-				default:
-					gc[sp.p*d+sp.k] += v
+				}
+			case sp.p >= 0:
+				for _, v := range gl {
+					acc += v
+				}
+				gc[sp.p*d] += acc * s
+			case k.kind == SumParticles:
+				for p, v := range gl {
+					gc[p*d] += v * s
+					acc += v
+				}
+			default:
+				idx := k.pi
+				if sp.p == refJ {
+					idx = k.pj
+				}
+				for p, v := range gl {
+					gc[idx[p]*d] += v * s
+					acc += v
 				}
 			}
-			if sp.kind == inCom {
-				ws.comGrad[c*d+sp.k] += acc
+			switch sp.kind {
+			case inCom:
+				ws.comGrad[c*d+sp.k] += acc * s
+			case inU:
+				ws.comGrad[c*d+sp.k] -= acc * s
 			}
 		}
 	}

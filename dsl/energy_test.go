@@ -153,6 +153,8 @@ func TestGradientFiniteDifferences(t *testing.T) {
 			energy = -cos(x[0].x) - cos(x[0].y) + 0.5*cos(x[0].x - x[0].y) }`},
 		{"particle-sum-ref", `system s { particles 4 in 3d
 			energy = sum i: r[i, 0]^2 * where(x[i].z < 0, 1, 2) + x[i].z * com.y }`},
+		{"centred", `system s { particles 4 in 3d
+			energy = sum pairs i<j: dot(x[i] - com, x[j] - com) * r[i,j] + (x[0].y - com.y)^3 + sum i: exp(0.1*(x[i].z - com.z)) }`},
 		{"soften-where", `system s { particles 4 in 3d; soften 0.01
 			energy = sum pairs i<j: where(r[i,j] < 1.5, (1.5 - r[i,j])^2, 0) + 1/r[i,j] }`},
 	}

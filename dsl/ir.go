@@ -464,3 +464,32 @@ func (g *graph) grad(out int32) []int32 {
 	}
 	return out2
 }
+
+// dependsOn reports whether node out reaches node in.
+func (g *graph) dependsOn(out, in int32) bool {
+	seen := map[int32]bool{}
+	stack := []int32{out}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if i == in {
+			return true
+		}
+		if seen[i] || i < in {
+			continue
+		}
+		seen[i] = true
+		nd := g.nodes[i]
+		ar := arity(nd.op)
+		if ar > 0 {
+			stack = append(stack, nd.a)
+		}
+		if ar > 1 {
+			stack = append(stack, nd.b)
+		}
+		if ar > 2 {
+			stack = append(stack, nd.c)
+		}
+	}
+	return false
+}

@@ -16,6 +16,7 @@ const (
 	inR                   // pair distance
 	inCom                 // component k of the centre of mass
 	inSum                 // value of sum number m
+	inU                   // component k of x_p − com (centred coordinate)
 )
 
 // Particle references: a summation variable (refI, refJ) or a fixed particle index ≥ 0.
@@ -485,6 +486,12 @@ func (l *lowerer) binary(e *Binary) value {
 			return l.notNumber(p.e, p.v)
 		}
 	}
+	if e.Op == "-" && len(x.ids) == len(y.ids) {
+		// x[p] − com (or a component of it) becomes a centred-coordinate input
+		if u, ok := l.centred(x.ids, y.ids); ok {
+			return value{kind: x.kind, ids: u}
+		}
+	}
 	if x.kind == vScalar && y.kind == vScalar {
 		a, b := x.ids[0], y.ids[0]
 		switch e.Op {
@@ -710,4 +717,27 @@ func constValue(e Expr, params map[string]float64) (float64, []*Error) {
 		return 0, []*Error{{Pos: e.At(), Msg: "value must be a constant"}}
 	}
 	return v, nil
+}
+
+// centred recognises coordinate inputs minus centre-of-mass inputs of the same components
+// and returns centred-coordinate inputs in their place.
+func (l *lowerer) centred(xs, ys []int32) ([]int32, bool) {
+	c := l.cur
+	inputSpec := func(id int32) (inSpec, bool) {
+		nd := c.g.nodes[id]
+		if nd.op != opInput {
+			return inSpec{}, false
+		}
+		return c.specs[nd.a], true
+	}
+	out := make([]int32, len(xs))
+	for k := range xs {
+		a, ok1 := inputSpec(xs[k])
+		b, ok2 := inputSpec(ys[k])
+		if !ok1 || !ok2 || a.kind != inCoord || b.kind != inCom || a.k != b.k {
+			return nil, false
+		}
+		out[k] = c.in(inSpec{kind: inU, p: a.p, k: a.k})
+	}
+	return out, true
 }

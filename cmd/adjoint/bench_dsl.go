@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"time"
+
+	"adjoint/dsl"
+	"adjoint/lib/energy"
+)
+
+func init() {
+	registerBench("dsl", "DSL-compiled energies (LJ-13, DW-4) vs the hand-written ones", runBenchDSL)
+}
+
+const benchLJ13Src = `system lj13 {
+  particles 13 in 3d
+  energy = sum pairs i!=j: r[i,j]^-12 - 2*r[i,j]^-6
+         + 0.5 * sum i: norm2(x[i] - com)
+}`
+
+const benchDW4Src = `system dw4 {
+  particles 4 in 2d
+  soften 1e-8
+  let a = 0.9, b = -4, d0 = 4
+  energy = sum pairs i<j: a*(r[i,j] - d0)^4 + b*(r[i,j] - d0)^2
+}`
+
+func runBenchDSL(args []string) error {
+	fs := newFlagSet("bench dsl", "[-batch N] [-rounds N] [-threads N]")
+	batch := fs.Int("batch", 512, "configurations per evaluation")
+	rounds := fs.Int("rounds", 15, "alternating rounds (the best and the median are reported)")
+	threads := fs.Int("threads", 0, "GOMAXPROCS (0: all cores)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*threads))
+	}
+	lj, err := energy.NewLJ(13)
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		name, src string
+		hand      energy.Energy
+	}{{"lj13", benchLJ13Src, lj}, {"dw4", benchDW4Src, energy.NewDW4()}} {
+		binds, err := dsl.NewSession().Exec(context.Background(), c.src, c.name+".adj", nil)
+		if err != nil {
+			return fmt.Errorf("compile %s: %w", c.name, err)
+		}
+		sys, ok := binds[0].Value.(*energy.System)
+		if !ok {
+			return fmt.Errorf("compile %s: no system", c.name)
+		}
+		hand, comp := timeAlternating(c.hand, sys.Energy, *batch, *rounds)
+		for _, r := range []struct {
+			impl string
+			t    []float64
+		}{{"handwritten", hand}, {"dsl", comp}} {
+			if err := emitJSON(map[string]any{"bench": "dsl", "system": c.name, "impl": r.impl, "batch": *batch,
+				"threads": runtime.GOMAXPROCS(0), "best_us": r.t[0], "median_us": r.t[len(r.t)/2]}); err != nil {
+				return err
+			}
+		}
+		if err := emitJSON(map[string]any{"bench": "dsl", "system": c.name, "batch": *batch, "threads": runtime.GOMAXPROCS(0),
+			"ratio_best": comp[0] / hand[0], "ratio_median": comp[len(comp)/2] / hand[len(hand)/2]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timeAlternating times energy+gradient of two energies on the same batch, alternating
+// between them each round so that both see the same machine load; it returns sorted times
+// per evaluation in microseconds.
+func timeAlternating(a, b energy.Energy, batch, rounds int) ([]float64, []float64) {
+	nd := a.Particles() * a.SpatialDim()
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := make([]float64, batch*nd)
+	for i := range x {
+		x[i] = 1.5 * rng.NormFloat64()
+	}
+	e := make([]float64, batch)
+	g := make([]float64, batch*nd)
+	once := func(en energy.Energy) float64 {
+		// repeat until ~20 ms have passed, report the time per call
+		start := time.Now()
+		n := 0
+		for time.Since(start) < 20*time.Millisecond {
+			en.EnergyGrad(x, e, g)
+			n++
+		}
+		return float64(time.Since(start).Microseconds()) / float64(n)
+	}
+	once(a)
+	once(b)
+	var ta, tb []float64
+	for r := 0; r < rounds; r++ {
+		ta = append(ta, once(a))
+		tb = append(tb, once(b))
+	}
+	sort.Float64s(ta)
+	sort.Float64s(tb)
+	return ta, tb
+}
