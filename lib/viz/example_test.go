@@ -74,3 +74,24 @@ func ExampleTrainingCurves() {
 	fmt.Println(len(fig.Panels()[0]))
 	// Output: 2
 }
+
+func ExampleSamplesSummary() {
+	// Two configurations of 2 particles in 1-D.
+	tab, err := viz.SamplesSummary([]float64{0, 2, 0, 4}, 2, 1, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tab.Caption)
+	for _, row := range tab.Rows {
+		fmt.Printf("%s: %s\n", row[0], row[1])
+	}
+	// In a notebook, the table shows itself as HTML.
+	// Output:
+	// Samples: 2 configurations of 2 particles in 1-D
+	// configurations: 2
+	// non-finite configurations: 0
+	// mean interatomic distance: 3
+	// mean radius of gyration: 1.5
+	// max centre-of-mass norm: 2
+}
