@@ -29,6 +29,11 @@ type cpuBackend struct {
 	impl blasImpl
 }
 
+// serialTile bounds the blocks handed to gonum: its Sgemm/Dgemm start their own goroutines
+// (and allocate) once a product spans 4 or more 64×64 blocks of C, while this package already
+// splits the work over cores.
+const serialTile = 64
+
 func tr(t bool) blas.Transpose {
 	if t {
 		return blas.Trans
@@ -42,14 +47,52 @@ func (c cpuBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []f
 	if m == 0 || n == 0 {
 		return
 	}
-	c.impl.Sgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc)
+	if c.name != "gonum" || ((m+serialTile-1)/serialTile)*((n+serialTile-1)/serialTile) < 4 {
+		c.impl.Sgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc)
+		return
+	}
+	ta, tb := tr(transA), tr(transB)
+	for i0 := 0; i0 < m; i0 += serialTile {
+		mb := min(serialTile, m-i0)
+		aOff := i0 * lda
+		if transA {
+			aOff = i0
+		}
+		for j0 := 0; j0 < n; j0 += serialTile {
+			nb := min(serialTile, n-j0)
+			bOff := j0
+			if transB {
+				bOff = j0 * ldb
+			}
+			c.impl.Sgemm(ta, tb, mb, nb, k, alpha, a[aOff:], lda, b[bOff:], ldb, beta, cc[i0*ldc+j0:], ldc)
+		}
+	}
 }
 
 func (c cpuBackend) Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, cc []float64, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	c.impl.Dgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc)
+	if c.name != "gonum" || ((m+serialTile-1)/serialTile)*((n+serialTile-1)/serialTile) < 4 {
+		c.impl.Dgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc)
+		return
+	}
+	ta, tb := tr(transA), tr(transB)
+	for i0 := 0; i0 < m; i0 += serialTile {
+		mb := min(serialTile, m-i0)
+		aOff := i0 * lda
+		if transA {
+			aOff = i0
+		}
+		for j0 := 0; j0 < n; j0 += serialTile {
+			nb := min(serialTile, n-j0)
+			bOff := j0
+			if transB {
+				bOff = j0 * ldb
+			}
+			c.impl.Dgemm(ta, tb, mb, nb, k, alpha, a[aOff:], lda, b[bOff:], ldb, beta, cc[i0*ldc+j0:], ldc)
+		}
+	}
 }
 
 var (

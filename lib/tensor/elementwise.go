@@ -8,15 +8,25 @@ func (tp *Tape) Activation(x *Tensor, act Act) *Tensor {
 	y := tp.allocLike(x)
 	var pre *Tensor
 	if x.grad && needsPre(act) {
-		pre = x
+		pre = tp.allocLike(x)
 	}
 	if tp.dtype == Float64 {
-		parallelFor(x.Len(), 8, func(_, lo, hi int) { actForward(act, data[float64](x)[lo:hi], data[float64](y)[lo:hi]) })
+		actForwardPar(act, data[float64](x), data[float64](y), data[float64](pre))
 	} else {
-		parallelFor(x.Len(), 8, func(_, lo, hi int) { actForward(act, data[float32](x)[lo:hi], data[float32](y)[lo:hi]) })
+		actForwardPar(act, data[float32](x), data[float32](y), data[float32](pre))
 	}
 	tp.record(node{kind: opAct, act: act, out: y, in: [6]*Tensor{x}, aux: pre})
 	return y
+}
+
+func actForwardPar[T float](act Act, x, y, sig []T) {
+	parallelFor(len(x), 8, func(_, lo, hi int) {
+		var s []T
+		if sig != nil {
+			s = sig[lo:hi]
+		}
+		actForward(act, x[lo:hi], y[lo:hi], s)
+	})
 }
 
 func actBackward[T float](n *node) {
@@ -25,14 +35,18 @@ func actBackward[T float](n *node) {
 	if dx == nil {
 		return
 	}
-	xd, yd, dy := data[T](x), data[T](y), grad[T](y)
+	xd, yd, dy := data[T](n.aux), data[T](y), grad[T](y)
 	parallelFor(len(dx), 8, func(_, lo, hi int) {
 		// dpre is computed into a temporary row buffer and accumulated.
 		var buf [256]T
 		for s := lo; s < hi; s += len(buf) {
 			e := min(s+len(buf), hi)
 			b := buf[:e-s]
-			actGrad(n.act, xd[s:e], yd[s:e], dy[s:e], b)
+			var sg []T
+			if xd != nil {
+				sg = xd[s:e]
+			}
+			actGrad(n.act, sg, yd[s:e], dy[s:e], b)
 			for i, v := range b {
 				dx[s+i] += v
 			}

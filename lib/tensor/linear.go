@@ -14,6 +14,9 @@ func gemm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, bet
 }
 
 func f32s[T float](s []T) []float32 {
+	if s == nil {
+		return nil
+	}
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
@@ -21,41 +24,54 @@ func f64s[T float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-// actForward applies act to pre, writing y (pre and y may alias).
-func actForward[T float](act Act, pre, y []T) {
+// actForward applies act to z, writing y (z and y may alias); for SiLU it also stores
+// sigmoid(z) into sig when sig is not nil (the backward pass needs no exp then).
+func actForward[T float](act Act, z, y, sig []T) {
 	switch act {
 	case ActNone:
-		if &pre[0] != &y[0] {
-			copy(y, pre)
+		if len(z) > 0 && &z[0] != &y[0] {
+			copy(y, z)
 		}
 	case ActSiLU:
-		for i, z := range pre {
-			y[i] = z * sigmoidT(z)
+		if unsafe.Sizeof(z[0]) == 4 {
+			siluF32(f32s(z), f32s(y), f32s(sig))
+			return
+		}
+		if sig != nil {
+			for i, v := range z {
+				s := sigmoidT(v)
+				sig[i] = s
+				y[i] = v * s
+			}
+			return
+		}
+		for i, v := range z {
+			y[i] = v * sigmoidT(v)
 		}
 	case ActTanh:
-		for i, z := range pre {
-			y[i] = tanhT(z)
+		for i, v := range z {
+			y[i] = tanhT(v)
 		}
 	case ActReLU:
-		for i, z := range pre {
-			y[i] = max(z, 0)
+		for i, v := range z {
+			y[i] = max(v, 0)
 		}
 	case ActSigmoid:
-		for i, z := range pre {
-			y[i] = sigmoidT(z)
+		for i, v := range z {
+			y[i] = sigmoidT(v)
 		}
 	}
 }
 
-// actGrad writes dpre = dy·act'(pre) (y is the activation output).
-func actGrad[T float](act Act, pre, y, dy, dpre []T) {
+// actGrad writes dpre = dy·act'(z) from the activation output y (and, for SiLU, the saved
+// sigmoid: d silu = s + y·(1 − s)).
+func actGrad[T float](act Act, sig, y, dy, dpre []T) {
 	switch act {
 	case ActNone:
 		copy(dpre, dy)
 	case ActSiLU:
-		for i, z := range pre {
-			s := sigmoidT(z)
-			dpre[i] = dy[i] * s * (1 + z*(1-s))
+		for i, s := range sig {
+			dpre[i] = dy[i] * (s + y[i]*(1-s))
 		}
 	case ActTanh:
 		for i, v := range y {
@@ -130,9 +146,6 @@ func linearForward[T float](x, w, b, pre, y *Tensor, act Act) {
 	}
 	parallelFor(R, K*N, func(_, lo, hi int) {
 		z := yd[lo*N : hi*N]
-		if pd != nil {
-			z = pd[lo*N : hi*N]
-		}
 		gemm(false, false, hi-lo, N, K, xd[lo*K:hi*K], K, wd, N, 0, z, N)
 		if bd != nil {
 			for r := 0; r < hi-lo; r++ {
@@ -142,7 +155,11 @@ func linearForward[T float](x, w, b, pre, y *Tensor, act Act) {
 				}
 			}
 		}
-		actForward(act, z, yd[lo*N:hi*N])
+		var sig []T
+		if pd != nil {
+			sig = pd[lo*N : hi*N]
+		}
+		actForward(act, z, z, sig)
 	})
 }
 

@@ -227,9 +227,6 @@ func edgeCombineForward[T float](a, bm, r, e, wr, we, pre, y *Tensor, act Act) {
 					p := (b*n+i)*(n-1) + k
 					rv := rd[p]
 					z := yd[p*H : (p+1)*H]
-					if pd != nil {
-						z = pd[p*H : (p+1)*H]
-					}
 					if ed != nil {
 						ev := ed[p]
 						for h := range z {
@@ -240,7 +237,11 @@ func edgeCombineForward[T float](a, bm, r, e, wr, we, pre, y *Tensor, act Act) {
 							z[h] = ai[h] + bj[h] + wrd[h]*rv
 						}
 					}
-					actForward(act, z, yd[p*H:(p+1)*H])
+					var sig []T
+					if pd != nil {
+						sig = pd[p*H : (p+1)*H]
+					}
+					actForward(act, z, z, sig)
 				}
 			}
 		}
