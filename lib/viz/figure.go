@@ -117,6 +117,7 @@ func (o Options) count(def int) int {
 type Figure struct {
 	panels        [][]*plot.Plot // rows of panels
 	title         string         // figure title above a multi-panel grid
+	legend        *plot.Legend   // figure legend beside the title of a multi-panel grid
 	width, height int            // pixels
 	caption       string         // plain-text description
 }
@@ -168,7 +169,15 @@ func (f *Figure) draw(c draw.Canvas) {
 		}
 		top := vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y - 4}
 		c.FillText(sty, top, f.title)
-		c.Max.Y -= sty.Height(f.title) + 8
+		band := sty.Height(f.title) + 8
+		if f.legend != nil {
+			lc := c
+			lc.Min.Y = c.Max.Y - band - 4
+			lc.Max.X -= 6
+			f.legend.Draw(lc)
+			band = max(band, f.legend.Rectangle(lc).Size().Y+6)
+		}
+		c.Max.Y -= band
 	}
 	if len(f.panels) == 1 && len(f.panels[0]) == 1 {
 		f.panels[0][0].Draw(c)

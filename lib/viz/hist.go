@@ -217,11 +217,7 @@ func Marginals(samples []float64, dim int, ref []float64, opt Options) (*Figure,
 				for _, v := range r {
 					rb.add(v)
 				}
-				lbl := ""
-				if i == 0 {
-					lbl = opt.label(1, "Reference")
-				}
-				if err := addHist(p, rb, refColor, lbl); err != nil {
+				if err := addHist(p, rb, refColor, ""); err != nil {
 					return nil, err
 				}
 				outside += rb.outside
@@ -230,16 +226,11 @@ func Marginals(samples []float64, dim int, ref []float64, opt Options) (*Figure,
 			for _, v := range g {
 				gb.add(v)
 			}
-			lbl := ""
-			if i == 0 {
-				lbl = opt.label(0, "Samples")
-			}
-			if err := addHist(p, gb, sampleColor, lbl); err != nil {
+			if err := addHist(p, gb, sampleColor, ""); err != nil {
 				return nil, err
 			}
 			outside += gb.outside
 			p.X.Min, p.X.Max = lo, hi
-			p.Legend.TextStyle.Font.Size = 8
 		}
 		if i%cols == 0 {
 			grid = append(grid, nil)
@@ -250,6 +241,15 @@ func Marginals(samples []float64, dim int, ref []float64, opt Options) (*Figure,
 	cap.addIf(dropped > 0, "%s dropped", plural(dropped, "non-finite value", "non-finite values"))
 	f := newFigure(opt, cap.String(), grid...)
 	f.title = opt.title("Marginals")
+	leg := plot.NewLegend()
+	leg.Top = true
+	leg.TextStyle.Font.Size = 10
+	leg.ThumbnailWidth = 14
+	leg.Add(opt.label(0, "Samples"), histThumb{fill: withAlpha(sampleColor, 80), line: thinLine(sampleColor)})
+	if nr > 0 {
+		leg.Add(opt.label(1, "Reference"), histThumb{fill: withAlpha(refColor, 80), line: thinLine(refColor)})
+	}
+	f.legend = &leg
 	return f, nil
 }
 

@@ -204,3 +204,5 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+func thinLine(c color.NRGBA) draw.LineStyle { return draw.LineStyle{Color: c, Width: vg.Points(1.4)} }
