@@ -21,7 +21,7 @@ func ExampleEnergyHist() {
 	fmt.Println(fig.Caption())
 	// Output:
 	// 576 384
-	// Energy histogram of 5 samples; reference of 6; 20 bins on [-22.2, -19.4]; 1 non-finite sample dropped
+	// Energy histogram of 5 samples; reference of 6; 20 bins on [-22.19, -19.4]; 1 non-finite sample dropped
 }
 
 func ExampleDistanceHist() {

@@ -19,7 +19,7 @@ func EnergyHist(gen, ref []float64, opt Options) (*Figure, error) {
 	if len(ref) > 0 && len(r) == 0 {
 		return nil, fmt.Errorf("viz.EnergyHist: no finite reference energies (%d given)", len(ref))
 	}
-	lo, hi := robustRange(opt, g, r)
+	lo, hi := rangeAgainst(opt, g, r)
 	bins := opt.bins(60)
 	p := newPlot(opt.title("Energy histogram"), opt.xlabel("Energy E(x)"), opt.ylabel("Density"))
 	var cap note
@@ -126,7 +126,7 @@ func DistanceHist(gen, ref []float64, particles, dim int, opt Options) (*Figure,
 	if len(gs) == 0 {
 		return nil, fmt.Errorf("%s: all %d sample configurations have non-finite coordinates", fn, ng)
 	}
-	lo, hi := robustRange(opt, gs, rs)
+	lo, hi := rangeAgainst(opt, gs, rs)
 	if opt.XMin >= opt.XMax {
 		lo = math.Max(lo, 0)
 	}
@@ -210,7 +210,7 @@ func Marginals(samples []float64, dim int, ref []float64, opt Options) (*Figure,
 		p.X.Tick.Label.Font.Size = 8
 		p.Y.Tick.Label.Font.Size = 8
 		if len(g) > 0 {
-			lo, hi := robustRange(opt, g, r)
+			lo, hi := rangeAgainst(opt, g, r)
 			bins := opt.bins(40)
 			if len(r) > 0 {
 				rb := newBinner(lo, hi, bins)

@@ -93,6 +93,25 @@ func robustRange(opt Options, sets ...[]float64) (lo, hi float64) {
 	return padRange(lo, hi, 0.04)
 }
 
+// rangeAgainst returns the x range of samples drawn against a reference: the reference's
+// central 99.8%, widened to the samples' central 98% but by at most the reference's span on each
+// side, so that a few far-off samples (diverged or high-energy ones) do not squash the figure.
+// Without a reference it is robustRange of the samples.
+func rangeAgainst(opt Options, gen, ref []float64) (lo, hi float64) {
+	if opt.XMin < opt.XMax || len(ref) == 0 {
+		return robustRange(opt, gen, ref)
+	}
+	r := append([]float64(nil), ref...)
+	sort.Float64s(r)
+	g := append([]float64(nil), gen...)
+	sort.Float64s(g)
+	rlo, rhi := quantile(r, 0.001), quantile(r, 0.999)
+	span := math.Max(rhi-rlo, 1e-9)
+	lo = math.Min(rlo, math.Max(quantile(g, 0.01), rlo-span))
+	hi = math.Max(rhi, math.Min(quantile(g, 0.99), rhi+span))
+	return padRange(lo, hi, 0.04)
+}
+
 func padRange(lo, hi, frac float64) (float64, float64) {
 	if hi <= lo {
 		d := math.Max(math.Abs(lo)*0.1, 0.5)

@@ -482,3 +482,26 @@ func BenchmarkDistanceHistLJ55(b *testing.B) {
 		}
 	}
 }
+
+func TestRangeAgainstReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	ref := normals(r, 5000, -20, 2) // span of the central 99.8% ≈ 12.4
+	gen := normals(r, 5000, -18, 2)
+	for i := range 500 { // 10% diverged samples
+		gen[i] = 1e4
+	}
+	lo, hi := rangeAgainst(Options{}, gen, ref)
+	if hi > -20+3.3*2+13*1.1 || hi < -14 {
+		t.Errorf("range [%g, %g]: the diverged samples squash the figure or the shift is cut", lo, hi)
+	}
+	if lo > -26 || lo < -30 {
+		t.Errorf("range [%g, %g] does not cover the reference", lo, hi)
+	}
+	f, err := EnergyHist(gen, ref, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.Caption(), "500 samples outside the plotted range") {
+		t.Errorf("caption %q", f.Caption())
+	}
+}
