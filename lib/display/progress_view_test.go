@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -132,4 +133,43 @@ func TestLossHistoryBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestReportersConcurrent(t *testing.T) {
+	s := &recSink{}
+	defer SetSink(s)()
+	var buf strings.Builder
+	ws := NewWriterSink(&lockedWriter{b: &buf}, true)
+	for _, r := range []Reporter{NewReporter("nb"), ws.NewReporter("bar"), NewWriterSink(&lockedWriter{b: &buf}, false).NewReporter("log")} {
+		done := make(chan bool)
+		for g := range 4 {
+			go func() {
+				for i := range 200 {
+					r.Report(Progress{Step: g*200 + i, Steps: 800, Loss: float64(i + 1)})
+				}
+				done <- true
+			}()
+		}
+		for range 4 {
+			<-done
+		}
+		r.Finish(Progress{Step: 800, Steps: 800, Loss: 1})
+	}
+	if len(s.got) == 0 || !s.got[len(s.got)-1].update {
+		t.Fatalf("notebook view: %d displays", len(s.got))
+	}
+	if !strings.Contains(buf.String(), "bar [") || !strings.Contains(buf.String(), "log step 800/800 loss 1 done") {
+		t.Errorf("terminal output: %q", buf.String())
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }
