@@ -48,6 +48,11 @@ func (a *Assigner) Assign(cost []float64, n int) ([]int, float64, error) {
 			return nil, 0, fmt.Errorf("metrics: assignment: cost[%d][%d] = %g is not finite", i/n, i%n, c)
 		}
 	}
+	return a.assignFinite(cost, n)
+}
+
+// assignFinite is Assign for a cost matrix already known to be finite and of the right size.
+func (a *Assigner) assignFinite(cost []float64, n int) ([]int, float64, error) {
 	a.grow(n)
 	a.lapjv(cost, n)
 	total := 0.0

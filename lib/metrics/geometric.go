@@ -77,11 +77,7 @@ func (pa *pairAligner) dist2(x, y []float64, nx, ny float64) float64 {
 				row[j] = math.Sqrt(s)
 			}
 		}
-		p, _, err := pa.as.Assign(c, n)
-		if err != nil {
-			return math.NaN()
-		}
-		perm = p
+		perm, _, _ = pa.as.assignFinite(c, n)
 	}
 	h := pa.h
 	for k := range h {
