@@ -50,6 +50,12 @@ type Interp struct {
 
 	bindN  int
 	closed bool
+
+	napDone chan struct{} // closed when the program run by stop has slept
+
+	namesMu sync.Mutex
+	imports map[string]string // package name → import path, as cells see them
+	names   map[string]bool   // top-level names declared by cells
 }
 
 // cellMu serialises cells of all interpreters: streams and the display sink are process-wide.
@@ -74,7 +80,7 @@ func New(opts Options) (*Interp, error) {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	i := &Interp{capt: c, sem: make(chan struct{}, 1)}
+	i := &Interp{capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}}
 	i.errw = &stderrFilter{w: c.err.w}
 	i.yi = yaegi.New(yaegi.Options{
 		Stdin:        in,
@@ -104,16 +110,12 @@ func New(opts Options) (*Interp, error) {
 	if _, err := i.evalDirect(imp.String()); err != nil {
 		return nil, fmt.Errorf("interp: pre-import: %w", err)
 	}
+	i.noteDecls(segment{kind: segImport, text: imp.String()})
 	const helpers = `
 func __adjShow(vs ...interface{}) {
-	if len(vs) != 1 {
-		return
+	if len(vs) == 1 {
+		__adjrt.Show(vs[0])
 	}
-	if r, ok := vs[0].(display.Renderer); ok {
-		__adjrt.ShowBundle(r.MIMEBundle())
-		return
-	}
-	__adjrt.Show(vs[0])
 }
 
 func __adjShowCall(vs ...interface{}) {
@@ -185,7 +187,8 @@ func (i *Interp) runtimeExports() yaegi.Exports {
 			"Go":         reflect.ValueOf(i.goRecover),
 			"Show":       reflect.ValueOf(i.show),
 			"ShowBundle": reflect.ValueOf(i.showBundle),
-			"Nap":        reflect.ValueOf(func() { time.Sleep(30 * time.Millisecond) }),
+			"ShowFunc":   reflect.ValueOf(func(f func() display.Bundle) { i.showBundle(f()) }),
+			"Nap":        reflect.ValueOf(i.nap),
 		},
 		"os/os": {
 			"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code: code}) }),
@@ -195,6 +198,14 @@ func (i *Interp) runtimeExports() yaegi.Exports {
 			"Fatalf":  reflect.ValueOf(func(f string, v ...any) { fatal(fmt.Sprintf(f, v...)) }),
 			"Fatalln": reflect.ValueOf(func(v ...any) { fatal(fmt.Sprintln(v...)) }),
 		},
+	}
+}
+
+// nap is the body of the program that stop runs.
+func (i *Interp) nap() {
+	time.Sleep(80 * time.Millisecond)
+	if i.napDone != nil {
+		close(i.napDone)
 	}
 }
 
@@ -254,6 +265,10 @@ func describePanic(r any) string {
 func (i *Interp) show(v any) {
 	var b display.Bundle
 	switch x := v.(type) {
+	case display.Bundle:
+		b = x
+	case *display.Bundle:
+		b = *x
 	case display.Renderer:
 		b = x.MIMEBundle()
 	case image.Image:
@@ -339,6 +354,7 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) Result {
 	}
 	cellMu.Lock()
 	defer cellMu.Unlock()
+	i.capt.flush() // output written between cells is not this cell's
 	i.capt.setOutput(out)
 	display.SetSink(cellSink{out})
 	display.SetContext(ctx)
@@ -358,7 +374,7 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) Result {
 
 type discardOutput struct{}
 
-func (discardOutput) Stream(string, string)               {}
+func (discardOutput) Stream(string, string)                {}
 func (discardOutput) Display(display.Bundle, string, bool) {}
 func (discardOutput) Clear(bool)                           {}
 
@@ -380,20 +396,20 @@ func (i *Interp) run(ctx context.Context, code string) Result {
 	i.resMu.Unlock()
 	for _, s := range segs {
 		s = rewriteGo(s)
-		src := s.src()
+		srcs := []string{s.src()}
 		if s.kind == segExpr {
-			// Wrapped in a call of the show helper, a void call fails to compile; then it runs
-			// as a plain statement.
-			src = strings.Repeat("\n", s.line-1) + strings.Repeat(" ", s.col-1) + "__adjShow(" + s.text + ",\n)"
+			// The value is shown through the first wrapper that compiles: the bundle of its
+			// MIMEBundle method (yaegi hides the methods of interpreted types from compiled
+			// code, and its type assertions to compiled interfaces fail), any single value, or
+			// none (a void call runs as a plain statement).
+			pad := strings.Repeat("\n", s.line-1) + strings.Repeat(" ", s.col-1)
+			show := "__adjShow("
 			if s.isCall {
-				src = strings.Repeat("\n", s.line-1) + strings.Repeat(" ", s.col-1) + "__adjShowCall(" + s.text + ",\n)"
+				show = "__adjShowCall("
 			}
+			srcs = []string{pad + "__adjrt.ShowFunc((" + s.text + ").MIMEBundle)", pad + show + s.text + ")", s.src()}
 		}
-		r := i.evalSeg(ctx, s, src)
-		if r.compileErr != nil && s.kind == segExpr {
-			s.kind = segStmt
-			r = i.evalSeg(ctx, s, s.src())
-		}
+		r := i.evalSeg(ctx, s, srcs)
 		switch {
 		case r.interrupted:
 			return errResult("Interrupted", "the cell was interrupted", r.note...)
@@ -402,6 +418,7 @@ func (i *Interp) run(ctx context.Context, code string) Result {
 		case r.runErr != nil:
 			return i.runtimeError(code, s, r.runErr, r.trace)
 		}
+		i.noteDecls(s)
 	}
 	i.resMu.Lock()
 	defer i.resMu.Unlock()
@@ -423,7 +440,8 @@ func (c compilePanic) Error() string { return fmt.Sprintf("internal compiler err
 
 // evalSeg compiles and runs src. It returns on completion or, after ctx is cancelled, once the
 // code stopped or about a second passed.
-func (i *Interp) evalSeg(ctx context.Context, s segment, src string) segResult {
+// The first of srcs that compiles runs; when none does, the error is the last one's.
+func (i *Interp) evalSeg(ctx context.Context, s segment, srcs []string) segResult {
 	select {
 	case i.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -443,18 +461,12 @@ func (i *Interp) evalSeg(ctx context.Context, s segment, src string) segResult {
 		defer func() { <-i.sem }()
 		defer close(done)
 		var prog *yaegi.Program
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					res.compileErr = compilePanic{r}
-				}
-			}()
-			var err error
-			prog, err = i.yi.Compile(src)
-			if err != nil {
-				res.compileErr = err
+		for _, src := range srcs {
+			prog, res.compileErr = i.compile(src)
+			if res.compileErr == nil {
+				break
 			}
-		}()
+		}
 		if res.compileErr != nil {
 			return
 		}
@@ -476,25 +488,55 @@ func (i *Interp) evalSeg(ctx context.Context, s segment, src string) segResult {
 		return res
 	case <-ctx.Done():
 	}
-	i.stop()
-	select {
-	case <-done:
-		return segResult{interrupted: true}
-	case <-time.After(800 * time.Millisecond):
-		return segResult{interrupted: true, note: []string{
-			"Interrupted: the cell was interrupted",
-			"compiled code it called is still running; the next cell starts when it returns",
-		}}
+	// An interpreted loop stops at its next step; compiled code runs on until it returns.
+	deadline := time.After(900 * time.Millisecond)
+	for attempt := 0; ; attempt++ {
+		if attempt < 2 {
+			i.stop()
+		}
+		select {
+		case <-done:
+			return segResult{interrupted: true}
+		case <-time.After(400 * time.Millisecond):
+			continue
+		case <-deadline:
+		}
+		break
 	}
+	return segResult{interrupted: true, note: []string{
+		"Interrupted: the cell was interrupted",
+		"compiled code it called is still running; the next cell starts when it returns",
+	}}
+}
+
+// compile compiles src, turning a panic of yaegi's compiler into an error.
+func (i *Interp) compile(src string) (prog *yaegi.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			prog, err = nil, compilePanic{r}
+		}
+	}()
+	return i.yi.Compile(src)
 }
 
 // stop makes yaegi abandon the running code at its next interpreted step. yaegi exposes its stop
-// only through a cancelled ExecuteWithContext; running a short program that way triggers it.
+// only through the cancellation of ExecuteWithContext, so stop runs a short program (a sleep)
+// that way and cancels it while it sleeps: the sleep has then reset the run id of the global
+// frame before the stop advances it, and the cell, which runs on that frame, sees the change.
 func (i *Interp) stop() {
 	c, cancel := context.WithCancel(context.Background())
+	i.napDone = make(chan struct{})
+	napDone := i.napDone
+	go func() {
+		defer func() { recover() }()
+		i.yi.ExecuteWithContext(c, i.napper)
+	}()
+	time.Sleep(40 * time.Millisecond)
 	cancel()
-	defer func() { recover() }()
-	i.yi.ExecuteWithContext(c, i.napper)
+	select {
+	case <-napDone:
+	case <-time.After(300 * time.Millisecond):
+	}
 }
 
 var posRe = regexp.MustCompile(`^(?:[^:\s]*:)?(\d+):(\d+): `)

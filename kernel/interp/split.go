@@ -62,6 +62,7 @@ func splitCell(code string) ([]segment, error) {
 	start := -1
 	var first, second token.Token
 	ntok := 0
+	lastEnd := 0
 	closeChunk := func(end int) {
 		if start < 0 {
 			return
@@ -87,7 +88,7 @@ func splitCell(code string) ([]segment, error) {
 		pos, tok, lit := sc.Scan()
 		off := file.Offset(pos)
 		if tok == token.EOF {
-			closeChunk(len(code))
+			closeChunk(lastEnd)
 			break
 		}
 		switch tok {
@@ -97,12 +98,13 @@ func splitCell(code string) ([]segment, error) {
 			depth--
 		}
 		if tok == token.SEMICOLON && depth <= 0 {
-			end := off
-			if lit != "\n" {
-				end = off + 1
-			}
-			closeChunk(end)
+			closeChunk(lastEnd) // trailing comments are not part of the chunk
 			continue
+		}
+		if lit != "" {
+			lastEnd = off + len(lit)
+		} else {
+			lastEnd = off + len(tok.String())
 		}
 		if start < 0 {
 			start = off

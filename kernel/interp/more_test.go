@@ -1,0 +1,307 @@
+package interp
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"adjoint/lib/display"
+)
+
+func TestRichValues(t *testing.T) {
+	in := newInterp(t)
+	cases := []struct {
+		name, code, mime string
+	}{
+		{"bundle", `display.HTMLBundle("<b>x</b>", "x")`, display.MIMEHTML},
+		{"table", "t := &display.Table{Header: []string{\"a\"}}\nt.AddRow(1)\nt", display.MIMEHTML},
+		{"interpreted renderer", "type R struct{}\nfunc (R) MIMEBundle() display.Bundle { return display.HTMLBundle(\"<i>r</i>\", \"r\") }\nR{}", display.MIMEHTML},
+		{"image", "import \"image\"\nimage.NewRGBA(image.Rect(0, 0, 4, 3))", display.MIMEPNG},
+	}
+	for _, c := range cases {
+		res, _ := run(t, in, c.code)
+		if res.Err != nil {
+			t.Errorf("%s: %v", c.name, res.Err)
+			continue
+		}
+		if res.Value == nil {
+			t.Errorf("%s: no value", c.name)
+			continue
+		}
+		if c.mime != "" {
+			if _, ok := res.Value.Data[c.mime]; !ok {
+				t.Errorf("%s: bundle %v lacks %s", c.name, keys(res.Value.Data), c.mime)
+			}
+		}
+	}
+}
+
+func keys(m map[string]any) []string {
+	var k []string
+	for n := range m {
+		k = append(k, n)
+	}
+	return k
+}
+
+func TestStreamsAndDisplay(t *testing.T) {
+	in := newInterp(t)
+	res, rec := run(t, in, `
+done := make(chan bool)
+go func() {
+	fmt.Println("from goroutine")
+	done <- true
+}()
+<-done
+fmt.Fprintln(os.Stderr, "to stderr")
+display.HTML("<b>hi</b>")
+display.Markdown("*m*")
+u := display.NewUpdatable()
+u.UpdateText("one")
+u.UpdateText("two")
+display.Clear(true)
+`)
+	if res.Err != nil {
+		t.Fatalf("cell failed: %v", res.Err)
+	}
+	if !strings.Contains(rec.out(), "from goroutine\n") {
+		t.Errorf("stdout %q lacks goroutine output", rec.out())
+	}
+	if !strings.Contains(rec.err(), "to stderr\n") {
+		t.Errorf("stderr %q lacks os.Stderr output", rec.err())
+	}
+	if len(rec.displays) != 4 {
+		t.Fatalf("got %d displays, want 4", len(rec.displays))
+	}
+	if _, ok := rec.displays[0].Data[display.MIMEHTML]; !ok {
+		t.Errorf("first display is not HTML: %v", rec.displays[0].Data)
+	}
+	if rec.ids[2] == "" || rec.ids[2] != rec.ids[3] {
+		t.Errorf("updatable display ids %q, %q", rec.ids[2], rec.ids[3])
+	}
+	if rec.clears != 1 {
+		t.Errorf("clears = %d, want 1", rec.clears)
+	}
+}
+
+func TestErrorLines(t *testing.T) {
+	in := newInterp(t)
+	cases := []struct {
+		name, code, want string
+	}{
+		{"compile in statements", "a := 1\n\nb := a + nope\n", "3:"},
+		{"compile in decl", "x := 1\nfunc f() int {\n\treturn y\n}\n", "3:"},
+		{"panic line", "fmt.Println(1)\nvar s []int\n_ = s[3]\n", "line 3"},
+		{"first line", "undefinedThing()", "1:1"},
+	}
+	for _, c := range cases {
+		res, _ := run(t, in, c.code)
+		if res.Err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		tb := strings.Join(res.Err.Traceback, "\n")
+		if !strings.Contains(tb, c.want) {
+			t.Errorf("%s: traceback %q lacks %q", c.name, tb, c.want)
+		}
+	}
+}
+
+func TestGoroutinePanic(t *testing.T) {
+	in := newInterp(t)
+	res, rec := run(t, in, "keep := 7\ngo func() { panic(\"in goroutine\") }()\ntime.Sleep(100 * time.Millisecond)\nfunc boom(s string) { panic(s) }\ngo boom(\"named\")\ntime.Sleep(100 * time.Millisecond)")
+	if res.Err != nil {
+		t.Fatalf("cell failed: %v", res.Err)
+	}
+	for _, w := range []string{"in goroutine", "named"} {
+		if !strings.Contains(rec.err(), w) {
+			t.Errorf("stderr %q lacks the goroutine panic %q", rec.err(), w)
+		}
+	}
+	res, _ = run(t, in, "keep")
+	if text(res) != "7" {
+		t.Errorf("after goroutine panic: %q", text(res))
+	}
+}
+
+func TestGoArgsEvaluatedAtGoStatement(t *testing.T) {
+	in := newInterp(t)
+	res, _ := run(t, in, `
+ch := make(chan int, 3)
+for k := 0; k < 3; k++ {
+	go func(v int) { ch <- v }(k)
+}
+s := 0
+for k := 0; k < 3; k++ {
+	s += <-ch
+}
+s`)
+	if res.Err != nil || text(res) != "3" {
+		t.Fatalf("got %q, %v; want 3", text(res), res.Err)
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	in := newInterp(t)
+	if res, _ := run(t, in, "before := 11"); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	for _, code := range []string{"for {}", "n := 0\nfor { n++ }", "time.Sleep(1500 * time.Millisecond)"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+		t0 := time.Now()
+		res := in.Execute(ctx, code, &recorder{})
+		if d := time.Since(t0); d > 1500*time.Millisecond {
+			t.Errorf("%q: interrupt took %v", code, d)
+		}
+		if res.Err == nil || res.Err.Name != "Interrupted" {
+			t.Errorf("%q: result %+v, want Interrupted", code, res.Err)
+		}
+		res, _ = run(t, in, "before + 1")
+		if text(res) != "12" {
+			t.Errorf("after interrupting %q: %q, %v", code, text(res), res.Err)
+		}
+	}
+}
+
+func TestComplete(t *testing.T) {
+	in := newInterp(t)
+	run(t, in, "myGlobalVar := 3\nfunc myFunc() {}\ntype myType int")
+	cases := []struct {
+		code       string
+		cursor     int
+		want       []string
+		start, end int
+	}{
+		{"fmt.Pri", 7, []string{"Print", "Printf", "Println"}, 4, 7},
+		{"x := myG", 8, []string{"myGlobalVar"}, 5, 8},
+		{"myF", 3, []string{"myFunc"}, 0, 3},
+		{"var t myT", 9, []string{"myType"}, 6, 9},
+		{"é := energy.NewD", 16, []string{"NewDW4"}, 12, 16},
+		{"strings.ToUp", 12, []string{"ToUpper"}, 8, 12},
+		{"fo", 2, []string{"for"}, 0, 2},
+	}
+	for _, c := range cases {
+		m, s, e := in.Complete(c.code, c.cursor)
+		for _, w := range c.want {
+			if !slices.Contains(m, w) {
+				t.Errorf("Complete(%q): %v lacks %q", c.code, m, w)
+			}
+		}
+		if s != c.start || e != c.end {
+			t.Errorf("Complete(%q): range %d..%d, want %d..%d", c.code, s, e, c.start, c.end)
+		}
+	}
+}
+
+func TestInspect(t *testing.T) {
+	in := newInterp(t)
+	run(t, in, "answer := 42")
+	cases := []struct {
+		code   string
+		cursor int
+		want   string
+	}{
+		{"fmt.Println", 5, "Println formats"},
+		{"fmt.Println(", 12, "func Println"},
+		{"energy.NewDW4()", 10, "func NewDW4"},
+		{"strings.Repeat", 14, "func Repeat"},
+		{"answer", 3, "var answer int = 42"},
+	}
+	for _, c := range cases {
+		b, ok := in.Inspect(c.code, c.cursor, 0)
+		if !ok {
+			t.Errorf("Inspect(%q): not found", c.code)
+			continue
+		}
+		if s, _ := b.Data[display.MIMEText].(string); !strings.Contains(s, c.want) {
+			t.Errorf("Inspect(%q) = %q, want it to contain %q", c.code, s, c.want)
+		}
+	}
+	if _, ok := in.Inspect("nothingHere", 3, 0); ok {
+		t.Errorf("Inspect of an unknown name found something")
+	}
+}
+
+func TestIsComplete(t *testing.T) {
+	in := newInterp(t)
+	cases := []struct{ code, status string }{
+		{"x := 1", "complete"},
+		{"func f() {", "incomplete"},
+		{"fmt.Println(1,", "incomplete"},
+		{"a := 1 +", "incomplete"},
+		{"s := `raw", "incomplete"},
+		{"x := )", "invalid"},
+		{"for {\n}\n}", "invalid"},
+		{"x := 1 1", "invalid"},
+		{"%%adj\nsystem x", "complete"},
+		{"", "complete"},
+	}
+	for _, c := range cases {
+		if got, _ := in.IsComplete(c.code); got != c.status {
+			t.Errorf("IsComplete(%q) = %s, want %s", c.code, got, c.status)
+		}
+	}
+	if _, ind := in.IsComplete("func f() {\n\tif true {"); ind != "\t\t" {
+		t.Errorf("indent %q, want two tabs", ind)
+	}
+}
+
+type point struct{ X, Y float64 }
+
+func TestBindValue(t *testing.T) {
+	in := newInterp(t)
+	if err := in.BindValue("pt", point{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.BindValue("name", "dw4"); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, in, "pt.X + pt.Y")
+	if res.Err != nil || text(res) != "3" {
+		t.Errorf("pt.X + pt.Y = %q, %v", text(res), res.Err)
+	}
+	res, _ = run(t, in, "strings.ToUpper(name)")
+	if res.Err != nil || text(res) != "DW4" {
+		t.Errorf("bound string: %q, %v", text(res), res.Err)
+	}
+	if err := in.BindValue("pt", 5); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = run(t, in, "pt * 2")
+	if res.Err != nil || text(res) != "10" {
+		t.Errorf("rebound pt: %q, %v", text(res), res.Err)
+	}
+	if err := in.BindValue("not valid", 1); err == nil {
+		t.Errorf("BindValue accepted an invalid name")
+	}
+}
+
+func TestMagic(t *testing.T) {
+	in := newInterp(t)
+	RegisterMagic("echo", func(ctx context.Context, i *Interp, args, body string, out Output) Result {
+		out.Stream("stdout", args+"|"+body)
+		if err := i.BindValue("fromMagic", len(body)); err != nil {
+			return errResult("BindError", err.Error())
+		}
+		b := display.Text("ok")
+		return Result{Value: &b}
+	})
+	res, rec := run(t, in, "%%echo a b\nline1\nline2")
+	if res.Err != nil || text(res) != "ok" {
+		t.Fatalf("magic: %q, %v", text(res), res.Err)
+	}
+	if rec.out() != "a b|line1\nline2" {
+		t.Errorf("magic got %q", rec.out())
+	}
+	res, _ = run(t, in, "fromMagic")
+	if text(res) != "11" {
+		t.Errorf("value bound by magic: %q, %v", text(res), res.Err)
+	}
+	res, _ = run(t, in, "%%nosuch\n")
+	if res.Err == nil || res.Err.Name != "UsageError" {
+		t.Errorf("unknown magic: %+v", res.Err)
+	}
+}
