@@ -20,7 +20,6 @@ type Energy struct {
 	chunk   int // configurations per chunk
 	usesCom bool
 	pool    sync.Pool
-	source  string
 }
 
 type compiledCtx struct {
@@ -48,9 +47,6 @@ func (en *Energy) Particles() int { return en.n }
 
 // SpatialDim is the dimension of each particle.
 func (en *Energy) SpatialDim() int { return en.d }
-
-// Source returns the energy's formula as written.
-func (en *Energy) Source() string { return en.source }
 
 func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 	cc := &compiledCtx{specs: c.specs, top: top, scale: 1, slotR2: -1, slotR: -1}
@@ -134,8 +130,8 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 
 const targetLanes = 256
 
-func newEnergy(l *lowerer, source string) *Energy {
-	en := &Energy{n: l.n, d: l.d, box: l.box, soften: l.soften, source: source}
+func newEnergy(l *lowerer) *Energy {
+	en := &Energy{n: l.n, d: l.d, box: l.box, soften: l.soften}
 	en.top = compileCtx(l.top, l.n, true)
 	maxLanes := 1
 	for _, k := range l.kernels {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"adjoint/lib/display"
+	"adjoint/lib/energy"
 )
 
 // Output receives what a script prints and shows.
@@ -13,50 +14,138 @@ type Output interface {
 	Show(b display.Bundle)
 }
 
-// Binding is a name declared by a script and its Go value: a system is an *energy.System,
-// an sde an *SDE, a sampler an *adjoint.Sampler, samples an *adjoint.Samples.
+// SinkOutput adapts a display sink (and a print function) to Output.
+type SinkOutput struct {
+	Sink      display.Sink
+	PrintFunc func(text string)
+}
+
+// Print writes text through PrintFunc, or as a text bundle on the sink.
+func (o SinkOutput) Print(text string) {
+	if o.PrintFunc != nil {
+		o.PrintFunc(text)
+		return
+	}
+	o.Show(display.Text(text))
+}
+
+// Show displays b on the sink (the current one when Sink is nil).
+func (o SinkOutput) Show(b display.Bundle) {
+	s := o.Sink
+	if s == nil {
+		s = display.Current()
+	}
+	s.Display(b, "", false)
+}
+
+// Binding is a name declared by a script and its Go value: a parameter is a float64, a system
+// an *energy.System, an sde an *SDE, a sampler an *adjoint.Sampler, samples an
+// *adjoint.Samples, loaded .npy data an *npy.Array.
 type Binding struct {
 	Name  string
 	Value any
 }
 
-// Session executes scripts; declarations persist from one Exec to the next.
+// Session executes scripts; what a script declares stays visible to the next Exec.
 type Session struct {
+	// Dir is the directory of the script (for file names relative to it); empty: the
+	// working directory only.
+	Dir    string
 	params map[string]float64
 	values map[string]any
+	origin map[any]*energy.System // sampler or samples → its system
 }
 
 // NewSession returns an empty session.
 func NewSession() *Session {
-	return &Session{params: map[string]float64{}, values: map[string]any{}}
+	return &Session{params: map[string]float64{}, values: map[string]any{}, origin: map[any]*energy.System{}}
 }
 
-// Exec parses, checks and runs src. It returns the names the script declared.
-func (s *Session) Exec(ctx context.Context, src, filename string, out Output) ([]Binding, error) {
+// Value returns the value bound to name.
+func (s *Session) Value(name string) (any, bool) {
+	v, ok := s.values[name]
+	return v, ok
+}
+
+func (s *Session) newChecker() *checker {
+	c := &checker{s: s, kinds: map[string]nameKind{}, params: map[string]float64{}}
+	for k, v := range s.params {
+		c.params[k] = v
+	}
+	for n, v := range s.values {
+		if k := kindOf(v); k != 0 {
+			c.kinds[n] = k
+		}
+	}
+	return c
+}
+
+// check parses and checks src, returning the planned steps.
+func (s *Session) check(src, filename string) ([]step, error) {
 	prog, err := Parse(src, filename)
 	if err != nil {
 		return nil, err
 	}
-	var binds []Binding
-	var errs []*Error
+	c := s.newChecker()
 	for _, st := range prog.Stmts {
-		switch st := st.(type) {
-		case *Let:
-			errs = append(errs, evalLets(st, s.params)...)
-		case *SystemDecl:
-			sys, e := compileSystem(st, s.params)
-			if len(e) > 0 {
-				errs = append(errs, e...)
-				continue
-			}
-			s.values[st.Name.Name] = sys
-			binds = append(binds, Binding{st.Name.Name, sys})
+		c.stmt(st)
+	}
+	if len(c.errs) > 0 {
+		attach(c.errs, filename, src)
+		return nil, ErrorList(c.errs)
+	}
+	return c.steps, nil
+}
+
+// Check parses and checks src against what the session has declared, without running it.
+func (s *Session) Check(src, filename string) error {
+	_, err := s.check(src, filename)
+	return err
+}
+
+// Check parses and checks a script on its own (a fresh session), without running it.
+func Check(src, filename string) error { return NewSession().Check(src, filename) }
+
+// Exec checks the whole of src, then runs its statements in order. It returns the names
+// bound so far (also when a statement fails at run time; the error then names its line).
+// Long statements (train, sample, eval) stop when ctx is cancelled.
+func (s *Session) Exec(ctx context.Context, src, filename string, out Output) ([]Binding, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	steps, err := s.check(src, filename)
+	if err != nil {
+		return nil, err
+	}
+	env := &runEnv{s: s, out: out}
+	for _, st := range steps {
+		if err := ctx.Err(); err != nil {
+			return env.bb, fmt.Errorf("%s:%d:%d: interrupted: %w", nameOr(filename), st.pos.Line, st.pos.Col, err)
+		}
+		if err := st.run(ctx, env); err != nil {
+			return env.bb, &RuntimeError{File: nameOr(filename), Pos: st.pos, Err: err}
 		}
 	}
-	if len(errs) > 0 {
-		attach(errs, filename, src)
-		return nil, ErrorList(errs)
+	return env.bb, nil
+}
+
+// RuntimeError is a statement that failed while running.
+type RuntimeError struct {
+	File string
+	Pos  Pos
+	Err  error
+}
+
+func (e *RuntimeError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Pos.Line, e.Pos.Col, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RuntimeError) Unwrap() error { return e.Err }
+
+func nameOr(f string) string {
+	if f == "" {
+		return "<input>"
 	}
-	_ = fmt.Sprint
-	return binds, nil
+	return f
 }

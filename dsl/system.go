@@ -131,7 +131,7 @@ func compileSystem(s *SystemDecl, globals map[string]float64) (*energy.System, [
 		return nil, l.errs
 	}
 	l.top.out = id
-	sys.Energy = newEnergy(l, "")
+	sys.Energy = newEnergy(l)
 	if err := sys.Validate(); err != nil {
 		return nil, []*Error{{Pos: s.P, Msg: err.Error()}}
 	}
