@@ -76,41 +76,110 @@ type contourLines struct {
 	style  draw.LineStyle
 }
 
-// segments returns the iso-line segments of level l as pairs of points.
-func (c *contourLines) segments(l float64) [][2]plotter.XY {
+// segment is one piece of an iso-line inside a grid cell; ea and eb identify the grid edges its
+// ends lie on, which neighbouring cells share.
+type segment struct {
+	a, b   plotter.XY
+	ea, eb int
+}
+
+// segments returns the iso-line segments of level l by marching squares.
+func (c *contourLines) segments(l float64) []segment {
 	g := c.g
 	nx, ny := g.Dims()
-	var out [][2]plotter.XY
+	var out []segment
 	cross := func(x0, y0, z0, x1, y1, z1 float64) plotter.XY {
 		t := (l - z0) / (z1 - z0)
 		return plotter.XY{X: x0 + t*(x1-x0), Y: y0 + t*(y1-y0)}
 	}
+	hEdge := func(col, r int) int { return 2 * (r*nx + col) } // (col,r)–(col+1,r)
+	vEdge := func(col, r int) int { return 2*(r*nx+col) + 1 } // (col,r)–(col,r+1)
 	for r := 0; r+1 < ny; r++ {
 		for col := 0; col+1 < nx; col++ {
 			x0, x1, y0, y1 := g.X(col), g.X(col+1), g.Y(r), g.Y(r+1)
-			// corners counter-clockwise from the bottom left
+			// corners counter-clockwise from the bottom left, and the edges after each corner
 			z := [4]float64{g.Z(col, r), g.Z(col+1, r), g.Z(col+1, r+1), g.Z(col, r+1)}
 			xs := [4]float64{x0, x1, x1, x0}
 			ys := [4]float64{y0, y0, y1, y1}
-			var pts []plotter.XY
+			edges := [4]int{hEdge(col, r), vEdge(col+1, r), hEdge(col, r+1), vEdge(col, r)}
+			var pts [4]plotter.XY
+			var ids [4]int
+			k := 0
 			for e := range 4 {
 				a, b := e, (e+1)%4
 				if (z[a] > l) != (z[b] > l) {
-					pts = append(pts, cross(xs[a], ys[a], z[a], xs[b], ys[b], z[b]))
+					pts[k], ids[k] = cross(xs[a], ys[a], z[a], xs[b], ys[b], z[b]), edges[e]
+					k++
 				}
 			}
-			switch len(pts) {
+			seg := func(i, j int) segment { return segment{pts[i], pts[j], ids[i], ids[j]} }
+			switch k {
 			case 2:
-				out = append(out, [2]plotter.XY{pts[0], pts[1]})
+				out = append(out, seg(0, 1))
 			case 4: // saddle: pair the crossings by the value at the centre
 				mid := (z[0] + z[1] + z[2] + z[3]) / 4
 				if (mid > l) == (z[0] > l) {
-					out = append(out, [2]plotter.XY{pts[0], pts[3]}, [2]plotter.XY{pts[1], pts[2]})
+					out = append(out, seg(0, 3), seg(1, 2))
 				} else {
-					out = append(out, [2]plotter.XY{pts[0], pts[1]}, [2]plotter.XY{pts[2], pts[3]})
+					out = append(out, seg(0, 1), seg(2, 3))
 				}
 			}
 		}
+	}
+	return out
+}
+
+// lines joins the segments of level l into polylines.
+func (c *contourLines) lines(l float64) []plotter.XYs {
+	segs := c.segments(l)
+	at := make(map[int][]int, 2*len(segs)) // edge → segments ending on it
+	for i, s := range segs {
+		at[s.ea] = append(at[s.ea], i)
+		at[s.eb] = append(at[s.eb], i)
+	}
+	used := make([]bool, len(segs))
+	// next returns an unused segment other than i that ends on edge e.
+	next := func(e, i int) int {
+		for _, j := range at[e] {
+			if j != i && !used[j] {
+				return j
+			}
+		}
+		return -1
+	}
+	// walk extends a line from segment i through its end on edge e.
+	walk := func(i, e int) plotter.XYs {
+		var out plotter.XYs
+		for {
+			j := next(e, i)
+			if j < 0 {
+				return out
+			}
+			used[j] = true
+			s := segs[j]
+			if s.ea == e {
+				out, e = append(out, s.b), s.eb
+			} else {
+				out, e = append(out, s.a), s.ea
+			}
+			i = j
+		}
+	}
+	var out []plotter.XYs
+	for i, s := range segs {
+		if used[i] {
+			continue
+		}
+		used[i] = true
+		fwd := walk(i, s.eb)
+		back := walk(i, s.ea)
+		line := make(plotter.XYs, 0, len(fwd)+len(back)+2)
+		for k := len(back) - 1; k >= 0; k-- {
+			line = append(line, back[k])
+		}
+		line = append(line, s.a, s.b)
+		line = append(line, fwd...)
+		out = append(out, line)
 	}
 	return out
 }
@@ -119,9 +188,12 @@ func (c *contourLines) segments(l float64) [][2]plotter.XY {
 func (c *contourLines) Plot(dc draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&dc)
 	for _, l := range c.levels {
-		for _, s := range c.segments(l) {
-			line := []vg.Point{{X: trX(s[0].X), Y: trY(s[0].Y)}, {X: trX(s[1].X), Y: trY(s[1].Y)}}
-			dc.StrokeLines(c.style, dc.ClipLinesXY(line)...)
+		for _, line := range c.lines(l) {
+			pts := make([]vg.Point, len(line))
+			for i, q := range line {
+				pts[i] = vg.Point{X: trX(q.X), Y: trY(q.Y)}
+			}
+			dc.StrokeLines(c.style, dc.ClipLinesXY(pts)...)
 		}
 	}
 }

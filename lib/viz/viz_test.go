@@ -16,6 +16,8 @@ import (
 
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
+
+	"gonum.org/v1/plot/plotter"
 )
 
 func normals(r *rand.Rand, n int, mean, std float64) []float64 {
@@ -391,15 +393,32 @@ func TestContourSegmentsOnCircle(t *testing.T) {
 		}
 		length := 0.0
 		for _, s := range segs {
-			for _, p := range s {
+			for _, p := range []plotter.XY{s.a, s.b} {
 				if d := math.Hypot(p.X, p.Y) - radius; math.Abs(d) > 0.01 {
 					t.Fatalf("radius %g: crossing (%g, %g) is %g off the circle", radius, p.X, p.Y, d)
 				}
 			}
-			length += math.Hypot(s[1].X-s[0].X, s[1].Y-s[0].Y)
+			length += math.Hypot(s.b.X-s.a.X, s.b.Y-s.a.Y)
 		}
-		if want := 2 * math.Pi * radius; math.Abs(length-want) > 0.01*want {
+		want := 2 * math.Pi * radius
+		if math.Abs(length-want) > 0.01*want {
 			t.Errorf("radius %g: contour length %g, want %g", radius, length, want)
+		}
+		// The segments join into one closed line of the same length.
+		lines := c.lines(radius * radius)
+		if len(lines) != 1 {
+			t.Fatalf("radius %g: %d lines, want 1 closed line", radius, len(lines))
+		}
+		l := lines[0]
+		if len(l) != len(segs)+1 || l[0] != l[len(l)-1] {
+			t.Errorf("radius %g: line of %d points for %d segments, closed: %v", radius, len(l), len(segs), l[0] == l[len(l)-1])
+		}
+		pl := 0.0
+		for i := 1; i < len(l); i++ {
+			pl += math.Hypot(l[i].X-l[i-1].X, l[i].Y-l[i-1].Y)
+		}
+		if math.Abs(pl-length) > 1e-9 {
+			t.Errorf("radius %g: joined length %g, segments %g", radius, pl, length)
 		}
 	}
 }
