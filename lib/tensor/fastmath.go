@@ -69,6 +69,17 @@ func siluF32(z, y, sig []float32) {
 	if sig != nil {
 		sig = sig[:len(z)]
 	}
+	if n8 := len(z) &^ 7; haveAVX2 && n8 > 0 {
+		s := sig
+		if s == nil {
+			s = y
+		}
+		siluAVX2(&z[0], &y[0], &s[0], n8, &siluConsts)
+		z, y = z[n8:], y[n8:]
+		if sig != nil {
+			sig = sig[n8:]
+		}
+	}
 	for i, v := range z {
 		x := min(max(-v, -87), 88)
 		t := x*log2e + magic
@@ -88,3 +99,7 @@ func siluF32(z, y, sig []float32) {
 		y[i] = v * s
 	}
 }
+
+// float32frombitsInt reinterprets an int32 bit pattern as float32 (for integer lanes in the
+// constant table of siluAVX2).
+func float32frombitsInt(i int32) float32 { return math.Float32frombits(uint32(i)) }
