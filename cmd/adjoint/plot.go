@@ -12,22 +12,26 @@ import (
 )
 
 func init() {
-	register("plot", "draw a figure of samples (energy-hist, dist-hist, marginals, particles, weights) to PNG or SVG", runPlot)
+	register("plot", "draw a figure (energy-hist, dist-hist, marginals, particles, weights, trajectories, loss) to PNG or SVG", runPlot)
 }
+
+var plotKindOrder = []string{"energy-hist", "dist-hist", "marginals", "particles", "weights", "trajectories", "loss"}
 
 // plotKinds are the figures of adjoint plot, with what each needs.
 var plotKinds = map[string]string{
-	"energy-hist": "energies of the samples (--system), or a 1-D array of energies",
-	"dist-hist":   "interatomic distances (--system, or --particles and --dim)",
-	"marginals":   "one histogram per coordinate",
-	"particles":   "particle configurations of the first samples (--system, or --particles and --dim)",
-	"weights":     "importance log-weights (a 1-D array) with the ESS",
+	"energy-hist":  "energies of the samples (--system), or a 1-D array of energies",
+	"dist-hist":    "interatomic distances (--system, or --particles and --dim)",
+	"marginals":    "one histogram per coordinate",
+	"particles":    "particle configurations of the first samples (--system, or --particles and --dim)",
+	"weights":      "importance log-weights (a 1-D array) with the ESS",
+	"trajectories": "paths of one coordinate: a PATHS×STEPS array on times --t0..--t1",
+	"loss":         "a training curve from a 1-D array of losses, one per step",
 }
 
 func plotUsage() string {
 	var b strings.Builder
 	b.WriteString("KIND SAMPLES.npy [--ref REF.npy] [--system dw4|lj13|lj55] -o FIG.png|FIG.svg\n\nKinds:\n")
-	for _, k := range []string{"energy-hist", "dist-hist", "marginals", "particles", "weights"} {
+	for _, k := range plotKindOrder {
 		fmt.Fprintf(&b, "  %-12s %s\n", k, plotKinds[k])
 	}
 	b.WriteString("\nFlags:")
@@ -59,6 +63,8 @@ func runPlot(args []string) error {
 	bins := fs.Int("bins", 0, "histogram bins (0: default)")
 	count := fs.Int("count", 0, "configurations or coordinates to draw (0: default)")
 	title := fs.String("title", "", "figure title")
+	t0 := fs.Float64("t0", 0, "trajectories: time of the first step")
+	t1 := fs.Float64("t1", 1, "trajectories: time of the last step")
 	labels := fs.String("labels", "", "legend labels of the samples and the reference, comma separated (e.g. 'Adjoint Sampling,MCMC')")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -70,7 +76,7 @@ func runPlot(args []string) error {
 	}
 	kind, samplesPath := pos[0], pos[1]
 	if _, ok := plotKinds[kind]; !ok {
-		return fmt.Errorf("%w: unknown kind %q (known: energy-hist, dist-hist, marginals, particles, weights)", errUsage, kind)
+		return fmt.Errorf("%w: unknown kind %q (known: %s)", errUsage, kind, strings.Join(plotKindOrder, ", "))
 	}
 	if ext := strings.ToLower(filepath.Ext(*out)); ext != ".png" && ext != ".svg" {
 		return fmt.Errorf("%w: -o %s: the file must end in .png or .svg", errUsage, *out)
@@ -86,7 +92,7 @@ func runPlot(args []string) error {
 		}
 		*particles, *dim = sys.Energy.Particles(), sys.Energy.SpatialDim()
 	}
-	gen, _, cols, err := plotArray(samplesPath, "samples")
+	gen, rows, cols, err := plotArray(samplesPath, "samples")
 	if err != nil {
 		return err
 	}
@@ -147,6 +153,28 @@ func runPlot(args []string) error {
 			return fmt.Errorf("weights need a 1-D array of log-weights, got rows of %d", cols)
 		}
 		fig, err = viz.WeightHist(gen, opt)
+	case "trajectories":
+		if cols < 2 {
+			return fmt.Errorf("trajectories need a PATHS×STEPS array with at least 2 steps, got rows of %d", cols)
+		}
+		paths := make([][]float64, rows)
+		for i := range paths {
+			paths[i] = gen[i*cols : (i+1)*cols]
+		}
+		times := make([]float64, cols)
+		for j := range times {
+			times[j] = *t0 + (*t1-*t0)*float64(j)/float64(cols-1)
+		}
+		fig, err = viz.Trajectories(paths, times, opt)
+	case "loss":
+		if cols != 1 {
+			return fmt.Errorf("loss needs a 1-D array of losses, got rows of %d", cols)
+		}
+		steps := make([]float64, len(gen))
+		for i := range steps {
+			steps[i] = float64(i + 1)
+		}
+		fig, err = viz.TrainingCurve(steps, gen, opt)
 	}
 	if err != nil {
 		return err

@@ -49,10 +49,16 @@ func TestPlotCommand(t *testing.T) {
 	if err := npy.WriteFile(logw, []int{len(w)}, w, "float64"); err != nil {
 		t.Fatal(err)
 	}
+	traj := filepath.Join(dir, "traj.npy")
+	if err := npy.WriteFile(traj, []int{4, 50}, make([]float64, 200), "float32"); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
 	}{
+		{"traj.png", []string{"trajectories", traj, "--t1", "2"}},
+		{"loss.svg", []string{"loss", logw}},
 		{"energy.png", []string{"energy-hist", dw4val, "--ref", dw4test, "--system", "dw4"}},
 		{"dist.svg", []string{"dist-hist", dw4val, "--ref", dw4test, "--system", "dw4"}},
 		{"dist-flags.png", []string{"dist-hist", lj13, "--particles", "13", "--dim", "3", "--width", "300", "--height", "200"}},
@@ -105,6 +111,7 @@ func TestPlotCommandErrors(t *testing.T) {
 		{[]string{"energy-hist", dw4, "--system", "nosuch", "-o", out}, "unknown benchmark"},
 		{[]string{"marginals", dw4, "--ref", lj13, "-o", out}, "reference 39"},
 		{[]string{"weights", dw4, "-o", out}, "1-D"},
+		{[]string{"loss", dw4, "-o", out}, "1-D"},
 		{[]string{"marginals", filepath.Join(dir, "missing.npy"), "-o", out}, "samples"},
 	}
 	for _, tc := range tests {
