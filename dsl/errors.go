@@ -104,7 +104,7 @@ func nearest(name string, candidates []string) string {
 		}
 		seen[c] = true
 		d := editDistance(strings.ToLower(name), strings.ToLower(c))
-		limit := max(2, utf8.RuneCountInString(name)/2)
+		limit := max(1, (utf8.RuneCountInString(name)+1)/3)
 		if d <= limit || strings.HasPrefix(c, name) && len(name) >= 2 {
 			cs = append(cs, cand{c, d})
 		}

@@ -354,9 +354,12 @@ func (l *lowerer) index(e *Index) value {
 			if len(e.Idx) != 2 {
 				return l.errorf(e.P, "write "+id.Name+"[i,j]", "%s takes 2 particle indices, got %d", id.Name, len(e.Idx))
 			}
-			a, ok1 := l.ref(e.Idx[0], id.Name)
-			b, ok2 := l.ref(e.Idx[1], id.Name)
-			if !ok1 || !ok2 {
+			a, ok := l.ref(e.Idx[0], id.Name)
+			if !ok {
+				return value{kind: vErr}
+			}
+			b, ok := l.ref(e.Idx[1], id.Name)
+			if !ok {
 				return value{kind: vErr}
 			}
 			if a == b {

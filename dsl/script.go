@@ -152,6 +152,9 @@ func (c *checker) lookup(id *Ident, want ...nameKind) (nameKind, bool) {
 		var cands []string
 		for _, w := range want {
 			cands = append(cands, c.names(w)...)
+			if w == kSystem {
+				cands = append(cands, "dw4", "lj13", "lj55")
+			}
 		}
 		if len(cands) == 0 {
 			for n := range c.kinds {
@@ -390,23 +393,22 @@ func (c *checker) sampler(st *SamplerDecl) {
 		c.errorf(st.Method.P, "write adjoint(SYSTEM, SDE) or adjoint(SYSTEM)", "adjoint takes 1 or 2 arguments, got %d", len(st.Args))
 		return
 	}
+	argsOK := true
 	sysID, ok := st.Args[0].(*Ident)
 	if !ok {
 		c.errorf(st.Args[0].At(), "name a declared system", "the first argument of adjoint must be a system")
-		return
-	}
-	if _, ok := c.lookup(sysID, kSystem); !ok {
-		return
+		argsOK = false
+	} else if _, ok := c.lookup(sysID, kSystem); !ok {
+		argsOK = false
 	}
 	var sdeID *Ident
 	if len(st.Args) == 2 {
 		sdeID, ok = st.Args[1].(*Ident)
 		if !ok {
 			c.errorf(st.Args[1].At(), "name a declared sde", "the second argument of adjoint must be an sde")
-			return
-		}
-		if _, ok := c.lookup(sdeID, kSDE); !ok {
-			return
+			argsOK = false
+		} else if _, ok := c.lookup(sdeID, kSDE); !ok {
+			argsOK = false
 		}
 	}
 	type setter func(cfg *adjoint.Config)
@@ -500,6 +502,9 @@ func (c *checker) sampler(st *SamplerDecl) {
 		default:
 			c.errorf(s.Key.P, orList(nearest(key, samplerSettings), "settings are "+joinWords(samplerSettings)), "unknown sampler setting %q", key)
 		}
+	}
+	if !argsOK {
+		return
 	}
 	name := st.Name.Name
 	c.add(st.P, func(ctx context.Context, env *runEnv) error {

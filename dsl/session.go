@@ -3,6 +3,7 @@ package dsl
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
@@ -91,6 +92,10 @@ func (s *Session) check(src, filename string) ([]step, error) {
 		c.stmt(st)
 	}
 	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool {
+			a, b := c.errs[i].Pos, c.errs[j].Pos
+			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+		})
 		attach(c.errs, filename, src)
 		return nil, ErrorList(c.errs)
 	}

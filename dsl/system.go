@@ -117,7 +117,7 @@ func compileSystem(s *SystemDecl, globals map[string]float64) (*energy.System, [
 	if s.Energy == nil {
 		errs = append(errs, &Error{Pos: s.Name.P, Msg: fmt.Sprintf("system %s has no energy", s.Name.Name), Hint: "add a line: energy = EXPRESSION"})
 	}
-	if len(errs) > 0 || n == 0 {
+	if n == 0 || d == 0 || s.Energy == nil {
 		return nil, errs
 	}
 	l := &lowerer{mode: modeEnergy, n: n, d: d, params: params, soften: soften}
@@ -127,8 +127,9 @@ func compileSystem(s *SystemDecl, globals map[string]float64) (*energy.System, [
 	l.top = newCtx(nil)
 	l.cur = l.top
 	id, ok := l.needScalar(s.Energy)
-	if !ok || len(l.errs) > 0 {
-		return nil, l.errs
+	errs = append(errs, l.errs...)
+	if !ok || len(errs) > 0 {
+		return nil, errs
 	}
 	l.top.out = id
 	sys.Energy = newEnergy(l)
