@@ -2,6 +2,8 @@ package nn
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -370,6 +372,21 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				t.Fatalf("%s: error %v, want one mentioning %q", c.name, err, c.want)
 			}
 		}
+	}
+	// A well-formed file whose header disagrees with its data: the architecture check fails.
+	var buf bytes.Buffer
+	if err := mlp.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	body := bytes.Replace(raw[:len(raw)-4], []byte(`"Hidden":[8]`), []byte(`"Hidden":[9]`), 1)
+	if bytes.Equal(body, raw[:len(raw)-4]) {
+		t.Fatal("test setup: header text not found")
+	}
+	var crc [4]byte
+	binary.LittleEndian.PutUint32(crc[:], crc32.ChecksumIEEE(body))
+	if _, err := Load(bytes.NewReader(append(body, crc[:]...))); err == nil || !strings.Contains(err.Error(), "architecture") {
+		t.Fatalf("mismatched header: error %v, want an architecture mismatch", err)
 	}
 	if _, err := LoadFile(filepath.Join(t.TempDir(), "missing.bin")); err == nil {
 		t.Fatal("loading a missing file gave no error")

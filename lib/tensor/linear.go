@@ -172,10 +172,8 @@ func linearBackward[T float](tp *Tape, n *node) {
 	if n.aux != nil {
 		pd = data[T](n.aux)
 	}
-	var dpre []T
-	if n.act != ActNone {
-		dpre = data[T](tp.allocLike(y))
-	}
+	// The output gradient is complete and read only here: dpre overwrites it in place.
+	dpre := dy
 	p := chunks(R, K*N)
 	var partW, partB []T
 	if p > 1 && dw != nil {
@@ -186,13 +184,12 @@ func linearBackward[T float](tp *Tape, n *node) {
 	}
 	parallelFor(R, K*N, func(part, lo, hi int) {
 		g := dy[lo*N : hi*N]
-		if dpre != nil {
+		if n.act != ActNone {
 			var pr []T
 			if pd != nil {
 				pr = pd[lo*N : hi*N]
 			}
 			actGrad(n.act, pr, yd[lo*N:hi*N], g, dpre[lo*N:hi*N])
-			g = dpre[lo*N : hi*N]
 		}
 		if dx != nil {
 			gemm(false, true, hi-lo, K, N, g, N, wd, N, 1, dx[lo*K:hi*K], K)

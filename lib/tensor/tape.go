@@ -196,7 +196,8 @@ func (tp *Tape) placeholder() *Tensor { return tp.alloc(1, 1, 0, 0, 0) }
 
 // Backward runs the recorded operations backwards from loss, a one-element tensor, and
 // accumulates d loss/d leaf into the gradient of every leaf that requires one. Gradients of
-// leaves are accumulated (zero them between steps); intermediate gradients are reset here.
+// leaves are accumulated (zero them between steps); intermediate gradients are reset here and
+// are scratch space afterwards (some operations overwrite them in place).
 func (tp *Tape) Backward(loss *Tensor) error {
 	if tp.err != nil {
 		return tp.err
