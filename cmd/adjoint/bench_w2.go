@@ -29,10 +29,10 @@ type benchW2Result struct {
 }
 
 func benchW2(args []string) error {
-	fs := newFlagSet("bench w2", "[--system dw4|lj13|lj55|all] [-n 2000] [--samples A.npy --ref B.npy] [--data DIR]")
+	fs := newFlagSet("bench w2", "[--system dw4|lj13|lj55|all] [-n 2000] [--samples A.npy [--ref B.npy]] [--data DIR]")
 	system := fs.String("system", "all", "dw4, lj13, lj55 or all")
 	n := fs.Int("n", 2000, "samples per set")
-	samples := fs.String("samples", "", "first set (.npy); default: the shared test split, or perturbed LJ-55 minima")
+	samples := fs.String("samples", "", "first set (.npy; without --ref its two halves are compared); default: the shared test split, or perturbed LJ-55 minima")
 	ref := fs.String("ref", "", "second set (.npy); default: the shared val split, or perturbed LJ-55 minima")
 	data := fs.String("data", "../shared/data", "directory of the shared reference data")
 	seed := fs.Uint64("seed", 1, "seed of the subsampling and of the LJ-55 perturbations")
@@ -60,6 +60,14 @@ func benchW2(args []string) error {
 			if y, err = loadSamples(*ref, sys, "reference"); err != nil {
 				return err
 			}
+		case *samples != "":
+			// One file: its first and second halves are compared.
+			if x, err = loadSamples(*samples, sys, "samples"); err != nil {
+				return err
+			}
+			half := len(x) / sys.Dim() / 2 * sys.Dim()
+			x, y = x[:half], x[half:2*half]
+			source = "halves of " + *samples
 		case name == "dw4" || name == "lj13":
 			file := map[string]string{"dw4": "DW4", "lj13": "LJ13-1000"}[name]
 			source = "shared test vs val split"

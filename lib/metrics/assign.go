@@ -86,16 +86,24 @@ func (a *Assigner) lapjv(c []float64, n int) {
 		matches[i] = 0
 		rowsol[i] = -1
 	}
-	// Column reduction: each column goes to its cheapest row.
-	for j := n - 1; j >= 0; j-- {
-		imin := 0
-		mn := c[j]
-		for i := 1; i < n; i++ {
-			if h := c[i*n+j]; h < mn {
-				mn, imin = h, i
+	// Column reduction: each column goes to its cheapest row (the first one on ties). The
+	// minima are found row by row, which reads the matrix in memory order.
+	argmin := collist
+	copy(v, c[:n])
+	for j := range n {
+		argmin[j] = 0
+	}
+	for i := 1; i < n; i++ {
+		row := c[i*n : i*n+n]
+		for j, h := range row {
+			if h < v[j] {
+				v[j] = h
+				argmin[j] = i
 			}
 		}
-		v[j] = mn
+	}
+	for j := n - 1; j >= 0; j-- {
+		imin := argmin[j]
 		matches[imin]++
 		if matches[imin] == 1 {
 			rowsol[imin] = j

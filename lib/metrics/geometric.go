@@ -64,17 +64,40 @@ func (pa *pairAligner) dist2(x, y []float64, nx, ny float64) float64 {
 	perm := pa.identity()
 	if n > 1 {
 		c := pa.cost
-		for i := range n {
-			xi := x[i*d : i*d+d]
-			row := c[i*n : i*n+n]
-			for j := range n {
-				yj := y[j*d : j*d+d]
-				s := 0.0
-				for k, v := range xi {
-					t := v - yj[k]
-					s += t * t
+		switch d {
+		case 3:
+			y = y[:3*n]
+			for i := range n {
+				x0, x1, x2 := x[3*i], x[3*i+1], x[3*i+2]
+				row := c[i*n : i*n+n]
+				for j := range row {
+					a, b, e := x0-y[3*j], x1-y[3*j+1], x2-y[3*j+2]
+					row[j] = math.Sqrt(a*a + b*b + e*e)
 				}
-				row[j] = math.Sqrt(s)
+			}
+		case 2:
+			y = y[:2*n]
+			for i := range n {
+				x0, x1 := x[2*i], x[2*i+1]
+				row := c[i*n : i*n+n]
+				for j := range row {
+					a, b := x0-y[2*j], x1-y[2*j+1]
+					row[j] = math.Sqrt(a*a + b*b)
+				}
+			}
+		default:
+			for i := range n {
+				xi := x[i*d : i*d+d]
+				row := c[i*n : i*n+n]
+				for j := range n {
+					yj := y[j*d : j*d+d]
+					s := 0.0
+					for k, v := range xi {
+						t := v - yj[k]
+						s += t * t
+					}
+					row[j] = math.Sqrt(s)
+				}
 			}
 		}
 		perm, _, _ = pa.as.assignFinite(c, n)
