@@ -22,6 +22,7 @@ func EnergyHist(gen, ref []float64, opt Options) (*Figure, error) {
 	lo, hi := rangeAgainst(opt, g, r)
 	bins := opt.bins(60)
 	p := newPlot(opt.title("Energy histogram"), opt.xlabel("Energy E(x)"), opt.ylabel("Density"))
+	var bs []*binner
 	var cap note
 	cap.add("Energy histogram of %d samples", len(gen))
 	if len(r) > 0 {
@@ -32,6 +33,7 @@ func EnergyHist(gen, ref []float64, opt Options) (*Figure, error) {
 		if err := addHist(p, rb, refColor, opt.label(1, "Reference")); err != nil {
 			return nil, err
 		}
+		bs = append(bs, rb)
 		cap.add("reference of %d", len(ref))
 		cap.addIf(rb.outside > 0, "%s outside the plotted range", plural(rb.outside, "reference value", "reference values"))
 		cap.addIf(rd > 0, "%s dropped", plural(rd, "non-finite reference value", "non-finite reference values"))
@@ -44,6 +46,7 @@ func EnergyHist(gen, ref []float64, opt Options) (*Figure, error) {
 		return nil, err
 	}
 	p.X.Min, p.X.Max = lo, hi
+	placeLegend(p, append(bs, gb)...)
 	cap.add("%d bins on [%.4g, %.4g]", bins, lo, hi)
 	cap.addIf(gb.outside > 0, "%s outside the plotted range", plural(gb.outside, "sample", "samples"))
 	cap.addIf(gd > 0, "%s dropped", plural(gd, "non-finite sample", "non-finite samples"))
@@ -132,6 +135,7 @@ func DistanceHist(gen, ref []float64, particles, dim int, opt Options) (*Figure,
 	}
 	bins := opt.bins(80)
 	p := newPlot(opt.title("Interatomic distances"), opt.xlabel("Interatomic distance r"), opt.ylabel("Density"))
+	var bs []*binner
 	var cap note
 	cap.add("Interatomic-distance histogram of %d sample configurations (%d particles in %d-D, %d pairs each)", ng, particles, dim, pairs)
 	if nr > 0 {
@@ -143,6 +147,7 @@ func DistanceHist(gen, ref []float64, particles, dim int, opt Options) (*Figure,
 		if err := addHist(p, rb, refColor, opt.label(1, "Reference")); err != nil {
 			return nil, err
 		}
+		bs = append(bs, rb)
 		cap.add("reference of %d", nr)
 		cap.addIf(skip > 0, "%s dropped", plural(skip, "non-finite reference configuration", "non-finite reference configurations"))
 		cap.addIf(rb.outside > 0, "%s outside the plotted range", plural(rb.outside, "reference distance", "reference distances"))
@@ -153,6 +158,7 @@ func DistanceHist(gen, ref []float64, particles, dim int, opt Options) (*Figure,
 		return nil, err
 	}
 	p.X.Min, p.X.Max = lo, hi
+	placeLegend(p, append(bs, gb)...)
 	cap.add("%d bins on [%.4g, %.4g]", bins, lo, hi)
 	cap.addIf(skip > 0, "%s dropped", plural(skip, "non-finite sample configuration", "non-finite sample configurations"))
 	cap.addIf(gb.outside > 0, "%s outside the plotted range", plural(gb.outside, "sample distance", "sample distances"))
@@ -279,6 +285,7 @@ func WeightHist(logw []float64, opt Options) (*Figure, error) {
 		return nil, err
 	}
 	p.X.Min, p.X.Max = lo, hi
+	placeLegend(p, b)
 	var cap note
 	cap.add("Importance-weight histogram of %d samples: ESS %.4g (%.1f%%)", len(lw), ess, 100*ess/n)
 	cap.add("max normalised weight %.3g", math.Exp(maxOf(lw)-lse))

@@ -225,3 +225,32 @@ func plural(n int, one, many string) string {
 }
 
 func thinLine(c color.NRGBA) draw.LineStyle { return draw.LineStyle{Color: c, Width: vg.Points(1.4)} }
+
+// placeLegend puts the legend of a histogram plot in the top corner where the bars are lower,
+// and raises the y axis when the bars there would reach into the legend.
+func placeLegend(p *plot.Plot, bs ...*binner) {
+	top, left, right := 0.0, 0.0, 0.0
+	for _, b := range bs {
+		d := b.density()
+		k := max(1, len(d)*35/100)
+		for i, v := range d {
+			top = math.Max(top, v)
+			if i < k {
+				left = math.Max(left, v)
+			}
+			if i >= len(d)-k {
+				right = math.Max(right, v)
+			}
+		}
+	}
+	if top <= 0 {
+		return
+	}
+	p.Legend.Left = left < right
+	if p.Legend.Left {
+		p.Legend.XOffs = vg.Points(4)
+	}
+	if side := math.Min(left, right); side > 0.72*top {
+		p.Y.Min, p.Y.Max = 0, side/0.72
+	}
+}

@@ -524,3 +524,36 @@ func TestRangeAgainstReference(t *testing.T) {
 		t.Errorf("caption %q", f.Caption())
 	}
 }
+
+func TestPlaceLegend(t *testing.T) {
+	tests := []struct {
+		name      string
+		values    []float64
+		wantLeft  bool
+		wantRaise bool
+	}{
+		{"peak right", []float64{9, 9, 9, 9, 1}, true, false},
+		{"peak left", []float64{1, 1, 1, 1, 9}, false, false},
+		{"peaks both sides", []float64{1, 1, 9, 9}, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBinner(0, 10, 10)
+			for _, v := range tc.values {
+				b.add(v)
+			}
+			p := newPlot("", "", "")
+			placeLegend(p, b)
+			if p.Legend.Left != tc.wantLeft {
+				t.Errorf("legend left = %v, want %v", p.Legend.Left, tc.wantLeft)
+			}
+			top := 0.0
+			for _, d := range b.density() {
+				top = math.Max(top, d)
+			}
+			if raised := p.Y.Max > top; raised != tc.wantRaise {
+				t.Errorf("y max %g for top %g: raised = %v, want %v", p.Y.Max, top, raised, tc.wantRaise)
+			}
+		})
+	}
+}
