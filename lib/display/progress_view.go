@@ -192,14 +192,22 @@ func (r *notebookReporter) draw(p Progress) {
 func ProgressHTML(p Progress, extra string) string {
 	var b strings.Builder
 	b.WriteString(`<div style="font-family:sans-serif;font-size:13px;line-height:1.5;max-width:640px">`)
+	f, known := fraction(p)
+	stopped := p.Done && known && f < 1 // finished early: interrupted or stopped
 	status := ""
-	if p.Done {
+	switch {
+	case stopped:
+		status = " — stopped"
+	case p.Done:
 		status = " — done"
 	}
 	fmt.Fprintf(&b, `<div><b>%s</b>%s</div>`, html.EscapeString(p.Task), status)
-	if f, ok := fraction(p); ok {
+	if known {
 		col := "#1f77b4"
-		if p.Done {
+		switch {
+		case stopped:
+			col = "#ff7f0e"
+		case p.Done:
 			col = "#2ca02c"
 		}
 		fmt.Fprintf(&b, `<div style="display:flex;align-items:center;gap:8px">`+

@@ -88,6 +88,15 @@ func TestProgressHTMLFields(t *testing.T) {
 	if strings.Contains(h, "<lj13>") {
 		t.Error("task name not escaped")
 	}
+	// A final report short of the total reads as stopped, a complete one as done.
+	p.Done = true
+	if h := ProgressHTML(p, ""); !strings.Contains(h, "stopped") || strings.Contains(h, "done") {
+		t.Errorf("interrupted run: %s", h)
+	}
+	p.Epoch = 10
+	if h := ProgressHTML(p, ""); strings.Contains(h, "stopped") || !strings.Contains(h, "done") {
+		t.Errorf("complete run: %s", h)
+	}
 }
 
 func TestLossHistoryBounded(t *testing.T) {
