@@ -4,14 +4,29 @@ package symbols
 
 import (
 	"adjoint/lib/nn"
+	"go/constant"
+	"go/token"
 	"io"
 	"reflect"
 )
 
 func init() {
 	Symbols["adjoint/lib/nn/nn"] = map[string]reflect.Value{
+		// function, constant and variable definitions
+		"Bool":      reflect.ValueOf(nn.Bool),
+		"DefaultLR": reflect.ValueOf(constant.MakeFromLiteral("0.0001000000000000000000011434944787933054577422353759175166487693787", token.FLOAT, 0)),
+		"Load":      reflect.ValueOf(nn.Load),
+		"LoadFile":  reflect.ValueOf(nn.LoadFile),
+		"NewEGNN":   reflect.ValueOf(nn.NewEGNN),
+		"NewMLP":    reflect.ValueOf(nn.NewMLP),
+		"SaveFile":  reflect.ValueOf(nn.SaveFile),
+
 		// type definitions
-		"Model": reflect.ValueOf((*nn.Model)(nil)),
+		"EGNN":       reflect.ValueOf((*nn.EGNN)(nil)),
+		"EGNNConfig": reflect.ValueOf((*nn.EGNNConfig)(nil)),
+		"MLP":        reflect.ValueOf((*nn.MLP)(nil)),
+		"MLPConfig":  reflect.ValueOf((*nn.MLPConfig)(nil)),
+		"Model":      reflect.ValueOf((*nn.Model)(nil)),
 
 		// interface wrapper definitions
 		"_Model": reflect.ValueOf((*_adjoint_lib_nn_Model)(nil)),

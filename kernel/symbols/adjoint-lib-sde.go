@@ -18,13 +18,15 @@ func init() {
 		"FromFunc":        reflect.ValueOf(sde.FromFunc),
 		"Geometric":       reflect.ValueOf(sde.Geometric),
 		"RemoveCoM":       reflect.ValueOf(sde.RemoveCoM),
+		"SpecOf":          reflect.ValueOf(sde.SpecOf),
 		"Wrap":            reflect.ValueOf(sde.Wrap),
 		"WrapImages":      reflect.ValueOf(constant.MakeFromLiteral("6", token.INT, 0)),
 
 		// type definitions
-		"Control":  reflect.ValueOf((*sde.Control)(nil)),
-		"Schedule": reflect.ValueOf((*sde.Schedule)(nil)),
-		"Space":    reflect.ValueOf((*sde.Space)(nil)),
+		"Control":      reflect.ValueOf((*sde.Control)(nil)),
+		"Schedule":     reflect.ValueOf((*sde.Schedule)(nil)),
+		"ScheduleSpec": reflect.ValueOf((*sde.ScheduleSpec)(nil)),
+		"Space":        reflect.ValueOf((*sde.Space)(nil)),
 
 		// interface wrapper definitions
 		"_Schedule": reflect.ValueOf((*_adjoint_lib_sde_Schedule)(nil)),

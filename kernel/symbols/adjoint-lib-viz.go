@@ -12,16 +12,20 @@ import (
 func init() {
 	Symbols["adjoint/lib/viz/viz"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Contour2D":     reflect.ValueOf(viz.Contour2D),
-		"DPI":           reflect.ValueOf(constant.MakeFromLiteral("96", token.INT, 0)),
-		"DefaultHeight": reflect.ValueOf(constant.MakeFromLiteral("384", token.INT, 0)),
-		"DefaultWidth":  reflect.ValueOf(constant.MakeFromLiteral("576", token.INT, 0)),
-		"DistanceHist":  reflect.ValueOf(viz.DistanceHist),
-		"EnergyContour": reflect.ValueOf(viz.EnergyContour),
-		"EnergyHist":    reflect.ValueOf(viz.EnergyHist),
-		"Marginals":     reflect.ValueOf(viz.Marginals),
-		"Particles":     reflect.ValueOf(viz.Particles),
-		"WeightHist":    reflect.ValueOf(viz.WeightHist),
+		"Contour2D":      reflect.ValueOf(viz.Contour2D),
+		"DPI":            reflect.ValueOf(constant.MakeFromLiteral("96", token.INT, 0)),
+		"DefaultHeight":  reflect.ValueOf(constant.MakeFromLiteral("384", token.INT, 0)),
+		"DefaultWidth":   reflect.ValueOf(constant.MakeFromLiteral("576", token.INT, 0)),
+		"DistanceHist":   reflect.ValueOf(viz.DistanceHist),
+		"EnergyContour":  reflect.ValueOf(viz.EnergyContour),
+		"EnergyHist":     reflect.ValueOf(viz.EnergyHist),
+		"Marginals":      reflect.ValueOf(viz.Marginals),
+		"Particles":      reflect.ValueOf(viz.Particles),
+		"SamplesSummary": reflect.ValueOf(viz.SamplesSummary),
+		"TrainingCurve":  reflect.ValueOf(viz.TrainingCurve),
+		"TrainingCurves": reflect.ValueOf(viz.TrainingCurves),
+		"Trajectories":   reflect.ValueOf(viz.Trajectories),
+		"WeightHist":     reflect.ValueOf(viz.WeightHist),
 
 		// type definitions
 		"Figure":  reflect.ValueOf((*viz.Figure)(nil)),

@@ -4,11 +4,14 @@ package symbols
 
 // Packages lists the library packages that have symbol tables, by import path.
 var Packages = []string{
+	"adjoint/lib/adjoint",
 	"adjoint/lib/display",
 	"adjoint/lib/energy",
+	"adjoint/lib/mcmc",
 	"adjoint/lib/metrics",
 	"adjoint/lib/nn",
 	"adjoint/lib/npy",
 	"adjoint/lib/sde",
+	"adjoint/lib/tensor",
 	"adjoint/lib/viz",
 }

@@ -51,14 +51,9 @@ func run(out, root string) error {
 	if err != nil {
 		return err
 	}
-	// Remove tables generated earlier so that a deleted package disappears too.
 	old, _ := filepath.Glob(filepath.Join(out, "adjoint-lib-*.go"))
-	for _, f := range old {
-		if err := os.Remove(f); err != nil {
-			return fmt.Errorf("remove stale table: %w", err)
-		}
-	}
-	// extract resolves packages relative to the working directory: run it from the root.
+	// extract first looks for a directory named like the import path under the working
+	// directory; run it from this package's directory, where no such directory exists.
 	wd, err := os.Getwd()
 	if err != nil {
 		return err
@@ -67,17 +62,21 @@ func run(out, root string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Chdir(root); err != nil {
+	if err := os.Chdir(filepath.Join(root, "kernel", "symbols")); err != nil {
 		return err
 	}
 	defer os.Chdir(wd)
 	ext := extract.Extractor{Dest: "symbols"}
 	var done []string
+	// A package that does not build right now (it may be mid-edit) gets no table. One build
+	// of all packages is the common case; only when it fails is each package tried alone.
+	allBuild := exec.Command("go", append([]string{"build"}, pkgs...)...).Run() == nil
 	for _, p := range pkgs {
-		// A package that does not build right now (it may be mid-edit) gets no table.
-		if msg, err := exec.Command("go", "build", p).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "gen: skipping %s: it does not build:\n%s", p, msg)
-			continue
+		if !allBuild {
+			if msg, err := exec.Command("go", "build", p).CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "gen: skipping %s: it does not build:\n%s", p, msg)
+				continue
+			}
 		}
 		var buf bytes.Buffer
 		if _, err := ext.Extract(p, "", &buf); err != nil {
@@ -93,6 +92,18 @@ func run(out, root string) error {
 			return err
 		}
 		done = append(done, p)
+	}
+	// Remove tables generated earlier for packages that are gone or do not build.
+	keep := map[string]bool{}
+	for _, p := range done {
+		keep[strings.NewReplacer("/", "-", ".", "_").Replace(p)+".go"] = true
+	}
+	for _, f := range old {
+		if !keep[filepath.Base(f)] {
+			if err := os.Remove(f); err != nil {
+				return fmt.Errorf("remove stale table: %w", err)
+			}
+		}
 	}
 	idx := map[string]map[string]entry{}
 	for _, p := range stdDocs {
