@@ -11,6 +11,8 @@ import (
 // Identities are the integration-by-parts checks of a Boltzmann density p ∝ exp(−E/τ) on a
 // space of dimension d_eff ((n−1)·d for translation-invariant particle systems):
 // E[x·∇E] = τ·d_eff and E[‖∇E‖²] = τ·E[ΔE]. Exact samples satisfy both up to sampling error.
+// For translation-symmetric systems the energy itself must be translation invariant (as DW-4
+// and LJ-n are): the full-space Laplacian then equals the one on the zero-CoM space.
 type Identities struct {
 	System     string  `json:"system"`
 	N          int     `json:"n"`

@@ -26,20 +26,20 @@ const (
 
 // Options configures Sample. Zero values select the defaults in brackets.
 type Options struct {
-	Method        string    // MALA or HMC [MALA]
-	Samples       int       // samples to return [1000]
-	Chains        int       // parallel chains [min(Samples, 1000)]
-	Burn          int       // warm-up steps per chain: annealing and step adaptation [1000]
-	Thin          int       // steps between kept samples of a chain [10]
-	Step          float64   // initial step size [0.01 × typical length]
-	TargetAccept  float64   // acceptance aimed at during warm-up [0.57 MALA, 0.65 HMC]
-	Leapfrog      int       // leapfrog steps per HMC move [10]
-	AnnealFrom    float64   // start temperature as a multiple of τ, lowered geometrically to 1 over the first half of the warm-up [1: none]
-	Seed          uint64    // seed: equal seeds give equal samples
-	Init          []float64 // initial configurations (Chains × dim, or one configuration for all chains) [random lattice or N(0,1)]
-	InitSpacing   float64   // lattice spacing of the random start of particle systems [1]
-	ReportEvery   time.Duration
-	ProgressTitle string // task name of the progress view [mcmc SYSTEM]
+	Method        string        // MALA or HMC [MALA]
+	Samples       int           // samples to return [1000]
+	Chains        int           // parallel chains [min(Samples, 1000)]
+	Burn          int           // warm-up steps per chain: annealing and step adaptation [1000]
+	Thin          int           // steps between kept samples of a chain [10]
+	Step          float64       // initial step size [0.01 × typical length]
+	TargetAccept  float64       // acceptance aimed at during warm-up [0.57 MALA, 0.65 HMC]
+	Leapfrog      int           // leapfrog steps per HMC move [10]
+	AnnealFrom    float64       // start temperature as a multiple of τ, lowered geometrically to 1 over the first half of the warm-up [1: none]
+	Seed          uint64        // seed: equal seeds give equal samples
+	Init          []float64     // initial configurations (Chains × dim, or one configuration for all chains) [random lattice or N(0,1)]
+	InitSpacing   float64       // lattice spacing of the random start of particle systems [1]
+	ReportEvery   time.Duration // time between progress reports [500ms]
+	ProgressTitle string        // task name of the progress view [mcmc SYSTEM]
 }
 
 // Result holds the kept samples and sampler statistics.
@@ -125,6 +125,7 @@ type sampler struct {
 	x, e, g    []float64 // current state
 	y, ey, gy  []float64 // proposal
 	p          []float64 // HMC momenta
+	h0         []float64 // HMC start Hamiltonians
 	step       []float64
 	rngs       []*rand.Rand
 	acc        []float64 // acceptance probability of the last move per chain
@@ -215,7 +216,10 @@ func (s *sampler) malaStep(tau float64) {
 func (s *sampler) hmcStep(tau float64) {
 	dim := s.dim
 	L := s.opt.Leapfrog
-	h0 := make([]float64, s.chains)
+	if len(s.h0) != s.chains {
+		s.h0 = make([]float64, s.chains)
+	}
+	h0 := s.h0
 	s.parallel(func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			p := s.p[c*dim : (c+1)*dim]
