@@ -2,6 +2,7 @@ package mcmc
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -197,4 +198,15 @@ func TestDW4AgainstReference(t *testing.T) {
 	if short < 0.47 || short > 0.53 {
 		t.Errorf("fraction of pair distances below 4: %.4f", short)
 	}
+}
+
+func ExampleSample() {
+	restore := display.SetSink(nil) // no progress view
+	defer restore()
+	q, _ := energy.NewQuadratic(1, 2, 1) // a 2-D standard normal
+	sys := &energy.System{Name: "normal", Energy: q}
+	res, _ := Sample(sys, Options{Samples: 4000, Chains: 200, Burn: 200, Thin: 5, Seed: 1})
+	id, _ := CheckIdentities(sys, res.Samples, 0)
+	fmt.Println(res.N, id.DEff, math.Abs(id.Virial-2) < 0.2)
+	// Output: 4000 2 true
 }
