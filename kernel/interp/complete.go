@@ -81,6 +81,49 @@ func (i *Interp) noteDecls(s segment) {
 	}
 }
 
+// dropKnownImports blanks the imports of s that cells already have under the same name (yaegi
+// refuses a second import of a package), keeping every line in place. skip is set when nothing
+// is left to import.
+func (i *Interp) dropKnownImports(s segment) (out segment, skip bool) {
+	const prefix = "package p;"
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", prefix+s.text, parser.ImportsOnly)
+	if err != nil {
+		return s, false // yaegi reports the error
+	}
+	tf := fset.File(f.Pos())
+	b := []byte(s.text)
+	left := 0
+	i.namesMu.Lock()
+	for _, im := range f.Imports {
+		p, err := strconv.Unquote(im.Path.Value)
+		if err != nil {
+			left++
+			continue
+		}
+		name := path.Base(p)
+		if im.Name != nil {
+			name = im.Name.Name
+		}
+		if i.imports[name] != p {
+			left++
+			continue
+		}
+		from, to := tf.Offset(im.Pos())-len(prefix), tf.Offset(im.End())-len(prefix)
+		for k := from; k < to; k++ {
+			if b[k] != '\n' {
+				b[k] = ' '
+			}
+		}
+	}
+	i.namesMu.Unlock()
+	if left == 0 {
+		return s, true
+	}
+	s.text = string(b)
+	return s, false
+}
+
 // pkgPath returns the import path that a package name refers to in cells.
 func (i *Interp) pkgPath(name string) (string, bool) {
 	i.namesMu.Lock()

@@ -115,6 +115,14 @@ func TestCells(t *testing.T) {
 		{"log.Fatal", "import \"log\"\nlog.Fatal(\"bad\")", "", "", "Fatal"},
 		{"range over int", "for k := range 5 { fmt.Println(k) }", "", "", "CompileError"},
 		{"still alive", "x * 2", "80", "", ""},
+		{"import again", "import (\n\t\"fmt\"\n\t\"strconv\"\n)\nfmt.Sprint(strconv.Itoa(5))", "5", "", ""},
+		{"import twice", "import \"strconv\"\nstrconv.Quote(\"q\")", `"q"`, "", ""},
+		{"func value", "strings.ToUpper", "func(string) string", "", ""},
+		{"shadow package name", "metrics := 3\nmetrics + 1", "4", "", ""},
+		{"define func", "func g() int { return 1 }", "<none>", "", ""},
+		{"redefine func in a later cell", "func g() int { return 2 }\ng()", "2", "", ""},
+		{"trailing comment", "x // the answer", "40", "", ""},
+		{"semicolons", "q := 2; q * 3", "6", "", ""},
 	}
 	for _, c := range cases {
 		res, rec := run(t, in, c.code)

@@ -302,6 +302,9 @@ func formatValue(v any) string {
 	case nil:
 		return "nil"
 	}
+	if t := reflect.TypeOf(v); t.Kind() == reflect.Func {
+		return t.String()
+	}
 	return fmt.Sprintf("%v", v)
 }
 
@@ -395,6 +398,12 @@ func (i *Interp) run(ctx context.Context, code string) Result {
 	i.result, i.shown = nil, false
 	i.resMu.Unlock()
 	for _, s := range segs {
+		if s.kind == segImport {
+			var skip bool
+			if s, skip = i.dropKnownImports(s); skip {
+				continue
+			}
+		}
 		s = rewriteGo(s)
 		srcs := []string{s.src()}
 		if s.kind == segExpr {
@@ -566,8 +575,8 @@ func (i *Interp) compileError(code string, s segment, err error, scan bool) Resu
 		}
 	}
 	name := "CompileError"
-	if _, ok := err.(compilePanic); ok {
-		name = "CompileError"
+	if cp, ok := err.(compilePanic); ok && fmt.Sprint(cp.v) == "nil type" {
+		msgs = append(msgs, "yaegi cannot compile this (known causes: range over an integer or a function; use a classic for loop)")
 	}
 	tb := []string{name + ": " + strings.Join(msgs, "; ")}
 	for _, m := range msgs {

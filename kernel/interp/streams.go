@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"regexp"
 	"sync"
@@ -64,6 +65,9 @@ func newCapture(noRedirect bool) (*capture, error) {
 		ef := os.NewFile(uintptr(e), "stderr-orig")
 		origErr = ef
 		c.logw = ef
+		// The standard logger (the kernel's own logs, yaegi's internal panics) keeps writing to
+		// the original standard error; cells get loggers of their own that write to the cell.
+		log.SetOutput(ef)
 	}
 	mk := func(name string, fd int, orig io.Writer) (*stream, error) {
 		r, w, err := os.Pipe()
