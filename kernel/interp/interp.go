@@ -149,12 +149,17 @@ func (i *Interp) evalDirect(src string) (v reflect.Value, err error) {
 }
 
 // LogWriter returns a writer to the process's original standard error, for the kernel's own logs
-// (descriptor 2 itself carries the output of cells).
-func LogWriter() io.Writer {
-	if capt != nil {
-		return capt.logw
+// (descriptor 2 itself carries the output of cells once an interpreter exists). It may be called
+// before New: each write goes to wherever the original standard error is at that moment.
+func LogWriter() io.Writer { return logWriter{} }
+
+type logWriter struct{}
+
+func (logWriter) Write(b []byte) (int, error) {
+	if c := captPtr.Load(); c != nil {
+		return c.logw.Write(b)
 	}
-	return os.Stderr
+	return os.Stderr.Write(b)
 }
 
 // LogWriter is the package-level LogWriter, for convenience.
@@ -162,7 +167,9 @@ func (i *Interp) LogWriter() io.Writer { return LogWriter() }
 
 // Close releases the interpreter. Goroutines started by cells keep running until they return.
 func (i *Interp) Close() error {
+	cellMu.Lock()
 	i.closed = true
+	cellMu.Unlock()
 	return nil
 }
 
@@ -357,6 +364,9 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) Result {
 	}
 	cellMu.Lock()
 	defer cellMu.Unlock()
+	if i.closed {
+		return errResult("Closed", "the interpreter was closed")
+	}
 	i.capt.flush() // output written between cells is not this cell's
 	i.capt.setOutput(out)
 	display.SetSink(cellSink{out})

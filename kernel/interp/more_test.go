@@ -2,6 +2,7 @@ package interp
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -303,5 +304,31 @@ func TestMagic(t *testing.T) {
 	res, _ = run(t, in, "%%nosuch\n")
 	if res.Err == nil || res.Err.Name != "UsageError" {
 		t.Errorf("unknown magic: %+v", res.Err)
+	}
+}
+
+func TestLogWriterStaysOutOfCells(t *testing.T) {
+	in := newInterp(t)
+	RegisterMagic("logtest", func(ctx context.Context, i *Interp, args, body string, out Output) Result {
+		LogWriter().Write([]byte("kernel log line\n"))
+		os.Stdout.WriteString("cell line\n")
+		return Result{}
+	})
+	_, rec := run(t, in, "%%logtest\n")
+	if strings.Contains(rec.out()+rec.err(), "kernel log line") {
+		t.Errorf("a kernel log line reached the cell: %q %q", rec.out(), rec.err())
+	}
+	if os.Getenv("ADJ_NOREDIRECT") == "" && !strings.Contains(rec.out(), "cell line") {
+		t.Errorf("compiled code writing to os.Stdout was not captured: %q", rec.out())
+	}
+}
+
+func TestClose(t *testing.T) {
+	in := newInterp(t)
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := run(t, in, "1"); res.Err == nil || res.Err.Name != "Closed" {
+		t.Errorf("Execute after Close: %+v", res.Err)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"log"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -40,11 +42,17 @@ var (
 	capOnce sync.Once
 	capt    *capture
 	capErr  error
+	captPtr atomic.Pointer[capture] // capt, for readers outside getCapture
 )
 
 // getCapture sets up the process-wide stream capture on first use.
 func getCapture(noRedirect bool) (*capture, error) {
-	capOnce.Do(func() { capt, capErr = newCapture(noRedirect) })
+	capOnce.Do(func() {
+		capt, capErr = newCapture(noRedirect)
+		if capErr == nil {
+			captPtr.Store(capt)
+		}
+	})
 	return capt, capErr
 }
 
@@ -68,6 +76,8 @@ func newCapture(noRedirect bool) (*capture, error) {
 		// The standard logger (the kernel's own logs, yaegi's internal panics) keeps writing to
 		// the original standard error; cells get loggers of their own that write to the cell.
 		log.SetOutput(ef)
+		// A crash of the process must stay readable too.
+		debug.SetCrashOutput(ef, debug.CrashOptions{})
 	}
 	mk := func(name string, fd int, orig io.Writer) (*stream, error) {
 		r, w, err := os.Pipe()
