@@ -76,11 +76,18 @@ type egnnLayer struct {
 	wn1, bn1, wn2, bn2 *tensor.Tensor // node update
 }
 
-// EGNN is the E(n)-equivariant controller v_θ(x, t) on a fully connected particle graph:
-// node features start from Linear(1→H)(t), the static edge attribute is the squared distance
-// at the input positions, and each layer updates messages, positions and node features
-// (see the package's ALGORITHM notes, §9). The output is x_final − x, centre of mass removed.
-// It implements Model.
+// EGNN is the E(n)-equivariant controller v_θ(x, t) on a fully connected particle graph.
+// Node features start as h_i = Linear(1→H)(t); the static edge attribute a_ij is the squared
+// distance at the input positions. Each layer, with r_ij = ‖x_i − x_j‖²:
+//
+//	m_ij = SiLU(Lin(SiLU(Lin([h_i, h_j, r_ij, a_ij]))))   (first Lin split at node level)
+//	m_ij = m_ij · sigmoid(Lin(m_ij))                       (attention, optional)
+//	x_i += Σ_j (x_i − x_j)/(sqrt(r_ij + 1e-8) + 1) · tanh(Lin(SiLU(Lin(m_ij)))) · TanhRange/Layers
+//	h_i += Lin(SiLU(Lin([h_i, Σ_j m_ij])))
+//
+// The output is x_final − x with the centre of mass removed (the last layer's node update does
+// not reach it and is skipped). It implements Model; like every model here it is not safe for
+// concurrent use.
 type EGNN struct {
 	base
 	cfg        EGNNConfig

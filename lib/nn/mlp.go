@@ -27,7 +27,7 @@ type MLPConfig struct {
 const mlpTimeFreqs = 2
 
 // MLP is a fully connected network v_θ(x, t) with t and Fourier features of t appended to the
-// input, trained with Adam. It implements Model.
+// input, trained with Adam. It implements Model; it is not safe for concurrent use.
 type MLP struct {
 	base
 	cfg    MLPConfig
