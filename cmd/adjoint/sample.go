@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"adjoint/lib/adjoint"
+)
+
+func init() {
+	register("sample", "draw samples from a trained checkpoint into an .npy file (prints the ESS)", runSample)
+}
+
+func runSample(args []string) error {
+	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy]")
+	n := fs.Int("n", 2000, "number of samples")
+	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
+	wout := fs.String("weights", "", "also write the log importance weights (.npy, N float64)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("%w: need CHECKPOINT and -o SAMPLES.npy", errUsage)
+	}
+	if *n < 1 {
+		return fmt.Errorf("%w: -n must be at least 1", errUsage)
+	}
+	s, err := adjoint.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	_, restore := progressToStderr()
+	defer restore()
+	sm, err := s.Sample(*n)
+	if err != nil {
+		return err
+	}
+	if err := sm.SaveNPY(*out); err != nil {
+		return err
+	}
+	if *wout != "" {
+		if err := sm.SaveWeightsNPY(*wout); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(os.Stderr, sm.Table().String())
+	fmt.Printf("ESS %.1f of %d (%.4f)\n", sm.ESS, sm.N, sm.ESS/float64(sm.N))
+	return nil
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"adjoint/lib/adjoint"
+	"adjoint/lib/energy"
+)
+
+func init() {
+	register("train", "train an adjoint sampler (dw4, lj13, lj55 or FILE.adj) and write a checkpoint", runTrain)
+}
+
+// trainAdjSpec turns a FILE.adj specification into a training configuration; the DSL installs it.
+// Flags given on the command line override the configuration's fields.
+var trainAdjSpec func(path string) (adjoint.Config, error)
+
+// trainFlags are the training flags shared by train and demo.
+type trainFlags struct {
+	minutes                                          float64
+	epochs                                           int
+	net                                              string
+	layers, hidden, batch, trainBatch, buffer, grads int
+	steps, every                                     int
+	lr, clip                                         float64
+	seed                                             int64
+	noBase                                           bool
+}
+
+func (t *trainFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&t.minutes, "minutes", 0, "train for this many minutes (wall clock)")
+	fs.IntVar(&t.epochs, "epochs", 0, "train for this many epochs (default: the configuration's, unless --minutes)")
+	fs.StringVar(&t.net, "net", "", "controller network: egnn or mlp")
+	fs.IntVar(&t.layers, "layers", 0, "network layers")
+	fs.IntVar(&t.hidden, "hidden", 0, "network hidden width")
+	fs.IntVar(&t.batch, "batch", 0, "new samples per epoch")
+	fs.IntVar(&t.trainBatch, "train-batch", 0, "samples per gradient step")
+	fs.IntVar(&t.buffer, "buffer", 0, "replay buffer capacity")
+	fs.IntVar(&t.grads, "grad-steps", 0, "gradient steps per epoch")
+	fs.Float64Var(&t.lr, "lr", 0, "Adam learning rate")
+	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
+	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
+	fs.Int64Var(&t.seed, "seed", 0, "random seed")
+	fs.IntVar(&t.every, "checkpoint-every", 50, "epochs between checkpoints")
+	fs.BoolVar(&t.noBase, "no-base-correction", false, "drop the base-marginal correction (teaching)")
+}
+
+// apply overrides the configuration with the flags that were given.
+func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "net":
+			cfg.Net.Kind = t.net
+		case "layers":
+			cfg.Net.Layers = t.layers
+		case "hidden":
+			cfg.Net.Hidden = t.hidden
+		case "batch":
+			cfg.Batch = t.batch
+		case "train-batch":
+			cfg.TrainBatch = t.trainBatch
+		case "buffer":
+			cfg.Buffer = t.buffer
+		case "grad-steps":
+			cfg.GradSteps = t.grads
+		case "lr":
+			cfg.LR = t.lr
+		case "clip":
+			cfg.ClipNorm = t.clip
+		case "steps":
+			cfg.Steps = t.steps
+		case "seed":
+			cfg.Seed = t.seed
+		case "no-base-correction":
+			cfg.NoBaseCorrection = t.noBase
+		}
+	})
+}
+
+// options returns the limits of the training call.
+func (t *trainFlags) options() (adjoint.TrainOptions, error) {
+	if t.minutes < 0 || t.epochs < 0 {
+		return adjoint.TrainOptions{}, fmt.Errorf("%w: --minutes and --epochs must not be negative", errUsage)
+	}
+	return adjoint.TrainOptions{Epochs: t.epochs, Duration: time.Duration(t.minutes * float64(time.Minute)), CheckpointEvery: t.every}, nil
+}
+
+// configFor returns the default configuration of a benchmark name or a FILE.adj specification.
+func configFor(spec string) (adjoint.Config, error) {
+	if strings.HasSuffix(spec, ".adj") {
+		if trainAdjSpec == nil {
+			return adjoint.Config{}, fmt.Errorf("unknown system %q: .adj specifications are not supported by this build", spec)
+		}
+		return trainAdjSpec(spec)
+	}
+	sys, err := energy.Benchmark(spec)
+	if err != nil {
+		return adjoint.Config{}, fmt.Errorf("unknown system %q (dw4, lj13, lj55 or FILE.adj)", spec)
+	}
+	return adjoint.DefaultConfig(sys), nil
+}
+
+func runTrain(args []string) error {
+	fs := newFlagSet("train", "dw4|lj13|lj55|FILE.adj [--minutes M | --epochs E] [flags] -o CHECKPOINT")
+	var tf trainFlags
+	tf.register(fs)
+	out := fs.String("o", "", "checkpoint to write (required)")
+	resume := fs.Bool("resume", false, "continue from the checkpoint given with -o (its configuration wins)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("%w: need a system and -o CHECKPOINT", errUsage)
+	}
+	opt, err := tf.options()
+	if err != nil {
+		return err
+	}
+	opt.Checkpoint = *out
+	var s *adjoint.Sampler
+	if *resume {
+		if s, err = adjoint.Load(*out); err != nil {
+			return err
+		}
+	} else {
+		cfg, err := configFor(pos[0])
+		if err != nil {
+			return err
+		}
+		tf.apply(fs, &cfg)
+		if s, err = adjoint.NewSampler(cfg); err != nil {
+			return err
+		}
+	}
+	ctx, restore := progressToStderr()
+	defer restore()
+	fmt.Fprintln(os.Stderr, s.Table().String())
+	rep, err := s.Train(ctx, opt)
+	if rep != nil {
+		fmt.Fprintln(os.Stderr, rep.Table().String())
+	}
+	if err != nil && !errors.Is(err, ctx.Err()) {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "checkpoint: %s (epoch %d)\n", *out, s.Epoch())
+	return nil
+}
