@@ -407,7 +407,14 @@ func (i *Interp) run(ctx context.Context, code string) Result {
 	i.resMu.Lock()
 	i.result, i.shown = nil, false
 	i.resMu.Unlock()
-	for _, s := range segs {
+	for k := 0; k < len(segs); k++ {
+		s := segs[k]
+		if line := 0; s.kind == segDecl {
+			if s, line = renameMain(s); line > 0 {
+				// Run the program's main once, after the rest of the cell.
+				segs = append(segs, segment{kind: segStmt, text: "__adjMain()", line: line, col: 1})
+			}
+		}
 		if s.kind == segImport {
 			var skip bool
 			if s, skip = i.dropKnownImports(s); skip {

@@ -332,3 +332,15 @@ func TestClose(t *testing.T) {
 		t.Errorf("Execute after Close: %+v", res.Err)
 	}
 }
+
+func TestProgramCell(t *testing.T) {
+	in := newInterp(t)
+	res, rec := run(t, in, "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"main ran\")\n}\n")
+	if res.Err != nil || rec.out() != "main ran\n" {
+		t.Fatalf("program cell: %q, %v", rec.out(), res.Err)
+	}
+	res, rec = run(t, in, "z := 1\nz + 1")
+	if res.Err != nil || text(res) != "2" || rec.out() != "" {
+		t.Errorf("later cell: %q, %q, %v (main must not run again)", text(res), rec.out(), res.Err)
+	}
+}

@@ -63,6 +63,7 @@ func splitCell(code string) ([]segment, error) {
 	var first, second token.Token
 	ntok := 0
 	lastEnd := 0
+	skipPackage := false
 	closeChunk := func(end int) {
 		if start < 0 {
 			return
@@ -105,6 +106,16 @@ func splitCell(code string) ([]segment, error) {
 			lastEnd = off + len(lit)
 		} else {
 			lastEnd = off + len(tok.String())
+		}
+		if start < 0 && tok == token.PACKAGE {
+			// A pasted program: its package clause is dropped, its main runs (see renameMain).
+			skipPackage = true
+		}
+		if skipPackage {
+			if tok == token.IDENT {
+				skipPackage = false
+			}
+			continue
 		}
 		if start < 0 {
 			start = off
@@ -213,6 +224,32 @@ func rewriteGo(s segment) segment {
 	}
 	s.text = t
 	return s
+}
+
+// renameMain renames a top-level func main of a declaration segment to __adjMain: yaegi would
+// otherwise run it again with every later cell. The caller runs it once after the cell. The
+// line of the declaration is returned (0 when there is none).
+func renameMain(s segment) (segment, int) {
+	if s.kind != segDecl || !strings.Contains(s.text, "main") {
+		return s, 0
+	}
+	const prefix = "package p;"
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", prefix+s.text, parser.SkipObjectResolution)
+	if err != nil {
+		return s, 0
+	}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Recv != nil || fd.Name.Name != "main" {
+			continue
+		}
+		off := fset.Position(fd.Name.Pos()).Offset - len(prefix)
+		line := s.line + strings.Count(s.text[:off], "\n")
+		s.text = s.text[:off] + "__adjMain" + s.text[off+len("main"):]
+		return s, line
+	}
+	return s, 0
 }
 
 // cellPos converts a yaegi "line:col" of segment s into the cell's line and column.
