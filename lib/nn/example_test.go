@@ -22,7 +22,7 @@ func ExampleNewMLP() {
 	}
 	out := make([]float32, len(x))
 	fmt.Println(m.Forward(x, t, out), m.Dim(), m.NumParams())
-	// Output: <nil> 4 468
+	// Output: <nil> 4 500
 }
 
 // The EGNN of the synthetic benchmarks (5 layers × 128, attention) for DW-4.
