@@ -115,6 +115,60 @@ class EGNN(nn.Module):
         return v.reshape(B, n * d)
 
 
+def load_go_model(path):
+    """Reads a model file written by lib/nn (format version 1) into an EGNN (float64)."""
+    import struct
+    import zlib
+    raw = open(path, "rb").read()
+    if raw[:8] != b"ADJNNET\x00":
+        raise SystemExit("%s: not a model file" % path)
+    version, hlen = struct.unpack("<II", raw[8:16])
+    if version != 1 or zlib.crc32(raw[:-4]) != struct.unpack("<I", raw[-4:])[0]:
+        raise SystemExit("%s: unsupported version or bad checksum" % path)
+    head = json.loads(raw[16:16 + hlen])
+    if head["kind"] != "egnn":
+        raise SystemExit("%s: not an EGNN" % path)
+    off, params = 16 + hlen, {}
+    for p in head["params"]:
+        n = math.prod(p["shape"])
+        params[p["name"]] = torch.tensor(struct.unpack("<%df" % n, raw[off:off + 4 * n]), dtype=torch.float64).reshape(p["shape"])
+        off += 4 * n
+    c = head["config"]
+    m = EGNN(c["Particles"], c["SpatialDim"], c["Layers"], c["Hidden"], attention=c["Attention"],
+             tanh_range=c["TanhRange"], last_gain=c["LastGain"]).double()
+    with torch.no_grad():
+        # lib/nn stores weights as [in, out]; torch as [out, in].
+        m.embed.weight.copy_(params["embedding.weight"].T)
+        m.embed.bias.copy_(params["embedding.bias"])
+        for l, layer in enumerate(m.layers):
+            g = lambda s: params["layer%d.%s" % (l, s)]
+            layer.edge1.weight.copy_(torch.cat([g("edge1.weight_i").T, g("edge1.weight_j").T,
+                                                g("edge1.weight_radial")[:, None], g("edge1.weight_attr")[:, None]], 1))
+            layer.edge1.bias.copy_(g("edge1.bias"))
+            for name in ["edge2", "coord1", "node1", "node2"]:
+                getattr(layer, name).weight.copy_(g(name + ".weight").T)
+                getattr(layer, name).bias.copy_(g(name + ".bias"))
+            if layer.att is not None:
+                layer.att.weight.copy_(g("att.weight")[None])
+                layer.att.bias.copy_(g("att.bias"))
+            layer.coord2.weight.copy_(g("coord2.weight")[None])
+    return m
+
+
+def check(prefix):
+    """Compares this peer with lib/nn on a fixture (PREFIX.bin model, PREFIX.json inputs/outputs)."""
+    m = load_go_model(prefix + ".bin")
+    io = json.load(open(prefix + ".json"))
+    x = torch.tensor(io["x"], dtype=torch.float64).reshape(len(io["t"]), -1)
+    t = torch.tensor(io["t"], dtype=torch.float64)
+    ref = torch.tensor(io["out"], dtype=torch.float64).reshape(x.shape)
+    worst = max((m(x, t, layout) - ref).abs().max().item() for layout in ["edges", "dense"])
+    scale = ref.abs().max().item()
+    print(json.dumps({"check": "egnn", "impl": "torch", "fixture": prefix, "max_abs_diff": worst, "max_abs_out": scale}))
+    if not worst <= 1e-4 * max(1.0, scale):
+        raise SystemExit("torch peer and lib/nn disagree")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--system", default="dw4", choices=sorted(SYSTEMS))
@@ -125,7 +179,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--layout", default="edges", choices=["edges", "dense"])
+    ap.add_argument("--check", metavar="PREFIX", help="compare with lib/nn on PREFIX.bin/PREFIX.json and exit")
     a = ap.parse_args()
+    if a.check:
+        check(a.check)
+        return
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     n, d = SYSTEMS[a.system]

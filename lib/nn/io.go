@@ -204,6 +204,11 @@ func SaveFile(m Model, path string) error {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
 	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("save %s: %w", path, err)
+	}
 	if err := m.Save(f); err != nil {
 		f.Close()
 		os.Remove(tmp)
