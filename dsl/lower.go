@@ -687,6 +687,9 @@ func (l *lowerer) sum(e *Sum) value {
 		if l.n < 2 {
 			return l.errorf(e.P, "a system of one particle has no pairs", "pair sum over %d particle", l.n)
 		}
+		if l.n > maxPairParticles {
+			return l.errorf(e.P, "", "pair sums support up to %d particles, the system has %d", maxPairParticles, l.n)
+		}
 	}
 	k := newCtx(e)
 	k.vars[0] = e.I.Name

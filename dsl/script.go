@@ -96,8 +96,9 @@ func init() {
 
 // step is one checked statement, ready to run.
 type step struct {
-	pos Pos
-	run func(ctx context.Context, env *runEnv) error
+	pos   Pos
+	run   func(ctx context.Context, env *runEnv) error
+	cheap bool // a declaration that runs at once (let, system, sde, sampler, print)
 }
 
 type runEnv struct {
@@ -215,6 +216,13 @@ func (c *checker) add(p Pos, f func(ctx context.Context, env *runEnv) error) {
 	c.steps = append(c.steps, step{pos: p, run: f})
 }
 
+// cheap marks the last added step as a quick declaration.
+func (c *checker) cheap() {
+	if len(c.steps) > 0 {
+		c.steps[len(c.steps)-1].cheap = true
+	}
+}
+
 func (c *checker) stmt(st Stmt) {
 	switch st := st.(type) {
 	case *Let:
@@ -239,6 +247,7 @@ func (c *checker) stmt(st Stmt) {
 			}
 			return nil
 		})
+		c.cheap()
 	case *SystemDecl:
 		sys, errs := compileSystem(st, c.params)
 		c.errs = append(c.errs, errs...)
@@ -253,6 +262,7 @@ func (c *checker) stmt(st Stmt) {
 			env.bind(st.Name.Name, sys)
 			return nil
 		})
+		c.cheap()
 	case *SDEDecl:
 		c.kinds[st.Name.Name] = kSDE
 		v := c.sde(st)
@@ -263,6 +273,7 @@ func (c *checker) stmt(st Stmt) {
 			env.bind(st.Name.Name, v)
 			return nil
 		})
+		c.cheap()
 	case *SamplerDecl:
 		c.sampler(st)
 	case *Assign:
@@ -531,6 +542,7 @@ func (c *checker) sampler(st *SamplerDecl) {
 		env.s.origin[smp] = sys
 		return nil
 	})
+	c.cheap()
 }
 
 func (e *runEnv) system(name string) (*energy.System, error) {
@@ -601,6 +613,7 @@ func (c *checker) assign(st *Assign) {
 			env.bind(name, v2)
 			return nil
 		})
+		c.cheap()
 	}
 }
 

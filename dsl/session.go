@@ -52,6 +52,11 @@ type Session struct {
 	// Dir is the directory of the script (for file names relative to it); empty: the
 	// working directory only.
 	Dir    string
+	// DryRun, when set, makes Exec check everything but run only declarations (let, system,
+	// sde, sampler); names that training, sampling or loading would bind are remembered as
+	// declared, so that later scripts that use them still check.
+	DryRun bool
+	dry    map[string]nameKind
 	params map[string]float64
 	values map[string]any
 	origin map[any]*energy.System // sampler or samples → its system
@@ -59,7 +64,7 @@ type Session struct {
 
 // NewSession returns an empty session.
 func NewSession() *Session {
-	return &Session{params: map[string]float64{}, values: map[string]any{}, origin: map[any]*energy.System{}}
+	return &Session{params: map[string]float64{}, values: map[string]any{}, origin: map[any]*energy.System{}, dry: map[string]nameKind{}}
 }
 
 // Value returns the value bound to name.
@@ -72,6 +77,9 @@ func (s *Session) newChecker() *checker {
 	c := &checker{s: s, kinds: map[string]nameKind{}, params: map[string]float64{}}
 	for k, v := range s.params {
 		c.params[k] = v
+	}
+	for n, k := range s.dry {
+		c.kinds[n] = k
 	}
 	for n, v := range s.values {
 		if k := kindOf(v); k != 0 {
@@ -90,6 +98,11 @@ func (s *Session) check(src, filename string) ([]step, error) {
 	c := s.newChecker()
 	for _, st := range prog.Stmts {
 		c.stmt(st)
+	}
+	if s.DryRun && len(c.errs) == 0 {
+		for n, k := range c.kinds {
+			s.dry[n] = k
+		}
 	}
 	if len(c.errs) > 0 {
 		sort.SliceStable(c.errs, func(i, j int) bool {
@@ -124,6 +137,9 @@ func (s *Session) Exec(ctx context.Context, src, filename string, out Output) ([
 	}
 	env := &runEnv{s: s, out: out}
 	for _, st := range steps {
+		if s.DryRun && !st.cheap {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return env.bb, fmt.Errorf("%s:%d:%d: interrupted: %w", nameOr(filename), st.pos.Line, st.pos.Col, err)
 		}

@@ -8,6 +8,12 @@ import (
 	"adjoint/lib/energy"
 )
 
+// maxParticles bounds a system's size; pair sums are limited to maxPairParticles.
+const (
+	maxParticles     = 10000
+	maxPairParticles = 2000
+)
+
 var reserved = map[string]bool{"x": true, "r": true, "r2": true, "dr": true, "com": true, "n": true, "pi": true, "sum": true, "pairs": true}
 
 // evalLets evaluates let bindings in order into params.
@@ -69,10 +75,13 @@ func compileSystem(s *SystemDecl, globals map[string]float64) (*energy.System, [
 		errs = append(errs, &Error{Pos: s.Name.P, Msg: fmt.Sprintf("system %s does not say how many particles it has", s.Name.Name), Hint: "add a line: particles N in Dd (e.g. particles 4 in 2d)"})
 	} else {
 		var e1, e2 []*Error
-		n, e1 = constInt(s.Particles, params, "the number of particles", 1, 100000)
+		n, e1 = constInt(s.Particles, params, "the number of particles", 1, maxParticles)
 		d, e2 = constInt(s.Dim, params, "the dimension", 1, 3)
 		errs = append(errs, e1...)
 		errs = append(errs, e2...)
+	}
+	if n > 0 {
+		params["n"] = float64(n) // lets may use the number of particles
 	}
 	for _, lt := range s.Lets {
 		errs = append(errs, evalLets(lt, params)...)
