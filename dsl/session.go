@@ -51,7 +51,7 @@ type Binding struct {
 type Session struct {
 	// Dir is the directory of the script (for file names relative to it); empty: the
 	// working directory only.
-	Dir    string
+	Dir string
 	// DryRun, when set, makes Exec check everything but run only declarations (let, system,
 	// sde, sampler); names that training, sampling or loading would bind are remembered as
 	// declared, so that later scripts that use them still check.
