@@ -39,7 +39,7 @@ type egnnResult struct {
 }
 
 func runBenchEGNN(args []string) error {
-	fs := newFlagSet("bench egnn", "--system dw4|lj13|lj55 [--batch B] [--layers L] [--hidden H] [--steps N] [--peer]")
+	fs := newFlagSet("bench egnn", "--system dw4|lj13|lj55 [--batch B] [--layers L] [--hidden H] [--steps N] [--peer [--peer-layout edges|dense]]")
 	system := fs.String("system", "dw4", "system: dw4, lj13 or lj55")
 	batch := fs.Int("batch", 512, "batch size")
 	layers := fs.Int("layers", 5, "EGNN layers")
@@ -50,6 +50,7 @@ func runBenchEGNN(args []string) error {
 	peer := fs.Bool("peer", false, "then run the PyTorch peer (scripts/torch_egnn.py) and print the ratio")
 	python := fs.String("python", "/usr/bin/python3", "Python for --peer")
 	script := fs.String("script", "", "path of torch_egnn.py (default: found next to the binary or in ./scripts)")
+	peerLayout := fs.String("peer-layout", "edges", "PyTorch layout: edges (reference-style edge list) or dense (split first layer, like lib/nn)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func runBenchEGNN(args []string) error {
 		return fmt.Errorf("bench egnn --peer: %w", err)
 	}
 	cmd := exec.Command(*python, path, "--system", *system, "--batch", fmt.Sprint(*batch), "--layers", fmt.Sprint(*layers),
-		"--hidden", fmt.Sprint(*hidden), "--steps", fmt.Sprint(*steps), "--warmup", fmt.Sprint(*warmup), "--threads", fmt.Sprint(*threads))
+		"--hidden", fmt.Sprint(*hidden), "--steps", fmt.Sprint(*steps), "--warmup", fmt.Sprint(*warmup), "--threads", fmt.Sprint(*threads), "--layout", *peerLayout)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
@@ -128,7 +129,7 @@ func runBenchEGNN(args []string) error {
 	return emitJSON(map[string]any{
 		"bench": "egnn", "system": *system, "batch": *batch, "compare": "torch/go",
 		"go_ms_per_step": goRes.MsPerStep, "torch_ms_per_step": peerRes.MsPerStep,
-		"ratio": peerRes.MsPerStep / goRes.MsPerStep, "threads": *threads, "blas": goRes.BLAS,
+		"ratio": peerRes.MsPerStep / goRes.MsPerStep, "threads": *threads, "blas": goRes.BLAS, "peer_layout": *peerLayout,
 	})
 }
 
