@@ -489,7 +489,7 @@ func (l *lowerer) binary(e *Binary) value {
 			return l.notNumber(p.e, p.v)
 		}
 	}
-	if e.Op == "-" && len(x.ids) == len(y.ids) {
+	if e.Op == "-" && l.mode == modeEnergy && len(x.ids) == len(y.ids) {
 		// x[p] − com (or a component of it) becomes a centred-coordinate input
 		if u, ok := l.centred(x.ids, y.ids); ok {
 			return value{kind: x.kind, ids: u}
@@ -731,7 +731,7 @@ func (l *lowerer) centred(xs, ys []int32) ([]int32, bool) {
 	c := l.cur
 	inputSpec := func(id int32) (inSpec, bool) {
 		nd := c.g.nodes[id]
-		if nd.op != opInput {
+		if nd.op != opInput || int(nd.a) >= len(c.specs) {
 			return inSpec{}, false
 		}
 		return c.specs[nd.a], true
