@@ -210,3 +210,31 @@ func ExampleSample() {
 	fmt.Println(res.N, id.DEff, math.Abs(id.Virial-2) < 0.2)
 	// Output: 4000 2 true
 }
+
+// TestProjectedGaussian: with translation symmetry the chains live on the zero-CoM space, where
+// N(0, I) restricted has per-coordinate variance 1 − 1/n and E[x·∇E] = (n−1)·d.
+func TestProjectedGaussian(t *testing.T) {
+	quiet(t)
+	q, _ := energy.NewQuadratic(3, 2, 1)
+	sys := &energy.System{Name: "projected", Energy: q, Symmetry: energy.Symmetry{Translation: true}}
+	for _, method := range []string{MALA, HMC} {
+		res, err := Sample(sys, Options{Method: method, Samples: 8000, Chains: 400, Burn: 300, Thin: 5, Seed: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range 6 {
+			v := 0.0
+			for i := range res.N {
+				v += res.Samples[i*6+k] * res.Samples[i*6+k]
+			}
+			v /= float64(res.N)
+			if math.Abs(v-2.0/3) > 0.06 {
+				t.Errorf("%s: coordinate %d variance %.4f, want 2/3", method, k, v)
+			}
+		}
+		id, _ := CheckIdentities(sys, res.Samples, 0)
+		if id.DEff != 4 || math.Abs(id.Virial-4) > 0.15 {
+			t.Errorf("%s: virial %.3f (d_eff %d), want 4", method, id.Virial, id.DEff)
+		}
+	}
+}
