@@ -37,6 +37,8 @@ type compiledCtx struct {
 	slotR  int
 	poly   *polyKernel // native path for a sum of powers of r (nil: tape)
 	used   []bool      // inputs the value depends on
+	// polyInput is the input of the native path: r2 (pair sums), ‖x_i − com‖² or ‖x_i‖²
+	polyInput int
 	// top level only: the derivative of the energy by each sum when it is a constant
 	seedKnown []bool
 	seedConst []float64
@@ -120,9 +122,25 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 		}
 	}
 	cc.lanes = len(cc.pi)
-	if cc.kind != SumParticles && len(c.specs) == 1 && c.specs[0].kind == inR2 && (cc.kind == SumPairsLess || cc.scale == 2) {
-		if p, ok := polyOf(c.g, c.out, map[int32]laurent{}); ok && len(p) > 0 {
-			cc.poly = newPolyKernel(p)
+	only := -1 // the one input the value depends on
+	for i, u := range cc.used {
+		if u {
+			if only >= 0 {
+				only = -2
+				break
+			}
+			only = i
+		}
+	}
+	if only >= 0 {
+		sp := c.specs[only]
+		pairOK := cc.kind != SumParticles && sp.kind == inR2 && (cc.kind == SumPairsLess || cc.scale == 2)
+		particleOK := cc.kind == SumParticles && (sp.kind == inQU || sp.kind == inQX)
+		if pairOK || particleOK {
+			if p, ok := polyOf(c.g, c.out, map[int32]laurent{}); ok && len(p) > 0 {
+				cc.poly = newPolyKernel(p)
+				cc.polyInput = only
+			}
 		}
 	}
 	return cc
@@ -154,7 +172,7 @@ func newEnergy(l *lowerer) *Energy {
 	}
 	for _, c := range append([]*compiledCtx{en.top}, en.kernels...) {
 		for _, s := range c.specs {
-			if s.kind == inCom || s.kind == inU {
+			if s.kind == inCom || s.kind == inU || s.kind == inQU {
 				en.usesCom = true
 			}
 		}
@@ -174,6 +192,7 @@ type ctxWork struct {
 }
 
 type workspace struct {
+	x       []float64 // the batch being evaluated
 	top     ctxWork
 	kernels []ctxWork
 	com     []float64
@@ -256,6 +275,7 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 	nd := n * d
 	C := c1 - c0
 	withGrad := grad != nil
+	ws.x = x
 	if withGrad {
 		g := grad[c0*nd : c1*nd]
 		for i := range g {
@@ -288,7 +308,12 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 				if withGrad && seed != 0 {
 					g = grad[(c0+c)*nd : (c0+c+1)*nd]
 				}
-				w.sums[c] = en.pairLoop(k, x[(c0+c)*nd:(c0+c+1)*nd], g, seed)
+				xc := x[(c0+c)*nd : (c0+c+1)*nd]
+				if k.kind == SumParticles {
+					w.sums[c] = en.particleLoop(k, xc, ws.com[c*d:c*d+d], ws.comGrad[c*d:c*d+d], g, seed)
+				} else {
+					w.sums[c] = en.pairLoop(k, xc, g, seed)
+				}
 			}
 			continue
 		}
@@ -461,6 +486,23 @@ func (en *Energy) gather(k *compiledCtx, w *ctxWork, buf, x, com []float64, c0, 
 			continue
 		}
 		switch s.kind {
+		case inQU, inQX:
+			dst := buf[i*stride:]
+			for c := 0; c < C; c++ {
+				xc := x[(c0+c)*nd : (c0+c+1)*nd]
+				out := dst[c*P : c*P+P]
+				for p := range out {
+					q := 0.0
+					for kk := 0; kk < d; kk++ {
+						u := xc[p*d+kk]
+						if s.kind == inQU {
+							u -= com[c*d+kk]
+						}
+						q += u * u
+					}
+					out[p] = q
+				}
+			}
 		case inU:
 			dst := buf[i*stride:]
 			for c := 0; c < C; c++ {
@@ -620,6 +662,31 @@ func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []floa
 		}
 	}
 	for i, sp := range k.specs {
+		if (sp.kind == inQU || sp.kind == inQX) && slot(i) != nil {
+			g := slot(i)
+			for c := 0; c < C; c++ {
+				s := w.seeds[c] * k.scale
+				if s == 0 {
+					continue
+				}
+				xc := ws.x[(c0+c)*nd : (c0+c+1)*nd]
+				gc := grad[(c0+c)*nd : (c0+c+1)*nd]
+				for p := 0; p < P; p++ {
+					f := 2 * s * g[c*P+p]
+					for kk := 0; kk < d; kk++ {
+						u := xc[p*d+kk]
+						if sp.kind == inQU {
+							u -= ws.com[c*d+kk]
+						}
+						gc[p*d+kk] += f * u
+						if sp.kind == inQU {
+							ws.comGrad[c*d+kk] -= f * u
+						}
+					}
+				}
+			}
+			continue
+		}
 		if sp.kind != inCoord && sp.kind != inCom && sp.kind != inU {
 			continue
 		}

@@ -155,6 +155,10 @@ func TestGradientFiniteDifferences(t *testing.T) {
 			energy = sum i: r[i, 0]^2 * where(x[i].z < 0, 1, 2) + x[i].z * com.y }`},
 		{"centred", `system s { particles 4 in 3d
 			energy = sum pairs i<j: dot(x[i] - com, x[j] - com) * r[i,j] + (x[0].y - com.y)^3 + sum i: exp(0.1*(x[i].z - com.z)) }`},
+		{"radial-particle", `system s { particles 4 in 3d
+			energy = sum i: norm(x[i])^-2 + 3*norm2(x[i]) + sum i: norm(x[i] - com)^3 + 0.5*sum i: norm2(x[i] - com) }`},
+		{"radial-tape", `system s { particles 4 in 2d
+			energy = sum i: exp(-norm2(x[i] - com)) + log(1 + sum i: norm2(x[i] - com)) + log(2 + sum i: norm(x[i])) }`},
 		{"soften-where", `system s { particles 4 in 3d; soften 0.01
 			energy = sum pairs i<j: where(r[i,j] < 1.5, (1.5 - r[i,j])^2, 0) + 1/r[i,j] }`},
 	}

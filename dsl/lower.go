@@ -17,6 +17,8 @@ const (
 	inCom                 // component k of the centre of mass
 	inSum                 // value of sum number m
 	inU                   // component k of x_p − com (centred coordinate)
+	inQU                  // ‖x_i − com‖² of a particle sum's particle
+	inQX                  // ‖x_i‖² of a particle sum's particle
 )
 
 // Particle references: a summation variable (refI, refJ) or a fixed particle index ≥ 0.
@@ -589,9 +591,14 @@ func (l *lowerer) call(e *Call) value {
 		if v.kind != vVector {
 			return l.errorf(e.Args[0].At(), "norm applies to vectors such as x[i] - com or dr[i,j]; use abs for a number", "%s needs a vector", e.Fun)
 		}
-		s := g.konst(0)
-		for _, id := range v.ids {
-			s = g.op2(opAdd, s, g.op2(opMul, id, id))
+		var s int32
+		if q, ok := l.particleNorm2(v.ids); ok {
+			s = q
+		} else {
+			s = g.konst(0)
+			for _, id := range v.ids {
+				s = g.op2(opAdd, s, g.op2(opMul, id, id))
+			}
 		}
 		if e.Fun == "norm" {
 			s = g.op1(opSqrt, s)
@@ -746,4 +753,29 @@ func (l *lowerer) centred(xs, ys []int32) ([]int32, bool) {
 		out[k] = c.in(inSpec{kind: inU, p: a.p, k: a.k})
 	}
 	return out, true
+}
+
+// particleNorm2 recognises ‖x[i] − com‖² and ‖x[i]‖² of the particle of a particle sum and
+// returns one input for it, so that the sum can run on the native radial loop.
+func (l *lowerer) particleNorm2(ids []int32) (int32, bool) {
+	c := l.cur
+	if l.mode != modeEnergy || c.sum == nil || c.sum.Kind != SumParticles || len(ids) != l.d {
+		return 0, false
+	}
+	kind := inKind(255)
+	for k, id := range ids {
+		nd := c.g.nodes[id]
+		if nd.op != opInput || int(nd.a) >= len(c.specs) {
+			return 0, false
+		}
+		sp := c.specs[nd.a]
+		if sp.p != refI || sp.k != k || (sp.kind != inU && sp.kind != inCoord) || (k > 0 && sp.kind != kind) {
+			return 0, false
+		}
+		kind = sp.kind
+	}
+	if kind == inU {
+		return c.in(inSpec{kind: inQU, p: refI}), true
+	}
+	return c.in(inSpec{kind: inQX, p: refI}), true
 }

@@ -553,8 +553,7 @@ func (p *parser) sum() Expr {
 	return s
 }
 
-// termHasSum reports whether the additive term starting at token k contains "sum" outside
-// parentheses.
+// termHasSum reports whether the additive term starting at token k contains a sum.
 func (p *parser) termHasSum(k int) bool {
 	depth := 0
 	prevOp := true
@@ -564,7 +563,7 @@ func (p *parser) termHasSum(k int) bool {
 		case tEOF, tNewline:
 			return false
 		case tIdent:
-			if t.text == "sum" && depth == 0 {
+			if t.text == "sum" {
 				return true
 			}
 			prevOp = false

@@ -421,7 +421,8 @@ func (en *Energy) pairLoop3Inv(k *compiledCtx, xc, g []float64, w float64) float
 	two := len(pcoef) == 2 && firstIsStep
 	var c0, c1, m0, m1 float64
 	if two {
-		c0, c1, m0, m1 = pcoef[0], pcoef[1], pmul[0], pmul[1]
+		// fold the gradient's constant factor 2·seed·scale into the derivative coefficients
+		c0, c1, m0, m1 = pcoef[0], pcoef[1], 2*w*pmul[0], 2*w*pmul[1]
 	}
 	sum := 0.0
 	for i := 0; i < n; i++ {
@@ -444,6 +445,7 @@ func (en *Energy) pairLoop3Inv(k *compiledCtx, xc, g []float64, w float64) float
 				ps = ipow(b, step)
 			}
 			var f, s float64
+			scaled := two
 			if two {
 				// c0 b^step + c1 b^(2 step), e.g. r^-6 and r^-12
 				p2 := ps * ps
@@ -464,7 +466,10 @@ func (en *Energy) pairLoop3Inv(k *compiledCtx, xc, g []float64, w float64) float
 			}
 			sum += f
 			if g != nil {
-				fac := 2 * s * b * w
+				fac := s * b
+				if !scaled {
+					fac *= 2 * w
+				}
 				g0 += fac * d0
 				g1 += fac * d1
 				g2 += fac * d2
@@ -479,6 +484,54 @@ func (en *Energy) pairLoop3Inv(k *compiledCtx, xc, g []float64, w float64) float
 			gi[0] += g0
 			gi[1] += g1
 			gi[2] += g2
+		}
+	}
+	return k.scale * sum
+}
+
+// particleLoop evaluates a particle sum whose body is a sum of powers of q = ‖x_i − com‖²
+// (or ‖x_i‖²) natively: it returns scale·Σ f and, when g is not nil, adds seed·scale·∇ of it
+// to g (the centre-of-mass part through comGrad).
+func (en *Energy) particleLoop(k *compiledCtx, xc, com, comGrad, g []float64, seed float64) float64 {
+	pk := k.poly
+	n, d := en.n, en.d
+	centred := k.specs[k.polyInput].kind == inQU
+	w := seed * k.scale
+	sum := 0.0
+	var ub [8]float64
+	u := ub[:0]
+	if d <= len(ub) {
+		u = ub[:d]
+	} else {
+		u = make([]float64, d)
+	}
+	for i := 0; i < n; i++ {
+		q := 0.0
+		for c := 0; c < d; c++ {
+			v := xc[i*d+c]
+			if centred {
+				v -= com[c]
+			}
+			u[c] = v
+			q += v * v
+		}
+		var f, fac float64
+		if pk.prog {
+			f, fac = pk.evalProg(q)
+		} else {
+			f, fac = pk.eval(q)
+		}
+		sum += f
+		if g != nil {
+			// fac = 2 df/dq (the radial factor of a "distance" whose square is q)
+			fac *= w
+			for c := 0; c < d; c++ {
+				v := fac * u[c]
+				g[i*d+c] += v
+				if centred {
+					comGrad[c] -= v
+				}
+			}
 		}
 	}
 	return k.scale * sum

@@ -184,6 +184,7 @@ print x
 	s := NewSession()
 	s.Dir = dir
 	rec := &recorder{}
+	defer display.SetSink(nil)() // training progress goes nowhere
 	binds, err := s.Exec(t.Context(), src, "p.adj", rec)
 	if err != nil {
 		t.Fatal(err)
