@@ -411,3 +411,33 @@ func TestBadInputs(t *testing.T) {
 		t.Fatal("short out accepted")
 	}
 }
+
+// TestSteadyStateAllocations checks that training and inference reuse every buffer: after the
+// first call, a step allocates nothing (the parallel paths included).
+func TestSteadyStateAllocations(t *testing.T) {
+	tensor.SetWorkers(2)
+	defer tensor.SetWorkers(0)
+	m, err := NewEGNN(EGNNConfig{Particles: 4, SpatialDim: 2, Layers: 2, Hidden: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mlp, err := NewMLP(MLPConfig{Dim: 8, Hidden: []int{64, 64}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	B := 64
+	x, ts, y, out := make([]float32, B*8), make([]float32, B), make([]float32, B*8), make([]float32, B*8)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	for name, f := range map[string]func(){
+		"egnn train":   func() { _, _ = m.TrainStep(x, ts, y) },
+		"egnn forward": func() { _ = m.Forward(x, ts, out) },
+		"mlp train":    func() { _, _ = mlp.TrainStep(x, ts, y) },
+	} {
+		f()
+		if a := testing.AllocsPerRun(10, f); a > 0 {
+			t.Errorf("%s: %g allocations per call in steady state", name, a)
+		}
+	}
+}

@@ -11,47 +11,65 @@ func (tp *Tape) Activation(x *Tensor, act Act) *Tensor {
 		pre = tp.allocLike(x)
 	}
 	if tp.dtype == Float64 {
-		actForwardPar(act, data[float64](x), data[float64](y), data[float64](pre))
+		actForwardPar(tp, act, data[float64](x), data[float64](y), data[float64](pre))
 	} else {
-		actForwardPar(act, data[float32](x), data[float32](y), data[float32](pre))
+		actForwardPar(tp, act, data[float32](x), data[float32](y), data[float32](pre))
 	}
 	tp.record(node{kind: opAct, act: act, out: y, in: [6]*Tensor{x}, aux: pre})
 	return y
 }
 
-func actForwardPar[T float](act Act, x, y, sig []T) {
-	parallelFor(len(x), 8, func(_, lo, hi int) {
-		var s []T
-		if sig != nil {
-			s = sig[lo:hi]
-		}
-		actForward(act, x[lo:hi], y[lo:hi], s)
-	})
+type actFwdJob[T float] struct {
+	x, y, sig []T
+	act       Act
 }
 
-func actBackward[T float](n *node) {
+func actForwardPar[T float](tp *Tape, act Act, x, y, sig []T) {
+	j := &jobsFor[T](tp).actFwd
+	*j = actFwdJob[T]{x: x, y: y, sig: sig, act: act}
+	tp.par(len(x), 8, j)
+}
+
+func (j *actFwdJob[T]) run(_, lo, hi int) {
+	var s []T
+	if j.sig != nil {
+		s = j.sig[lo:hi]
+	}
+	actForward(j.act, j.x[lo:hi], j.y[lo:hi], s)
+}
+
+type actBwdJob[T float] struct {
+	sig, y, dy, dx []T
+	act            Act
+}
+
+func actBackward[T float](tp *Tape, n *node) {
 	x, y := n.in[0], n.out
 	dx := grad[T](x)
 	if dx == nil {
 		return
 	}
-	xd, yd, dy := data[T](n.aux), data[T](y), grad[T](y)
-	parallelFor(len(dx), 8, func(_, lo, hi int) {
-		// dpre is computed into a temporary row buffer and accumulated.
-		var buf [256]T
-		for s := lo; s < hi; s += len(buf) {
-			e := min(s+len(buf), hi)
-			b := buf[:e-s]
-			var sg []T
-			if xd != nil {
-				sg = xd[s:e]
-			}
-			actGrad(n.act, sg, yd[s:e], dy[s:e], b)
-			for i, v := range b {
-				dx[s+i] += v
-			}
+	j := &jobsFor[T](tp).actBwd
+	*j = actBwdJob[T]{sig: data[T](n.aux), y: data[T](y), dy: grad[T](y), dx: dx, act: n.act}
+	tp.par(len(dx), 8, j)
+}
+
+func (j *actBwdJob[T]) run(_, lo, hi int) {
+	xd, yd, dy, dx := j.sig, j.y, j.dy, j.dx
+	// dpre is computed into a temporary row buffer and accumulated.
+	var buf [256]T
+	for s := lo; s < hi; s += len(buf) {
+		e := min(s+len(buf), hi)
+		b := buf[:e-s]
+		var sg []T
+		if xd != nil {
+			sg = xd[s:e]
 		}
-	})
+		actGrad(j.act, sg, yd[s:e], dy[s:e], b)
+		for i, v := range b {
+			dx[s+i] += v
+		}
+	}
 }
 
 func sameShape(a, b *Tensor) bool {

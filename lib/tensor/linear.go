@@ -122,9 +122,9 @@ func (tp *Tape) Linear(x, w, b *Tensor, act Act) *Tensor {
 		pre = tp.allocLike(y)
 	}
 	if tp.dtype == Float64 {
-		linearForward[float64](x, w, b, pre, y, act)
+		linearForward[float64](tp, x, w, b, pre, y, act)
 	} else {
-		linearForward[float32](x, w, b, pre, y, act)
+		linearForward[float32](tp, x, w, b, pre, y, act)
 	}
 	tp.record(node{kind: opLinear, act: act, out: y, in: [6]*Tensor{x, w, b}, aux: pre})
 	return y
@@ -137,43 +137,48 @@ func shapeOf(t *Tensor) []int {
 	return t.Shape()
 }
 
-func linearForward[T float](x, w, b, pre, y *Tensor, act Act) {
+type linFwdJob[T float] struct {
+	xd, wd, bd, yd, pd []T
+	K, N               int
+	act                Act
+}
+
+func linearForward[T float](tp *Tape, x, w, b, pre, y *Tensor, act Act) {
 	R, K, N := x.rows(), x.cols(), w.shape[1]
-	xd, wd, bd, yd := data[T](x), data[T](w), data[T](b), data[T](y)
-	var pd []T
-	if pre != nil {
-		pd = data[T](pre)
-	}
-	parallelFor(R, K*N, func(_, lo, hi int) {
-		z := yd[lo*N : hi*N]
-		gemm(false, false, hi-lo, N, K, xd[lo*K:hi*K], K, wd, N, 0, z, N)
-		if bd != nil {
-			for r := 0; r < hi-lo; r++ {
-				row := z[r*N : (r+1)*N]
-				for j := range row {
-					row[j] += bd[j]
-				}
+	j := &jobsFor[T](tp).linFwd
+	*j = linFwdJob[T]{xd: data[T](x), wd: data[T](w), bd: data[T](b), yd: data[T](y), pd: data[T](pre), K: K, N: N, act: act}
+	tp.par(R, K*N, j)
+}
+
+func (j *linFwdJob[T]) run(_, lo, hi int) {
+	xd, wd, bd, yd, pd, K, N, act := j.xd, j.wd, j.bd, j.yd, j.pd, j.K, j.N, j.act
+	z := yd[lo*N : hi*N]
+	gemm(false, false, hi-lo, N, K, xd[lo*K:hi*K], K, wd, N, 0, z, N)
+	if bd != nil {
+		for r := 0; r < hi-lo; r++ {
+			row := z[r*N : (r+1)*N]
+			for j := range row {
+				row[j] += bd[j]
 			}
 		}
-		var sig []T
-		if pd != nil {
-			sig = pd[lo*N : hi*N]
-		}
-		actForward(act, z, z, sig)
-	})
+	}
+	var sig []T
+	if pd != nil {
+		sig = pd[lo*N : hi*N]
+	}
+	actForward(act, z, z, sig)
+}
+
+type linBwdJob[T float] struct {
+	xd, wd, yd, dy, dx, dw, db, pd, partW, partB []T
+	K, N                                         int
+	act                                          Act
 }
 
 func linearBackward[T float](tp *Tape, n *node) {
 	x, w, b, y := n.in[0], n.in[1], n.in[2], n.out
 	R, K, N := x.rows(), x.cols(), w.shape[1]
-	xd, wd, yd, dy := data[T](x), data[T](w), data[T](y), grad[T](y)
-	dx, dw, db := grad[T](x), grad[T](w), grad[T](b)
-	var pd []T
-	if n.aux != nil {
-		pd = data[T](n.aux)
-	}
-	// The output gradient is complete and read only here: dpre overwrites it in place.
-	dpre := dy
+	dw, db := grad[T](w), grad[T](b)
 	p := chunks(R, K*N)
 	var partW, partB []T
 	if p > 1 && dw != nil {
@@ -182,44 +187,52 @@ func linearBackward[T float](tp *Tape, n *node) {
 	if p > 1 && db != nil {
 		partB = data[T](tp.alloc(2, p-1, N, 0, 0))
 	}
-	parallelFor(R, K*N, func(part, lo, hi int) {
-		g := dy[lo*N : hi*N]
-		if n.act != ActNone {
-			var pr []T
-			if pd != nil {
-				pr = pd[lo*N : hi*N]
-			}
-			actGrad(n.act, pr, yd[lo*N:hi*N], g, dpre[lo*N:hi*N])
-		}
-		if dx != nil {
-			gemm(false, true, hi-lo, K, N, g, N, wd, N, 1, dx[lo*K:hi*K], K)
-		}
-		if dw != nil {
-			if part == 0 {
-				gemm(true, false, K, N, hi-lo, xd[lo*K:hi*K], K, g, N, 1, dw, N)
-			} else {
-				gemm(true, false, K, N, hi-lo, xd[lo*K:hi*K], K, g, N, 0, partW[(part-1)*K*N:part*K*N], N)
-			}
-		}
-		if db != nil {
-			acc := db
-			if part > 0 {
-				acc = partB[(part-1)*N : part*N]
-				clear(acc)
-			}
-			for r := 0; r < hi-lo; r++ {
-				row := g[r*N : (r+1)*N]
-				for j, v := range row {
-					acc[j] += v
-				}
-			}
-		}
-	})
+	j := &jobsFor[T](tp).linBwd
+	*j = linBwdJob[T]{xd: data[T](x), wd: data[T](w), yd: data[T](y), dy: grad[T](y), dx: grad[T](x), dw: dw, db: db,
+		pd: data[T](n.aux), partW: partW, partB: partB, K: K, N: N, act: n.act}
+	tp.par(R, K*N, j)
 	for q := 0; q < len(partW)/max(K*N, 1); q++ {
 		addTo(dw, partW[q*K*N:(q+1)*K*N])
 	}
 	for q := 0; q < len(partB)/max(N, 1); q++ {
 		addTo(db, partB[q*N:(q+1)*N])
+	}
+}
+
+func (j *linBwdJob[T]) run(part, lo, hi int) {
+	xd, wd, yd, dy, dx, dw, db, pd, partW, partB := j.xd, j.wd, j.yd, j.dy, j.dx, j.dw, j.db, j.pd, j.partW, j.partB
+	K, N := j.K, j.N
+	// The output gradient is complete and read only here: dpre overwrites it in place.
+	g := dy[lo*N : hi*N]
+	if j.act != ActNone {
+		var pr []T
+		if pd != nil {
+			pr = pd[lo*N : hi*N]
+		}
+		actGrad(j.act, pr, yd[lo*N:hi*N], g, g)
+	}
+	if dx != nil {
+		gemm(false, true, hi-lo, K, N, g, N, wd, N, 1, dx[lo*K:hi*K], K)
+	}
+	if dw != nil {
+		if part == 0 {
+			gemm(true, false, K, N, hi-lo, xd[lo*K:hi*K], K, g, N, 1, dw, N)
+		} else {
+			gemm(true, false, K, N, hi-lo, xd[lo*K:hi*K], K, g, N, 0, partW[(part-1)*K*N:part*K*N], N)
+		}
+	}
+	if db != nil {
+		acc := db
+		if part > 0 {
+			acc = partB[(part-1)*N : part*N]
+			clear(acc)
+		}
+		for r := 0; r < hi-lo; r++ {
+			row := g[r*N : (r+1)*N]
+			for j, v := range row {
+				acc[j] += v
+			}
+		}
 	}
 }
 

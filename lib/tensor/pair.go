@@ -202,136 +202,154 @@ func (tp *Tape) EdgeCombine(a, bm, r, e, wr, we *Tensor, act Act) *Tensor {
 		pre = tp.allocLike(y)
 	}
 	if tp.dtype == Float64 {
-		edgeCombineForward[float64](a, bm, r, e, wr, we, pre, y, act)
+		edgeCombineForward[float64](tp, a, bm, r, e, wr, we, pre, y, act)
 	} else {
-		edgeCombineForward[float32](a, bm, r, e, wr, we, pre, y, act)
+		edgeCombineForward[float32](tp, a, bm, r, e, wr, we, pre, y, act)
 	}
 	tp.record(node{kind: opEdgeCombine, act: act, out: y, in: [6]*Tensor{a, bm, r, e, wr, we}, aux: pre})
 	return y
 }
 
-func edgeCombineForward[T float](a, bm, r, e, wr, we, pre, y *Tensor, act Act) {
+type ecFwdJob[T float] struct {
+	ad, bd, rd, ed, wrd, wed, yd, pd []T
+	n, H                             int
+	act                              Act
+}
+
+func edgeCombineForward[T float](tp *Tape, a, bm, r, e, wr, we, pre, y *Tensor, act Act) {
 	B, n, H := a.shape[0], a.shape[1], a.shape[2]
-	ad, bd, rd, ed, wrd, wed, yd := data[T](a), data[T](bm), data[T](r), data[T](e), data[T](wr), data[T](we), data[T](y)
-	var pd []T
-	if pre != nil {
-		pd = data[T](pre)
-	}
-	parallelFor(B, n*n*H, func(_, lo, hi int) {
-		for b := lo; b < hi; b++ {
-			for i := 0; i < n; i++ {
-				ai := ad[(b*n+i)*H : (b*n+i+1)*H]
-				for k := 0; k < n-1; k++ {
-					j := PairPartner(i, k)
-					bj := bd[(b*n+j)*H : (b*n+j+1)*H]
-					p := (b*n+i)*(n-1) + k
-					rv := rd[p]
-					z := yd[p*H : (p+1)*H]
-					if ed != nil {
-						ev := ed[p]
-						for h := range z {
-							z[h] = ai[h] + bj[h] + wrd[h]*rv + wed[h]*ev
-						}
-					} else {
-						for h := range z {
-							z[h] = ai[h] + bj[h] + wrd[h]*rv
-						}
+	j := &jobsFor[T](tp).ecFwd
+	*j = ecFwdJob[T]{ad: data[T](a), bd: data[T](bm), rd: data[T](r), ed: data[T](e), wrd: data[T](wr), wed: data[T](we),
+		yd: data[T](y), pd: data[T](pre), n: n, H: H, act: act}
+	tp.par(B, n*n*H, j)
+}
+
+func (jb *ecFwdJob[T]) run(_, lo, hi int) {
+	ad, bd, rd, ed, wrd, wed, yd, pd := jb.ad, jb.bd, jb.rd, jb.ed, jb.wrd, jb.wed, jb.yd, jb.pd
+	n, H, act := jb.n, jb.H, jb.act
+	for b := lo; b < hi; b++ {
+		for i := 0; i < n; i++ {
+			ai := ad[(b*n+i)*H : (b*n+i+1)*H]
+			for k := 0; k < n-1; k++ {
+				j := PairPartner(i, k)
+				bj := bd[(b*n+j)*H : (b*n+j+1)*H]
+				p := (b*n+i)*(n-1) + k
+				rv := rd[p]
+				z := yd[p*H : (p+1)*H]
+				if ed != nil {
+					ev := ed[p]
+					for h := range z {
+						z[h] = ai[h] + bj[h] + wrd[h]*rv + wed[h]*ev
 					}
-					var sig []T
-					if pd != nil {
-						sig = pd[p*H : (p+1)*H]
+				} else {
+					for h := range z {
+						z[h] = ai[h] + bj[h] + wrd[h]*rv
 					}
-					actForward(act, z, z, sig)
 				}
+				var sig []T
+				if pd != nil {
+					sig = pd[p*H : (p+1)*H]
+				}
+				actForward(act, z, z, sig)
 			}
 		}
-	})
+	}
+}
+
+type ecBwdJob[T float] struct {
+	da, dbm, dr, de, dwr, dwe, rd, ed, wrd, wed, yd, dy, pd, parts []T
+	n, H                                                           int
+	act                                                            Act
 }
 
 func edgeCombineBackward[T float](tp *Tape, nd *node) {
 	a, bm, r, e, wr, we := nd.in[0], nd.in[1], nd.in[2], nd.in[3], nd.in[4], nd.in[5]
 	B, n, H := a.shape[0], a.shape[1], a.shape[2]
-	da, dbm, dr, de, dwr, dwe := grad[T](a), grad[T](bm), grad[T](r), grad[T](e), grad[T](wr), grad[T](we)
-	rd, ed, wrd, wed, yd, dy := data[T](r), data[T](e), data[T](wr), data[T](we), data[T](nd.out), grad[T](nd.out)
-	var pd []T
-	if nd.aux != nil {
-		pd = data[T](nd.aux)
-	}
+	dwr, dwe := grad[T](wr), grad[T](we)
 	p := chunks(B, n*n*H)
 	var parts []T
 	if p > 1 && (dwr != nil || dwe != nil) {
 		parts = data[T](tp.alloc(2, p-1, 2*H, 0, 0))
 		clear(parts)
 	}
-	parallelFor(B, n*n*H, func(part, lo, hi int) {
-		gwr, gwe := dwr, dwe
-		if part > 0 && parts != nil {
-			if dwr != nil {
-				gwr = parts[(part-1)*2*H : (part-1)*2*H+H]
-			}
-			if dwe != nil {
-				gwe = parts[(part-1)*2*H+H : part*2*H]
-			}
-		}
-		var buf [512]T
-		g := buf[:0]
-		if H <= len(buf) {
-			g = buf[:H]
-		} else {
-			g = make([]T, H)
-		}
-		for b := lo; b < hi; b++ {
-			for i := 0; i < n; i++ {
-				for k := 0; k < n-1; k++ {
-					j := PairPartner(i, k)
-					q := (b*n+i)*(n-1) + k
-					var pr []T
-					if pd != nil {
-						pr = pd[q*H : (q+1)*H]
-					}
-					actGrad(nd.act, pr, yd[q*H:(q+1)*H], dy[q*H:(q+1)*H], g)
-					if da != nil {
-						addTo(da[(b*n+i)*H:(b*n+i+1)*H], g)
-					}
-					if dbm != nil {
-						addTo(dbm[(b*n+j)*H:(b*n+j+1)*H], g)
-					}
-					if dr != nil {
-						var s T
-						for h, v := range g {
-							s += v * wrd[h]
-						}
-						dr[q] += s
-					}
-					if de != nil {
-						var s T
-						for h, v := range g {
-							s += v * wed[h]
-						}
-						de[q] += s
-					}
-					if gwr != nil {
-						rv := rd[q]
-						for h, v := range g {
-							gwr[h] += v * rv
-						}
-					}
-					if gwe != nil {
-						ev := ed[q]
-						for h, v := range g {
-							gwe[h] += v * ev
-						}
-					}
-				}
-			}
-		}
-	})
+	j := &jobsFor[T](tp).ecBwd
+	*j = ecBwdJob[T]{da: grad[T](a), dbm: grad[T](bm), dr: grad[T](r), de: grad[T](e), dwr: dwr, dwe: dwe,
+		rd: data[T](r), ed: data[T](e), wrd: data[T](wr), wed: data[T](we), yd: data[T](nd.out), dy: grad[T](nd.out),
+		pd: data[T](nd.aux), parts: parts, n: n, H: H, act: nd.act}
+	tp.par(B, n*n*H, j)
 	for q := 0; q < len(parts)/max(2*H, 1); q++ {
 		if dwr != nil {
 			addTo(dwr, parts[q*2*H:q*2*H+H])
 		}
 		if dwe != nil {
 			addTo(dwe, parts[q*2*H+H:(q+1)*2*H])
+		}
+	}
+}
+
+func (jb *ecBwdJob[T]) run(part, lo, hi int) {
+	da, dbm, dr, de, dwr, dwe := jb.da, jb.dbm, jb.dr, jb.de, jb.dwr, jb.dwe
+	rd, ed, wrd, wed, yd, dy, pd, parts := jb.rd, jb.ed, jb.wrd, jb.wed, jb.yd, jb.dy, jb.pd, jb.parts
+	n, H := jb.n, jb.H
+	gwr, gwe := dwr, dwe
+	if part > 0 && parts != nil {
+		if dwr != nil {
+			gwr = parts[(part-1)*2*H : (part-1)*2*H+H]
+		}
+		if dwe != nil {
+			gwe = parts[(part-1)*2*H+H : part*2*H]
+		}
+	}
+	var buf [512]T
+	g := buf[:0]
+	if H <= len(buf) {
+		g = buf[:H]
+	} else {
+		g = make([]T, H)
+	}
+	for b := lo; b < hi; b++ {
+		for i := 0; i < n; i++ {
+			for k := 0; k < n-1; k++ {
+				j := PairPartner(i, k)
+				q := (b*n+i)*(n-1) + k
+				var pr []T
+				if pd != nil {
+					pr = pd[q*H : (q+1)*H]
+				}
+				actGrad(jb.act, pr, yd[q*H:(q+1)*H], dy[q*H:(q+1)*H], g)
+				if da != nil {
+					addTo(da[(b*n+i)*H:(b*n+i+1)*H], g)
+				}
+				if dbm != nil {
+					addTo(dbm[(b*n+j)*H:(b*n+j+1)*H], g)
+				}
+				if dr != nil {
+					var s T
+					for h, v := range g {
+						s += v * wrd[h]
+					}
+					dr[q] += s
+				}
+				if de != nil {
+					var s T
+					for h, v := range g {
+						s += v * wed[h]
+					}
+					de[q] += s
+				}
+				if gwr != nil {
+					rv := rd[q]
+					for h, v := range g {
+						gwr[h] += v * rv
+					}
+				}
+				if gwe != nil {
+					ev := ed[q]
+					for h, v := range g {
+						gwe[h] += v * ev
+					}
+				}
+			}
 		}
 	}
 }
@@ -348,81 +366,62 @@ func (tp *Tape) Gate(m, w, b *Tensor) *Tensor {
 	y := tp.allocLike(m)
 	g := tp.alloc(1, m.rows(), 0, 0, 0)
 	if tp.dtype == Float64 {
-		gateForward[float64](m, w, b, g, y)
+		gateForward[float64](tp, m, w, b, g, y)
 	} else {
-		gateForward[float32](m, w, b, g, y)
+		gateForward[float32](tp, m, w, b, g, y)
 	}
 	tp.record(node{kind: opGate, out: y, in: [6]*Tensor{m, w, b}, aux: g})
 	return y
 }
 
-func gateForward[T float](m, w, b, g, y *Tensor) {
-	H := m.cols()
-	md, wd, bv, gd, yd := data[T](m), data[T](w), data[T](b)[0], data[T](g), data[T](y)
-	parallelFor(m.rows(), 3*H, func(_, lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := md[r*H : (r+1)*H]
-			s := bv
-			for h, v := range row {
-				s += v * wd[h]
-			}
-			gv := sigmoidT(s)
-			gd[r] = gv
-			out := yd[r*H : (r+1)*H]
-			for h, v := range row {
-				out[h] = v * gv
-			}
+type gateFwdJob[T float] struct {
+	md, wd, gd, yd []T
+	bv             T
+	H              int
+}
+
+func gateForward[T float](tp *Tape, m, w, b, g, y *Tensor) {
+	j := &jobsFor[T](tp).gateFwd
+	*j = gateFwdJob[T]{md: data[T](m), wd: data[T](w), bv: data[T](b)[0], gd: data[T](g), yd: data[T](y), H: m.cols()}
+	tp.par(m.rows(), 3*j.H, j)
+}
+
+func (j *gateFwdJob[T]) run(_, lo, hi int) {
+	md, wd, bv, gd, yd, H := j.md, j.wd, j.bv, j.gd, j.yd, j.H
+	for r := lo; r < hi; r++ {
+		row := md[r*H : (r+1)*H]
+		s := bv
+		for h, v := range row {
+			s += v * wd[h]
 		}
-	})
+		gv := sigmoidT(s)
+		gd[r] = gv
+		out := yd[r*H : (r+1)*H]
+		for h, v := range row {
+			out[h] = v * gv
+		}
+	}
+}
+
+type gateBwdJob[T float] struct {
+	dm, dw, db, md, wd, gd, dy, parts []T
+	H                                 int
 }
 
 func gateBackward[T float](tp *Tape, nd *node) {
 	m, w, b := nd.in[0], nd.in[1], nd.in[2]
 	H, R := m.cols(), m.rows()
-	dm, dw, db := grad[T](m), grad[T](w), grad[T](b)
-	md, wd, gd, dy := data[T](m), data[T](w), data[T](nd.aux), grad[T](nd.out)
+	dw, db := grad[T](w), grad[T](b)
 	p := chunks(R, 4*H)
 	var parts []T
 	if p > 1 && (dw != nil || db != nil) {
 		parts = data[T](tp.alloc(2, p-1, H+1, 0, 0))
 		clear(parts)
 	}
-	parallelFor(R, 4*H, func(part, lo, hi int) {
-		gw := dw
-		var gb *T
-		if db != nil {
-			gb = &db[0]
-		}
-		if part > 0 && parts != nil {
-			acc := parts[(part-1)*(H+1) : part*(H+1)]
-			gw, gb = acc[:H], &acc[H]
-		}
-		var sb T
-		for r := lo; r < hi; r++ {
-			row, g := md[r*H:(r+1)*H], dy[r*H:(r+1)*H]
-			gv := gd[r]
-			var s T
-			for h, v := range row {
-				s += g[h] * v
-			}
-			dz := s * gv * (1 - gv)
-			if dm != nil {
-				out := dm[r*H : (r+1)*H]
-				for h := range out {
-					out[h] += g[h]*gv + dz*wd[h]
-				}
-			}
-			if gw != nil {
-				for h, v := range row {
-					gw[h] += dz * v
-				}
-			}
-			sb += dz
-		}
-		if gb != nil {
-			*gb += sb
-		}
-	})
+	j := &jobsFor[T](tp).gateBwd
+	*j = gateBwdJob[T]{dm: grad[T](m), dw: dw, db: db, md: data[T](m), wd: data[T](w), gd: data[T](nd.aux),
+		dy: grad[T](nd.out), parts: parts, H: H}
+	tp.par(R, 4*H, j)
 	for q := 0; q < len(parts)/(H+1); q++ {
 		acc := parts[q*(H+1) : (q+1)*(H+1)]
 		if dw != nil {
@@ -431,6 +430,44 @@ func gateBackward[T float](tp *Tape, nd *node) {
 		if db != nil {
 			db[0] += acc[H]
 		}
+	}
+}
+
+func (j *gateBwdJob[T]) run(part, lo, hi int) {
+	dm, dw, db, md, wd, gd, dy, parts, H := j.dm, j.dw, j.db, j.md, j.wd, j.gd, j.dy, j.parts, j.H
+	gw := dw
+	var gb *T
+	if db != nil {
+		gb = &db[0]
+	}
+	if part > 0 && parts != nil {
+		acc := parts[(part-1)*(H+1) : part*(H+1)]
+		gw, gb = acc[:H], &acc[H]
+	}
+	var sb T
+	for r := lo; r < hi; r++ {
+		row, g := md[r*H:(r+1)*H], dy[r*H:(r+1)*H]
+		gv := gd[r]
+		var s T
+		for h, v := range row {
+			s += g[h] * v
+		}
+		dz := s * gv * (1 - gv)
+		if dm != nil {
+			out := dm[r*H : (r+1)*H]
+			for h := range out {
+				out[h] += g[h]*gv + dz*wd[h]
+			}
+		}
+		if gw != nil {
+			for h, v := range row {
+				gw[h] += dz * v
+			}
+		}
+		sb += dz
+	}
+	if gb != nil {
+		*gb += sb
 	}
 }
 
@@ -449,66 +486,85 @@ func (tp *Tape) DotTanh(c, w *Tensor, scale float64) *Tensor {
 	y := tp.alloc(c.rank-1, s[0], s[1], s[2], s[3])
 	u := tp.allocLike(y)
 	if tp.dtype == Float64 {
-		dotTanhForward[float64](c, w, u, y, scale)
+		dotTanhForward[float64](tp, c, w, u, y, scale)
 	} else {
-		dotTanhForward[float32](c, w, u, y, scale)
+		dotTanhForward[float32](tp, c, w, u, y, scale)
 	}
 	tp.record(node{kind: opDotTanh, out: y, in: [6]*Tensor{c, w}, aux: u, f: scale})
 	return y
 }
 
-func dotTanhForward[T float](c, w, u, y *Tensor, scale float64) {
-	H := c.cols()
-	cd, wd, ud, yd := data[T](c), data[T](w), data[T](u), data[T](y)
-	parallelFor(c.rows(), 2*H, func(_, lo, hi int) {
-		for r := lo; r < hi; r++ {
-			var s T
-			for h, v := range cd[r*H : (r+1)*H] {
-				s += v * wd[h]
-			}
-			t := tanhT(s)
-			ud[r] = t
-			yd[r] = T(scale) * t
+type dtFwdJob[T float] struct {
+	cd, wd, ud, yd []T
+	scale          T
+	H              int
+}
+
+func dotTanhForward[T float](tp *Tape, c, w, u, y *Tensor, scale float64) {
+	j := &jobsFor[T](tp).dtFwd
+	*j = dtFwdJob[T]{cd: data[T](c), wd: data[T](w), ud: data[T](u), yd: data[T](y), scale: T(scale), H: c.cols()}
+	tp.par(c.rows(), 2*j.H, j)
+}
+
+func (j *dtFwdJob[T]) run(_, lo, hi int) {
+	cd, wd, ud, yd, H := j.cd, j.wd, j.ud, j.yd, j.H
+	for r := lo; r < hi; r++ {
+		var s T
+		for h, v := range cd[r*H : (r+1)*H] {
+			s += v * wd[h]
 		}
-	})
+		t := tanhT(s)
+		ud[r] = t
+		yd[r] = j.scale * t
+	}
+}
+
+type dtBwdJob[T float] struct {
+	dc, dw, cd, wd, ud, dy, parts []T
+	scale                         T
+	H                             int
 }
 
 func dotTanhBackward[T float](tp *Tape, nd *node) {
 	c, w := nd.in[0], nd.in[1]
 	H, R := c.cols(), c.rows()
-	dc, dw := grad[T](c), grad[T](w)
-	cd, wd, ud, dy := data[T](c), data[T](w), data[T](nd.aux), grad[T](nd.out)
-	scale := T(nd.f)
+	dw := grad[T](w)
 	p := chunks(R, 3*H)
 	var parts []T
 	if p > 1 && dw != nil {
 		parts = data[T](tp.alloc(2, p-1, H, 0, 0))
 		clear(parts)
 	}
-	parallelFor(R, 3*H, func(part, lo, hi int) {
-		gw := dw
-		if part > 0 && parts != nil {
-			gw = parts[(part-1)*H : part*H]
-		}
-		for r := lo; r < hi; r++ {
-			t := ud[r]
-			dz := dy[r] * scale * (1 - t*t)
-			row := cd[r*H : (r+1)*H]
-			if dc != nil {
-				out := dc[r*H : (r+1)*H]
-				for h := range out {
-					out[h] += dz * wd[h]
-				}
-			}
-			if gw != nil {
-				for h, v := range row {
-					gw[h] += dz * v
-				}
-			}
-		}
-	})
+	j := &jobsFor[T](tp).dtBwd
+	*j = dtBwdJob[T]{dc: grad[T](c), dw: dw, cd: data[T](c), wd: data[T](w), ud: data[T](nd.aux), dy: grad[T](nd.out),
+		parts: parts, scale: T(nd.f), H: H}
+	tp.par(R, 3*H, j)
 	for q := 0; q < len(parts)/max(H, 1); q++ {
 		addTo(dw, parts[q*H:(q+1)*H])
+	}
+}
+
+func (j *dtBwdJob[T]) run(part, lo, hi int) {
+	dc, dw, cd, wd, ud, dy, parts, scale, H := j.dc, j.dw, j.cd, j.wd, j.ud, j.dy, j.parts, j.scale, j.H
+	gw := dw
+	if part > 0 && parts != nil {
+		gw = parts[(part-1)*H : part*H]
+	}
+	for r := lo; r < hi; r++ {
+		t := ud[r]
+		dz := dy[r] * scale * (1 - t*t)
+		row := cd[r*H : (r+1)*H]
+		if dc != nil {
+			out := dc[r*H : (r+1)*H]
+			for h := range out {
+				out[h] += dz * wd[h]
+			}
+		}
+		if gw != nil {
+			for h, v := range row {
+				gw[h] += dz * v
+			}
+		}
 	}
 }
 
@@ -593,40 +649,58 @@ func (tp *Tape) SumPairs(m *Tensor) *Tensor {
 	B, n, H := m.shape[0], m.shape[1], m.shape[3]
 	y := tp.alloc(3, B, n, H, 0)
 	if tp.dtype == Float64 {
-		sumPairsForward(data[float64](m), data[float64](y), B*n, m.shape[2], H)
+		sumPairsForward(tp, data[float64](m), data[float64](y), B*n, m.shape[2], H)
 	} else {
-		sumPairsForward(data[float32](m), data[float32](y), B*n, m.shape[2], H)
+		sumPairsForward(tp, data[float32](m), data[float32](y), B*n, m.shape[2], H)
 	}
 	tp.record(node{kind: opSumPairs, out: y, in: [6]*Tensor{m}})
 	return y
 }
 
-func sumPairsForward[T float](m, y []T, nodes, k, H int) {
-	parallelFor(nodes, k*H, func(_, lo, hi int) {
-		for v := lo; v < hi; v++ {
-			out := y[v*H : (v+1)*H]
-			copy(out, m[v*k*H:(v*k+1)*H])
-			for q := 1; q < k; q++ {
-				addTo(out, m[(v*k+q)*H:(v*k+q+1)*H])
-			}
-		}
-	})
+type spFwdJob[T float] struct {
+	m, y []T
+	k, H int
 }
 
-func sumPairsBackward[T float](nd *node) {
+func sumPairsForward[T float](tp *Tape, m, y []T, nodes, k, H int) {
+	j := &jobsFor[T](tp).spFwd
+	*j = spFwdJob[T]{m: m, y: y, k: k, H: H}
+	tp.par(nodes, k*H, j)
+}
+
+func (j *spFwdJob[T]) run(_, lo, hi int) {
+	m, y, k, H := j.m, j.y, j.k, j.H
+	for v := lo; v < hi; v++ {
+		out := y[v*H : (v+1)*H]
+		copy(out, m[v*k*H:(v*k+1)*H])
+		for q := 1; q < k; q++ {
+			addTo(out, m[(v*k+q)*H:(v*k+q+1)*H])
+		}
+	}
+}
+
+type spBwdJob[T float] struct {
+	dm, dy []T
+	k, H   int
+}
+
+func sumPairsBackward[T float](tp *Tape, nd *node) {
 	m := nd.in[0]
 	dm := grad[T](m)
 	if dm == nil {
 		return
 	}
-	k, H := m.shape[2], m.shape[3]
-	dy := grad[T](nd.out)
-	parallelFor(m.shape[0]*m.shape[1], k*H, func(_, lo, hi int) {
-		for v := lo; v < hi; v++ {
-			g := dy[v*H : (v+1)*H]
-			for q := 0; q < k; q++ {
-				addTo(dm[(v*k+q)*H:(v*k+q+1)*H], g)
-			}
+	j := &jobsFor[T](tp).spBwd
+	*j = spBwdJob[T]{dm: dm, dy: grad[T](nd.out), k: m.shape[2], H: m.shape[3]}
+	tp.par(m.shape[0]*m.shape[1], j.k*j.H, j)
+}
+
+func (j *spBwdJob[T]) run(_, lo, hi int) {
+	dm, dy, k, H := j.dm, j.dy, j.k, j.H
+	for v := lo; v < hi; v++ {
+		g := dy[v*H : (v+1)*H]
+		for q := 0; q < k; q++ {
+			addTo(dm[(v*k+q)*H:(v*k+q+1)*H], g)
 		}
-	})
+	}
 }

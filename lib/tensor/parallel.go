@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 var workers atomic.Int32
@@ -38,27 +39,92 @@ func chunks(n, work int) int {
 	return w
 }
 
-// parallelFor splits [0, n) into at most Workers() contiguous ranges and calls fn(part, lo, hi)
-// for each, concurrently; part is the index of the range (for per-worker partial sums).
-// work is a rough cost per item used to decide whether splitting pays.
-func parallelFor(n, work int, fn func(part, lo, hi int)) int {
+// rangeJob is one operation's kernel over a range of rows; part numbers the range (for
+// per-range partial sums). Jobs live in their Tape and are reused, so dispatching one
+// allocates nothing.
+type rangeJob interface {
+	run(part, lo, hi int)
+}
+
+type poolTask struct {
+	job          rangeJob
+	part, lo, hi int
+	wg           *sync.WaitGroup
+}
+
+// The pool: long-lived goroutines that run ranges of jobs.
+var pool struct {
+	mu      sync.Mutex
+	started atomic.Int32
+	tasks   chan poolTask
+}
+
+func ensurePool(n int) {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	if pool.tasks == nil {
+		pool.tasks = make(chan poolTask, 64)
+	}
+	for int(pool.started.Load()) < n {
+		pool.started.Add(1)
+		go func() {
+			for t := range pool.tasks {
+				t.job.run(t.part, t.lo, t.hi)
+				t.wg.Done()
+			}
+		}()
+	}
+}
+
+// par splits [0, n) into at most Workers() contiguous ranges and runs j on them concurrently
+// (the calling goroutine takes the first range). work is a rough cost per item used to decide
+// whether splitting pays; chunks(n, work) is the number of ranges.
+func (tp *Tape) par(n, work int, j rangeJob) {
 	p := chunks(n, work)
 	if p <= 1 {
 		if n > 0 {
-			fn(0, 0, n)
+			j.run(0, 0, n)
 		}
-		return 1
+		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(p - 1)
+	if int(pool.started.Load()) < p-1 {
+		ensurePool(p - 1)
+	}
+	tp.wg.Add(p - 1)
 	for w := 1; w < p; w++ {
-		lo, hi := w*n/p, (w+1)*n/p
-		go func() {
-			defer wg.Done()
-			fn(w, lo, hi)
-		}()
+		pool.tasks <- poolTask{job: j, part: w, lo: w * n / p, hi: (w + 1) * n / p, wg: &tp.wg}
 	}
-	fn(0, 0, n/p)
-	wg.Wait()
-	return p
+	j.run(0, 0, n/p)
+	tp.wg.Wait()
+}
+
+// jobSet holds one reusable job per parallel kernel.
+type jobSet[T float] struct {
+	linFwd  linFwdJob[T]
+	linBwd  linBwdJob[T]
+	actFwd  actFwdJob[T]
+	actBwd  actBwdJob[T]
+	ecFwd   ecFwdJob[T]
+	ecBwd   ecBwdJob[T]
+	gateFwd gateFwdJob[T]
+	gateBwd gateBwdJob[T]
+	dtFwd   dtFwdJob[T]
+	dtBwd   dtBwdJob[T]
+	spFwd   spFwdJob[T]
+	spBwd   spBwdJob[T]
+}
+
+// jobsFor returns the tape's jobs in the element type T.
+func jobsFor[T float](tp *Tape) *jobSet[T] {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		if tp.j32 == nil {
+			tp.j32 = new(jobSet[float32])
+		}
+		return (*jobSet[T])(unsafe.Pointer(tp.j32))
+	}
+	if tp.j64 == nil {
+		tp.j64 = new(jobSet[float64])
+	}
+	return (*jobSet[T])(unsafe.Pointer(tp.j64))
 }

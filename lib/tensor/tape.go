@@ -3,6 +3,7 @@ package tensor
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"unsafe"
 )
 
@@ -94,6 +95,9 @@ type Tape struct {
 	arena []*Tensor
 	next  int
 	err   error
+	j32   *jobSet[float32]
+	j64   *jobSet[float64]
+	wg    sync.WaitGroup
 }
 
 // NewTape returns an empty tape whose intermediate tensors have the given element type.
@@ -255,7 +259,7 @@ func backward[T float](tp *Tape, n *node) {
 	case opLinear:
 		linearBackward[T](tp, n)
 	case opAct:
-		actBackward[T](n)
+		actBackward[T](tp, n)
 	case opAdd, opSub, opMul:
 		binaryBackward[T](n)
 	case opConcat:
@@ -277,7 +281,7 @@ func backward[T float](tp *Tape, n *node) {
 	case opCoordUpdate:
 		coordUpdateBackward[T](n)
 	case opSumPairs:
-		sumPairsBackward[T](n)
+		sumPairsBackward[T](tp, n)
 	case opRemoveMean:
 		removeMeanBackward[T](n)
 	case opMSE:
