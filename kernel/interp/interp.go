@@ -249,7 +249,9 @@ func (i *Interp) goRecover(f any, args ...any) {
 				var b strings.Builder
 				fmt.Fprintf(&b, "panic in goroutine (recovered, the kernel keeps running): %v\n", describePanic(r))
 				for _, l := range trace {
-					b.WriteString("\t" + l + "\n")
+					if sm := panicLine.FindStringSubmatch(l); sm != nil {
+						fmt.Fprintf(&b, "  at %s, line %s\n", frameName(sm[3]), sm[1])
+					}
 				}
 				i.errw.w.Write([]byte(b.String()))
 			}
@@ -358,7 +360,7 @@ func (s cellSink) Clear(wait bool)                                  { s.out.Clea
 // returns within about a second with an error named "Interrupted". Compiled code that was running
 // when the interrupt came (a long library call, time.Sleep) may still be finishing; the next
 // Execute waits for it before it starts.
-func (i *Interp) Execute(ctx context.Context, code string, out Output) Result {
+func (i *Interp) Execute(ctx context.Context, code string, out Output) (res Result) {
 	if out == nil {
 		out = discardOutput{}
 	}
@@ -374,6 +376,11 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) Result {
 	defer func() {
 		i.capt.flush()
 		i.capt.setOutput(nil)
+	}()
+	defer func() {
+		if r := recover(); r != nil {
+			res = errResult("InternalError", fmt.Sprintf("the kernel failed on this cell: %v", r))
+		}
 	}()
 	if name, args, body, ok := parseMagic(code); ok {
 		m := lookupMagic(name)
@@ -595,6 +602,17 @@ func (i *Interp) compileError(code string, s segment, err error, scan bool) Resu
 	if cp, ok := err.(compilePanic); ok && fmt.Sprint(cp.v) == "nil type" {
 		msgs = append(msgs, "yaegi cannot compile this (known causes: range over an integer or a function; use a classic for loop)")
 	}
+	// Errors past the cell's end come from the text yaegi wraps around it: keep the first only.
+	var kept []string
+	for k, m := range msgs {
+		if sm := posRe.FindStringSubmatch(m); sm != nil && k > 0 {
+			if l, _ := strconv.Atoi(sm[1]); l > len(lines) {
+				continue
+			}
+		}
+		kept = append(kept, m)
+	}
+	msgs = kept
 	tb := []string{name + ": " + strings.Join(msgs, "; ")}
 	for _, m := range msgs {
 		if sm := posRe.FindStringSubmatch(m); sm != nil {
@@ -651,17 +669,26 @@ func (i *Interp) runtimeError(code string, s segment, err error, trace []string)
 		l, _ := strconv.Atoi(sm[1])
 		c, _ := strconv.Atoi(sm[2])
 		l, c = s.cellPos(l, c)
-		fn := strings.TrimSuffix(sm[3], "(...)")
-		fn = strings.TrimPrefix(fn, "main.")
-		if fn == "main" {
-			fn = "cell"
-		}
+		fn := frameName(sm[3])
 		tb = append(tb, fmt.Sprintf("  at %s, line %d:%d", fn, l, c))
 		if fn == "cell" {
 			tb = append(tb, sourceContext(lines, l, c)...)
 		}
 	}
 	return Result{Err: &Error{Name: name, Value: value, Traceback: tb}}
+}
+
+// frameName turns yaegi's "main.f(...)" into "f" ("cell" for the cell's own statements).
+func frameName(s string) string {
+	fn := strings.TrimSuffix(s, "(...)")
+	fn = strings.TrimPrefix(fn, "main.")
+	switch fn {
+	case "main":
+		return "cell"
+	case "func":
+		return "func literal"
+	}
+	return fn
 }
 
 // BindValue makes v visible to later cells as a variable called name, of v's dynamic type.

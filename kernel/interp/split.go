@@ -102,11 +102,15 @@ func splitCell(code string) ([]segment, error) {
 			closeChunk(lastEnd) // trailing comments are not part of the chunk
 			continue
 		}
-		if lit != "" {
+		switch {
+		case tok == token.SEMICOLON && lit == "\n":
+			// An inserted semicolon has no text.
+		case lit != "":
 			lastEnd = off + len(lit)
-		} else {
+		default:
 			lastEnd = off + len(tok.String())
 		}
+		lastEnd = min(lastEnd, len(code))
 		if start < 0 && tok == token.PACKAGE {
 			// A pasted program: its package clause is dropped, its main runs (see renameMain).
 			skipPackage = true
@@ -206,7 +210,11 @@ func rewriteGo(s segment) segment {
 		if !ok || g.Call.Ellipsis.IsValid() {
 			return true
 		}
-		edits = append(edits, edit{off(g.Go), 2, "__adjrt.Go("})
+		w := off(g.Call.Fun.Pos()) - off(g.Go) // "go" and the blanks after it
+		if strings.Contains(s.text[off(g.Go):off(g.Go)+w], "\n") {
+			w = 2
+		}
+		edits = append(edits, edit{off(g.Go), w, "__adjrt.Go("})
 		if len(g.Call.Args) == 0 {
 			edits = append(edits, edit{off(g.Call.Lparen), 1, ""})
 		} else {
