@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 
 	"adjoint/kernel"
+	"adjoint/kernel/interp"
+	"adjoint/lib/display"
 )
 
 func init() {
@@ -31,12 +34,17 @@ func runKernel(args []string) error {
 	if err != nil {
 		return err
 	}
-	exec, err := newExecutor()
+	// Descriptors 1 and 2 carry the cells' output once the interpreter runs: log to a
+	// duplicate of the original standard error.
+	_, logw, err := originalStdio(os.Stdout, os.Stderr)
 	if err != nil {
-		return fmt.Errorf("start interpreter: %w", err)
+		return err
 	}
+	// The interpreter starts in the background so that the kernel answers kernel_info at once.
+	exec := startExecutor(func() (kernel.Executor, error) { return newExecutor("") })
 	defer exec.Close()
-	k, err := kernel.New(ci, exec, kernel.Options{Banner: computeBanner()})
+	k, err := kernel.New(ci, exec, kernel.Options{Banner: computeBanner(),
+		Logger: log.New(logw, "adjoint kernel: ", log.LstdFlags)})
 	if err != nil {
 		return err
 	}
@@ -55,10 +63,91 @@ func runKernel(args []string) error {
 			stop()
 		}
 	}()
+	go watchParent(stop)
 	return k.Run(ctx)
 }
 
-// newExecutor starts the cell interpreter used by `adjoint kernel` and `adjoint run`.
-func newExecutor() (kernel.Executor, error) {
-	return nil, errors.New("the cell interpreter is not available in this build")
+// watchParent stops the kernel when the process that started it dies (the kernel is then
+// re-parented), so that an orphaned kernel does not linger.
+func watchParent(stop func()) {
+	parent := os.Getppid()
+	if parent == 1 {
+		return
+	}
+	for range time.Tick(time.Second) {
+		if os.Getppid() != parent {
+			stop()
+			return
+		}
+	}
+}
+
+// newExecutor starts the cell interpreter used by `adjoint kernel` and `adjoint run`; dir,
+// when set, becomes the working directory of the cells.
+func newExecutor(dir string) (kernel.Executor, error) {
+	in, err := interp.New(interp.Options{Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// lazyExecutor is an Executor whose interpreter is being created in the background; its
+// methods wait until it is ready.
+type lazyExecutor struct {
+	ready chan struct{}
+	exec  kernel.Executor
+	err   error
+}
+
+func startExecutor(start func() (kernel.Executor, error)) *lazyExecutor {
+	l := &lazyExecutor{ready: make(chan struct{})}
+	go func() {
+		defer close(l.ready)
+		l.exec, l.err = start()
+		if l.err != nil {
+			l.err = fmt.Errorf("start interpreter: %w", l.err)
+		}
+	}()
+	return l
+}
+
+func (l *lazyExecutor) wait() bool {
+	<-l.ready
+	return l.err == nil
+}
+
+func (l *lazyExecutor) Execute(ctx context.Context, code string, out interp.Output) interp.Result {
+	if !l.wait() {
+		return interp.Result{Err: &interp.Error{Name: "KernelError", Value: l.err.Error()}}
+	}
+	return l.exec.Execute(ctx, code, out)
+}
+
+func (l *lazyExecutor) Complete(code string, cursor int) ([]string, int, int) {
+	if !l.wait() {
+		return nil, cursor, cursor
+	}
+	return l.exec.Complete(code, cursor)
+}
+
+func (l *lazyExecutor) Inspect(code string, cursor, detail int) (display.Bundle, bool) {
+	if !l.wait() {
+		return display.Bundle{}, false
+	}
+	return l.exec.Inspect(code, cursor, detail)
+}
+
+func (l *lazyExecutor) IsComplete(code string) (string, string) {
+	if !l.wait() {
+		return "unknown", ""
+	}
+	return l.exec.IsComplete(code)
+}
+
+func (l *lazyExecutor) Close() error {
+	if !l.wait() {
+		return nil
+	}
+	return l.exec.Close()
 }

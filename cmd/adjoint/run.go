@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 
 	"adjoint/kernel"
 	"adjoint/kernel/interp"
@@ -104,32 +105,25 @@ func (o *terminalOutput) Display(b display.Bundle, id string, update bool) {
 
 func (o *terminalOutput) Clear(wait bool) {}
 
-var packageClause = regexp.MustCompile(`(?m)^package\s+\w+\s*$`)
-var funcMain = regexp.MustCompile(`(?m)^func\s+main\s*\(\s*\)`)
-
-// runGoScript runs a whole Go file as one cell, then main() if the file declares it.
+// runGoScript runs a whole Go file as one cell (main, if declared, runs at its end).
 func runGoScript(ctx context.Context, file string, stdout, stderr io.Writer) error {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("read script: %w", err)
 	}
-	exec, err := newExecutor()
+	stdout, stderr, err = originalStdio(stdout, stderr)
+	if err != nil {
+		return err
+	}
+	exec, err := newExecutor("")
 	if err != nil {
 		return fmt.Errorf("start interpreter: %w", err)
 	}
 	defer exec.Close()
-	code := string(src)
-	// The package clause is replaced by a blank line so that line numbers stay right.
-	code = packageClause.ReplaceAllString(code, "")
-	out := &terminalOutput{stdout: stdout, stderr: stderr}
-	cells := []string{code}
-	if funcMain.MatchString(code) {
-		cells = append(cells, "main()")
-	}
-	for _, c := range cells {
-		if res := exec.Execute(ctx, c, out); res.Err != nil {
-			return fmt.Errorf("%s: %w", file, res.Err)
-		}
+	// The interpreter runs a whole program (package clause, imports, func main) as one cell.
+	res := exec.Execute(ctx, string(src), &terminalOutput{stdout: stdout, stderr: stderr})
+	if res.Err != nil {
+		return fmt.Errorf("%s: %w", file, res.Err)
 	}
 	return nil
 }
@@ -310,12 +304,24 @@ func runNotebookFile(ctx context.Context, file, out string, params []string) err
 	if out == "" {
 		out = file
 	}
-	exec, err := newExecutor()
+	// Cells run in the notebook's directory, as in Jupyter; resolve OUT before that.
+	if out, err = filepath.Abs(out); err != nil {
+		return fmt.Errorf("output path: %w", err)
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return fmt.Errorf("notebook path: %w", err)
+	}
+	stdout, stderr, err := originalStdio(os.Stdout, os.Stderr)
+	if err != nil {
+		return err
+	}
+	exec, err := newExecutor(filepath.Dir(abs))
 	if err != nil {
 		return fmt.Errorf("start interpreter: %w", err)
 	}
 	defer exec.Close()
-	nb, runErr := runNotebook(ctx, raw, exec, params, os.Stdout, os.Stderr)
+	nb, runErr := runNotebook(ctx, raw, exec, params, stdout, stderr)
 	if nb != nil {
 		b, err := json.MarshalIndent(nb, "", " ")
 		if err != nil {
@@ -369,4 +375,30 @@ func runNotebook(ctx context.Context, raw []byte, exec kernel.Executor, params [
 		}
 	}
 	return nb, nil
+}
+
+// originalStdio returns writers to the terminal that stay valid after the interpreter
+// redirects descriptors 1 and 2 into its capture pipes: duplicates of the descriptors when w
+// is os.Stdout or os.Stderr, w itself otherwise.
+func originalStdio(stdout, stderr io.Writer) (io.Writer, io.Writer, error) {
+	dup := func(w io.Writer) (io.Writer, error) {
+		f, ok := w.(*os.File)
+		if !ok || (f != os.Stdout && f != os.Stderr) {
+			return w, nil
+		}
+		fd, err := syscall.Dup(int(f.Fd()))
+		if err != nil {
+			return nil, fmt.Errorf("duplicate %s: %w", f.Name(), err)
+		}
+		return os.NewFile(uintptr(fd), f.Name()), nil
+	}
+	o, err := dup(stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := dup(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, e, nil
 }

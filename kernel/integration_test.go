@@ -1,0 +1,331 @@
+package kernel
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// These tests build the adjoint binary, install its kernelspec into a temporary Jupyter path
+// and drive it with Debian's jupyter_client, nbclient and jupyter_kernel_test
+// (/usr/bin/python3). Without those packages they skip, except under CI=true, where they fail.
+
+const testKernelName = "adjoint-test"
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+	buildOut  []byte
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	d, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		p := filepath.Dir(d)
+		if p == d {
+			t.Fatal("go.mod not found")
+		}
+		d = p
+	}
+}
+
+// requirePython skips (fails under CI) when /usr/bin/python3 lacks the given modules.
+func requirePython(t *testing.T, modules ...string) {
+	t.Helper()
+	code := "import " + strings.Join(modules, ", ")
+	out, err := exec.Command("/usr/bin/python3", "-c", code).CombinedOutput()
+	if err == nil {
+		return
+	}
+	msg := "/usr/bin/python3 cannot `" + code + "` (install them with scripts/setup.sh): " + strings.TrimSpace(string(out))
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// installedKernel builds bin/adjoint into a temporary directory once and installs the
+// kernelspec there; it returns the binary and the environment for python.
+func installedKernel(t *testing.T) (string, []string) {
+	t.Helper()
+	root := repoRoot(t)
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "adjoint-kernel-test")
+		if buildErr != nil {
+			return
+		}
+		exe := filepath.Join(buildDir, "adjoint")
+		cmd := exec.Command("go", "build", "-o", exe, "./cmd/adjoint")
+		cmd.Dir = root
+		if buildOut, buildErr = cmd.CombinedOutput(); buildErr != nil {
+			return
+		}
+		cmd = exec.Command(exe, "install", "--prefix", buildDir, "--name", testKernelName)
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("build and install the kernel: %v\n%s", buildErr, buildOut)
+	}
+	env := append(os.Environ(),
+		"JUPYTER_PATH="+filepath.Join(buildDir, "share", "jupyter"),
+		"JUPYTER_RUNTIME_DIR="+filepath.Join(buildDir, "runtime"),
+		"PYTHONDONTWRITEBYTECODE=1")
+	return filepath.Join(buildDir, "adjoint"), env
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// runPython runs a driver script from testdata and decodes the JSON it prints last.
+func runPython(t *testing.T, env []string, timeout time.Duration, args ...string) map[string]any {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", args...)
+	cmd.Dir = filepath.Join(repoRoot(t), "kernel", "testdata")
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", args, err, stdout.String(), stderr.String())
+		}
+	case <-time.After(timeout):
+		cmd.Process.Kill()
+		t.Fatalf("%v: no result within %v\nstderr:\n%s", args, timeout, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &v); err != nil {
+		t.Fatalf("%v: output is not JSON: %v\n%s\nstderr:\n%s", args, err, stdout.String(), stderr.String())
+	}
+	if testing.Verbose() {
+		t.Logf("kernel stderr:\n%s", stderr.String())
+	}
+	return v
+}
+
+// get walks a decoded JSON value by keys.
+func get(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func TestKernelCommandConnectionFileErrors(t *testing.T) {
+	exe, _ := installedKernel(t)
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"ip": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ file, want string }{
+		{filepath.Join(t.TempDir(), "missing.json"), "no such file"},
+		{bad, "parse connection file"},
+	} {
+		out, err := exec.Command(exe, "kernel", "-f", c.file).CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), c.want) {
+			t.Errorf("adjoint kernel -f %s: %v, output %q; want exit 1 mentioning %q", c.file, err, out, c.want)
+		}
+	}
+}
+
+func TestJupyterClient(t *testing.T) {
+	requirePython(t, "jupyter_client")
+	_, env := installedKernel(t)
+	r := runPython(t, env, 80*time.Second, "drive_kernel.py", testKernelName)
+	for name, v := range r {
+		if e := get(v, "exception"); e != nil {
+			t.Errorf("scenario %s raised in the driver:\n%s", name, e)
+		}
+	}
+	ki := r["kernel_info"]
+	if get(ki, "protocol_version") != "5.3" || get(ki, "implementation") != "adjoint" ||
+		get(ki, "language_info", "name") != "go" || !strings.Contains(get(ki, "banner").(string), "cpu") {
+		t.Errorf("kernel_info: %v", ki)
+	}
+	t.Logf("start-up to ready: %.3fs", r["startup_s"])
+
+	t.Run("execute", func(t *testing.T) {
+		e := r["execute"]
+		if get(e, "assign", "stdout") != "x is 40\n" || get(e, "assign", "status") != "ok" {
+			t.Errorf("assign: %v", get(e, "assign"))
+		}
+		if get(e, "value", "result") != "42" || get(e, "value", "result_count") != get(e, "value", "execution_count") ||
+			get(e, "value", "execution_count") != 2.0 {
+			t.Errorf("value: %v", get(e, "value"))
+		}
+		if get(e, "silent", "result") != nil || get(e, "silent", "execution_count") != 2.0 {
+			t.Errorf("silent: %v", get(e, "silent"))
+		}
+		types, _ := get(e, "value", "types").([]any)
+		if len(types) == 0 || types[0] != "status" || types[len(types)-1] != "status" {
+			t.Errorf("busy/idle around execute: %v", types)
+		}
+	})
+	t.Run("live streams", func(t *testing.T) {
+		s := r["streams"]
+		first, _ := get(s, "first_stream_t").(float64)
+		reply, _ := get(s, "reply_t").(float64)
+		if get(s, "stdout") != "tick 0\ntick 1\ntick 2\n" {
+			t.Errorf("stdout %q", get(s, "stdout"))
+		}
+		if first == 0 || reply-first < 0.5 {
+			t.Errorf("first stream at %.2fs, reply at %.2fs: output not live", first, reply)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		for _, k := range []string{"compile", "panic"} {
+			e := get(r["errors"], k)
+			if get(e, "status") != "error" || get(e, "errors") != 1.0 || get(e, "ename") == "" {
+				t.Errorf("%s: %v", k, e)
+			}
+		}
+		if get(r["errors"], "after", "result") != "40" {
+			t.Errorf("after errors: %v", get(r["errors"], "after"))
+		}
+	})
+	t.Run("interrupt", func(t *testing.T) {
+		i := r["interrupt"]
+		lat, _ := get(i, "stop_latency_s").(float64)
+		if get(i, "status") != "error" || lat == 0 || lat > 1.5 || get(i, "alive") != true {
+			t.Errorf("interrupt: status %v, latency %.2fs, alive %v", get(i, "status"), lat, get(i, "alive"))
+		}
+		if get(i, "after", "result") != "40" {
+			t.Errorf("variables after interrupt: %v", get(i, "after"))
+		}
+	})
+	t.Run("display", func(t *testing.T) {
+		d, _ := get(r["display"], "displays").([]any)
+		if len(d) != 3 || get(d[0], "type") != "display_data" || get(d[1], "type") != "update_display_data" ||
+			get(d[0], "display_id") == nil || get(d[0], "display_id") != get(d[1], "display_id") ||
+			get(d[1], "data", "text/html") != "<b>100%</b>" || get(d[2], "data", "text/markdown") != "**md**" {
+			t.Errorf("displays: %v (cell %v)", d, r["display"])
+		}
+	})
+	t.Run("queries", func(t *testing.T) {
+		q := r["queries"]
+		for _, k := range []string{"complete", "complete_unicode"} {
+			c := get(q, k)
+			m, _ := get(c, "matches").([]any)
+			found := false
+			for _, x := range m {
+				found = found || strings.HasSuffix(x.(string), "Println")
+			}
+			end, start := get(c, "cursor_end").(float64), get(c, "cursor_start").(float64)
+			want := 8.0
+			if k == "complete_unicode" {
+				want = 22
+			}
+			if !found || end != want || start > end {
+				t.Errorf("%s: %v", k, c)
+			}
+		}
+		if get(q, "inspect", "found") != true {
+			t.Errorf("inspect: %v", get(q, "inspect"))
+		}
+		ic := get(q, "is_complete")
+		for code, want := range map[string]string{"x := 1": "complete", "for {": "incomplete",
+			"func f() {\n\tif true {": "incomplete", ")": "invalid"} {
+			if get(ic, code, "status") != want {
+				t.Errorf("is_complete(%q) = %v, want %s", code, get(ic, code), want)
+			}
+		}
+		tail, _ := get(q, "history_tail", "history").([]any)
+		if len(tail) != 3 {
+			t.Errorf("history tail: %v", get(q, "history_tail"))
+		}
+		search, _ := get(q, "history_search", "history").([]any)
+		if len(search) < 2 {
+			t.Errorf("history search x*: %v", get(q, "history_search"))
+		}
+		if get(q, "comm_info", "status") != "ok" {
+			t.Errorf("comm_info: %v", get(q, "comm_info"))
+		}
+	})
+	t.Run("survival", func(t *testing.T) {
+		for name, s := range r["survival"].(map[string]any) {
+			if get(s, "alive") != true || get(s, "after_result") != "40" {
+				t.Errorf("%s: kernel did not survive: %v", name, s)
+			}
+			// A panic in a goroutine is reported on stderr (the cell itself succeeded).
+			want := "error"
+			if name == "panic_goroutine" {
+				want = "ok"
+			}
+			if get(s, "status") != want {
+				t.Errorf("%s: status %v, want %s: %v", name, get(s, "status"), want, s)
+			}
+		}
+	})
+	t.Run("shutdown", func(t *testing.T) {
+		s := r["shutdown"]
+		if get(s, "reply_type") != "shutdown_reply" || get(s, "alive") != false || get(s, "returncode") != 0.0 {
+			t.Errorf("shutdown: %v", s)
+		}
+	})
+}
+
+func TestNbclientNotebook(t *testing.T) {
+	requirePython(t, "jupyter_client", "nbclient", "nbformat")
+	_, env := installedKernel(t)
+	r := runPython(t, env, 60*time.Second, "run_notebook.py", testKernelName)
+	cells, _ := r["cells"].([]any)
+	if len(cells) != 4 {
+		t.Fatalf("cells: %v", r)
+	}
+	out := func(i int) []any { o, _ := get(cells[i], "outputs").([]any); return o }
+	if o := out(1); len(o) != 1 || get(o[0], "text") != "n = 6\n" {
+		t.Errorf("cell 1 outputs %v", o)
+	}
+	if o := out(2); len(o) != 1 || get(o[0], "output_type") != "execute_result" || get(o[0], "data", "text/plain") != "42" ||
+		get(cells[2], "execution_count") != 2.0 {
+		t.Errorf("cell 2 outputs %v", o)
+	}
+	if o := out(3); len(o) != 1 || get(o[0], "data", "text/html") != "<i>html</i>" {
+		t.Errorf("cell 3 outputs %v", o)
+	}
+}
+
+func TestJupyterKernelTestConformance(t *testing.T) {
+	requirePython(t, "jupyter_client", "jupyter_kernel_test")
+	_, env := installedKernel(t)
+	cmd := exec.Command("/usr/bin/python3", "-m", "unittest", "-v", "conformance")
+	cmd.Dir = filepath.Join(repoRoot(t), "kernel", "testdata")
+	cmd.Env = append(env, "ADJOINT_KERNEL_NAME="+testKernelName)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("jupyter_kernel_test: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("OK")) {
+		t.Fatalf("jupyter_kernel_test:\n%s", out)
+	}
+}
