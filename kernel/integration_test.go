@@ -329,3 +329,69 @@ func TestJupyterKernelTestConformance(t *testing.T) {
 		t.Fatalf("jupyter_kernel_test:\n%s", out)
 	}
 }
+
+func TestRunCommand(t *testing.T) {
+	exe, _ := installedKernel(t)
+	dir := t.TempDir()
+	nb := `{"cells": [
+  {"cell_type": "markdown", "metadata": {}, "source": ["# Run\n"]},
+  {"cell_type": "code", "execution_count": null, "metadata": {"tags": ["parameters"]}, "outputs": [], "source": "n := 2\n"},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": "fmt.Println(\"n is\", n)\nn * 21"},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": "u := display.NewUpdatable()\nu.UpdateText(\"0%\")\nu.UpdateText(\"100%\")"},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": "panic(\"stop here\")"},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": "fmt.Println(\"never\")"}
+ ], "metadata": {"custom": {"keep": true}}, "nbformat": 4, "nbformat_minor": 5}`
+	in := filepath.Join(dir, "in.ipynb")
+	out := filepath.Join(dir, "out.ipynb")
+	if err := os.WriteFile(in, []byte(nb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "run", in, "-o", out, "--param", "n=3")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("run of a failing notebook: %v, want a non-zero exit", err)
+	}
+	if stdout.String() != "n is 3\n" || !strings.Contains(stderr.String(), "stop here") {
+		t.Errorf("terminal: stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	cells := got["cells"].([]any)
+	outs := func(i int) []any { o, _ := get(cells[i], "outputs").([]any); return o }
+	if o := outs(2); len(o) != 2 || get(o[0], "text") != "n is 3\n" || get(o[1], "data", "text/plain") != "63" {
+		t.Errorf("cell 2 outputs %v", o)
+	}
+	if o := outs(3); len(o) != 1 || get(o[0], "data", "text/plain") != "100%" {
+		t.Errorf("cell 3 outputs (updated display) %v", o)
+	}
+	if o := outs(4); len(o) != 1 || get(o[0], "output_type") != "error" {
+		t.Errorf("cell 4 outputs %v", o)
+	}
+	if get(cells[5], "execution_count") != nil || get(got, "metadata", "custom", "keep") != true {
+		t.Errorf("cell after the failure or metadata changed: %v %v", cells[5], got["metadata"])
+	}
+	if exec.Command("/usr/bin/python3", "-c", "import nbformat").Run() == nil {
+		v := exec.Command("/usr/bin/python3", "-c", "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", out)
+		if o, err := v.CombinedOutput(); err != nil {
+			t.Errorf("nbformat rejects the written notebook: %v\n%s", err, o)
+		}
+	}
+
+	script := filepath.Join(dir, "hello.go")
+	src := "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello from main\")\n}\n"
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err := exec.Command(exe, "run", script).CombinedOutput()
+	if err != nil || string(o) != "hello from main\n" {
+		t.Errorf("run hello.go: %v, output %q", err, o)
+	}
+}
