@@ -282,7 +282,23 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 			g[i] = 0
 		}
 	}
-	if en.usesCom {
+	if en.usesCom && d == 3 {
+		inv := 1 / float64(n)
+		for c := 0; c < C; c++ {
+			xc := x[(c0+c)*nd : (c0+c+1)*nd]
+			var s0, s1, s2 float64
+			for p := 0; p < n; p++ {
+				xp := xc[3*p : 3*p+3 : 3*p+3]
+				s0 += xp[0]
+				s1 += xp[1]
+				s2 += xp[2]
+			}
+			cm := ws.com[3*c : 3*c+3 : 3*c+3]
+			cm[0], cm[1], cm[2] = s0*inv, s1*inv, s2*inv
+			cg := ws.comGrad[3*c : 3*c+3 : 3*c+3]
+			cg[0], cg[1], cg[2] = 0, 0, 0
+		}
+	} else if en.usesCom {
 		for c := 0; c < C; c++ {
 			xc := x[(c0+c)*nd:]
 			for k := 0; k < d; k++ {
@@ -394,7 +410,23 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 		}
 		en.scatter(k, &ws.kernels[m], ws, grad, c0, C)
 	}
-	if en.usesCom {
+	if en.usesCom && d == 3 {
+		inv := 1 / float64(n)
+		for c := 0; c < C; c++ {
+			gc := grad[(c0+c)*nd : (c0+c+1)*nd]
+			cg := ws.comGrad[3*c : 3*c+3 : 3*c+3]
+			v0, v1, v2 := cg[0]*inv, cg[1]*inv, cg[2]*inv
+			if v0 == 0 && v1 == 0 && v2 == 0 {
+				continue
+			}
+			for p := 0; p < n; p++ {
+				gp := gc[3*p : 3*p+3 : 3*p+3]
+				gp[0] += v0
+				gp[1] += v1
+				gp[2] += v2
+			}
+		}
+	} else if en.usesCom {
 		inv := 1 / float64(n)
 		for c := 0; c < C; c++ {
 			gc := grad[(c0+c)*nd : (c0+c+1)*nd]

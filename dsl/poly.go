@@ -140,6 +140,10 @@ type polyKernel struct {
 	pcoef      []float64 // coefficient of base^(first + q·step), zero for missing terms
 	pmul       []float64 // v-exponent × coefficient of each term (for v df/dv)
 	firstIsStp bool
+	// Horner form: all exponents in 0..8; hc[m] is the coefficient of v^m, hd[m] that of
+	// v^m in df/dv
+	horner bool
+	hc, hd []float64
 }
 
 func newPolyKernel(p laurent) *polyKernel {
@@ -163,7 +167,39 @@ func newPolyKernel(p laurent) *polyKernel {
 		pk.coef = append(pk.coef, p[k])
 	}
 	pk.progression()
+	if pk.exps[0] >= 0 && pk.exps[len(pk.exps)-1] <= 8 {
+		top := pk.exps[len(pk.exps)-1]
+		pk.horner = true
+		pk.hc = make([]float64, top+1)
+		pk.hd = make([]float64, max(1, top))
+		for t, m := range pk.exps {
+			pk.hc[m] = pk.coef[t]
+			if m > 0 {
+				pk.hd[m-1] = float64(m) * pk.coef[t]
+			}
+		}
+	}
 	return pk
+}
+
+// evalHorner is eval for the Horner form.
+func (pk *polyKernel) evalHorner(r2 float64) (f, factor float64) {
+	v := r2
+	if !pk.useR2 {
+		v = math.Sqrt(r2)
+	}
+	hc, hd := pk.hc, pk.hd
+	for m := len(hc) - 1; m >= 0; m-- {
+		f = f*v + hc[m]
+	}
+	var df float64
+	for m := len(hd) - 1; m >= 0; m-- {
+		df = df*v + hd[m]
+	}
+	if pk.useR2 {
+		return f, 2 * df
+	}
+	return f, df / v
 }
 
 // progression sets up the progression form when the exponents allow it (all of one sign,
@@ -346,10 +382,13 @@ func (en *Energy) pairLoop(k *compiledCtx, xc, g []float64, seed float64) float6
 				xj := xc[3*j : 3*j+3 : 3*j+3]
 				d0, d1, d2 := x0-xj[0], x1-xj[1], x2-xj[2]
 				var f, fac float64
-				if pk.prog {
-					f, fac = pk.evalProg(d0*d0 + d1*d1 + d2*d2 + soft)
-				} else {
-					f, fac = pk.eval(d0*d0 + d1*d1 + d2*d2 + soft)
+				switch r2 := d0*d0 + d1*d1 + d2*d2 + soft; {
+				case pk.horner:
+					f, fac = pk.evalHorner(r2)
+				case pk.prog:
+					f, fac = pk.evalProg(r2)
+				default:
+					f, fac = pk.eval(r2)
 				}
 				sum += f
 				if g != nil {
@@ -392,9 +431,12 @@ func (en *Energy) pairLoop(k *compiledCtx, xc, g []float64, seed float64) float6
 				r2 += v * v
 			}
 			var f, fac float64
-			if pk.prog {
+			switch {
+			case pk.horner:
+				f, fac = pk.evalHorner(r2)
+			case pk.prog:
 				f, fac = pk.evalProg(r2)
-			} else {
+			default:
 				f, fac = pk.eval(r2)
 			}
 			sum += f
@@ -498,6 +540,43 @@ func (en *Energy) particleLoop(k *compiledCtx, xc, com, comGrad, g []float64, se
 	centred := k.specs[k.polyInput].kind == inQU
 	w := seed * k.scale
 	sum := 0.0
+	if d == 3 && pk.horner && pk.useR2 {
+		var m0, m1, m2 float64
+		if centred {
+			m0, m1, m2 = com[0], com[1], com[2]
+		}
+		hc, hd := pk.hc, pk.hd
+		var a0, a1, a2 float64 // Σ of the gradient terms (for the centre of mass)
+		for i := 0; i < n; i++ {
+			xi := xc[3*i : 3*i+3 : 3*i+3]
+			u0, u1, u2 := xi[0]-m0, xi[1]-m1, xi[2]-m2
+			q := u0*u0 + u1*u1 + u2*u2
+			var f, df float64
+			for m := len(hc) - 1; m >= 0; m-- {
+				f = f*q + hc[m]
+			}
+			sum += f
+			if g != nil {
+				for m := len(hd) - 1; m >= 0; m-- {
+					df = df*q + hd[m]
+				}
+				fac := 2 * df * w
+				gi := g[3*i : 3*i+3 : 3*i+3]
+				gi[0] += fac * u0
+				gi[1] += fac * u1
+				gi[2] += fac * u2
+				a0 += fac * u0
+				a1 += fac * u1
+				a2 += fac * u2
+			}
+		}
+		if g != nil && centred {
+			comGrad[0] -= a0
+			comGrad[1] -= a1
+			comGrad[2] -= a2
+		}
+		return k.scale * sum
+	}
 	var ub [8]float64
 	u := ub[:0]
 	if d <= len(ub) {
@@ -516,9 +595,12 @@ func (en *Energy) particleLoop(k *compiledCtx, xc, com, comGrad, g []float64, se
 			q += v * v
 		}
 		var f, fac float64
-		if pk.prog {
+		switch {
+		case pk.horner:
+			f, fac = pk.evalHorner(q)
+		case pk.prog:
 			f, fac = pk.evalProg(q)
-		} else {
+		default:
 			f, fac = pk.eval(q)
 		}
 		sum += f
