@@ -313,6 +313,7 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 	start := time.Now()
 	evals0, steps0 := s.trainEvals, s.steps
 	device := s.device()
+	stepLoss := math.NaN()
 	progress := func(done bool) display.Progress {
 		el := time.Since(start)
 		p := display.Progress{
@@ -320,7 +321,10 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 			Elapsed: el, Done: done,
 			Extra: map[string]float64{"energy": s.lastEnergy, "buffer": float64(s.buf.n)},
 		}
-		if len(s.losses) > 0 {
+		switch {
+		case !done && !math.IsNaN(stepLoss):
+			p.Loss = stepLoss
+		case len(s.losses) > 0:
 			p.Loss = s.losses[len(s.losses)-1]
 		}
 		if n := s.steps - steps0; n > 0 {
@@ -380,7 +384,8 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 		if err := ctx.Err(); err != nil {
 			return finish(fmt.Errorf("adjoint: training stopped at epoch %d: %w", s.epoch, err), true)
 		}
-		_, err := s.runEpoch(ctx, func(float64) error {
+		_, err := s.runEpoch(ctx, func(loss float64) error {
+			stepLoss = loss
 			if time.Since(lastReport) > 200*time.Millisecond {
 				lastReport = time.Now()
 				rep.Report(progress(false))
@@ -394,6 +399,7 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 			// the checkpoint file keeps the last good state
 			return finish(fmt.Errorf("adjoint: %w", err), false)
 		}
+		stepLoss = math.NaN() // the epoch's mean loss from here on
 		rep.Report(progress(false))
 		if opt.Checkpoint != "" && s.epoch%every == 0 {
 			if err := s.Save(opt.Checkpoint); err != nil {

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"adjoint/lib/adjoint"
+	"adjoint/lib/npy"
+)
+
+// tiny are training flags that make a run take a fraction of a second.
+var tiny = []string{"--net", "mlp", "--layers", "1", "--hidden", "8", "--batch", "16", "--train-batch", "16",
+	"--buffer", "32", "--steps", "10", "--grad-steps", "2", "--seed", "3"}
+
+func TestTrainSampleCommands(t *testing.T) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "dw4.ckpt")
+	if err := runTrain(append([]string{"dw4", "--epochs", "2", "-o", ck}, tiny...)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := adjoint.Load(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Config()
+	if s.Epoch() != 2 || c.Batch != 16 || c.Steps != 10 || c.Net.Kind != "mlp" || c.Seed != 3 || c.LR != 1e-4 {
+		t.Fatalf("checkpoint: epoch %d, config %+v", s.Epoch(), c)
+	}
+	// resume adds epochs to the same checkpoint
+	if err := runTrain([]string{"dw4", "--resume", "--epochs", "1", "-o", ck}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = adjoint.Load(ck); err != nil || s.Epoch() != 3 {
+		t.Fatalf("resumed checkpoint: %v, epoch %d", err, s.Epoch())
+	}
+	out, wout := filepath.Join(dir, "s.npy"), filepath.Join(dir, "w.npy")
+	if err := runSample([]string{ck, "-n", "50", "-o", out, "--weights", wout}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := npy.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Shape) != 2 || a.Shape[0] != 50 || a.Shape[1] != 8 {
+		t.Fatalf("samples shape %v", a.Shape)
+	}
+	w, err := npy.ReadFile(wout)
+	if err != nil || len(w.Data) != 50 {
+		t.Fatalf("weights: %v", err)
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"lj7", "-o", filepath.Join(dir, "x")},
+		{"dw4"},
+		{"spec.adj", "-o", filepath.Join(dir, "x")},
+		{"dw4", "--net", "cnn", "-o", filepath.Join(dir, "x")},
+	} {
+		if err := runTrain(args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if err := runSample([]string{filepath.Join(dir, "missing"), "-o", filepath.Join(dir, "s.npy")}); err == nil {
+		t.Error("missing checkpoint accepted")
+	}
+}
+
+func TestDemoWithoutReference(t *testing.T) {
+	// run from a directory without reference data: the demo says so and reports mean energy
+	t.Setenv("ADJOINT_DATA", "")
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	r, w, _ := os.Pipe()
+	stdout := os.Stdout
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	err := runDemo(append([]string{"--epochs", "1", "-n", "20"}, tiny...))
+	w.Close()
+	os.Stdout = stdout
+	b := <-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); !strings.Contains(got, "reference samples missing") {
+		t.Fatalf("demo output does not mention the missing reference:\n%s", got)
+	}
+}
