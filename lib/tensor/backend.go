@@ -47,6 +47,10 @@ func (c cpuBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []f
 	if m == 0 || n == 0 {
 		return
 	}
+	if c.name == "gonum" && haveFMA && alpha == 1 && (beta == 0 || beta == 1) {
+		sgemmFast(transA, transB, m, n, k, a, lda, b, ldb, beta, cc, ldc)
+		return
+	}
 	if c.name != "gonum" || ((m+serialTile-1)/serialTile)*((n+serialTile-1)/serialTile) < 4 {
 		c.impl.Sgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc)
 		return

@@ -211,65 +211,71 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 	}
 }
 
-// TestBackendGemm compares the backend's products (all transposes, sizes that span several
-// tiles) with a plain triple loop.
+// TestBackendGemm compares the backend's products (all transposes, the alpha/beta cases the
+// operations use and a general one, sizes with partial tiles and several k panels) with a
+// plain triple loop.
 func TestBackendGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	be := CurrentBackend()
-	m, n, k := 150, 130, 7
-	for _, ta := range []bool{false, true} {
-		for _, tb := range []bool{false, true} {
-			a, b := randVec64(rng, m*k), randVec64(rng, k*n)
-			lda, ldb := k, n
-			if ta {
-				lda = m
-			}
-			if tb {
-				ldb = k
-			}
-			at := func(i, p int) float64 {
-				if ta {
-					return a[p*lda+i]
-				}
-				return a[i*lda+p]
-			}
-			bt := func(p, j int) float64 {
-				if tb {
-					return b[j*ldb+p]
-				}
-				return b[p*ldb+j]
-			}
-			c := randVec64(rng, m*n)
-			c32 := make([]float32, len(c))
-			a32, b32 := make([]float32, len(a)), make([]float32, len(b))
-			for i := range c {
-				c32[i] = float32(c[i])
-			}
-			for i := range a {
-				a32[i] = float32(a[i])
-			}
-			for i := range b {
-				b32[i] = float32(b[i])
-			}
-			want := make([]float64, len(c))
-			for i := 0; i < m; i++ {
-				for j := 0; j < n; j++ {
-					s := 0.5 * c[i*n+j]
-					for p := 0; p < k; p++ {
-						s += 2 * at(i, p) * bt(p, j)
+	for _, sz := range [][3]int{{150, 130, 7}, {151, 133, 300}, {6, 16, 1}, {5, 40, 9}, {64, 128, 128}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, ab := range [][2]float64{{2, 0.5}, {1, 0}, {1, 1}} {
+			alpha, beta := ab[0], ab[1]
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					a, b := randVec64(rng, m*k), randVec64(rng, k*n)
+					lda, ldb := k, n
+					if ta {
+						lda = m
 					}
-					want[i*n+j] = s
-				}
-			}
-			be.Dgemm(ta, tb, m, n, k, 2, a, lda, b, ldb, 0.5, c, n)
-			be.Sgemm(ta, tb, m, n, k, 2, a32, lda, b32, ldb, 0.5, c32, n)
-			for i := range want {
-				if math.Abs(c[i]-want[i]) > 1e-12*math.Max(1, math.Abs(want[i])) || math.Abs(float64(c32[i])-want[i]) > 1e-4*math.Max(1, math.Abs(want[i])) {
-					t.Fatalf("transA=%v transB=%v element %d: got %g (float32 %g), want %g", ta, tb, i, c[i], c32[i], want[i])
+					if tb {
+						ldb = k
+					}
+					at := func(i, p int) float64 {
+						if ta {
+							return a[p*lda+i]
+						}
+						return a[i*lda+p]
+					}
+					bt := func(p, j int) float64 {
+						if tb {
+							return b[j*ldb+p]
+						}
+						return b[p*ldb+j]
+					}
+					c := randVec64(rng, m*n)
+					c32, a32, b32 := to32s(c), to32s(a), to32s(b)
+					want := make([]float64, len(c))
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							s := beta * c[i*n+j]
+							for p := 0; p < k; p++ {
+								s += alpha * at(i, p) * bt(p, j)
+							}
+							want[i*n+j] = s
+						}
+					}
+					be.Dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+					be.Sgemm(ta, tb, m, n, k, float32(alpha), a32, lda, b32, ldb, float32(beta), c32, n)
+					for i := range want {
+						tol := math.Max(1, math.Abs(want[i]))
+						if math.Abs(c[i]-want[i]) > 1e-12*tol*float64(k) || math.Abs(float64(c32[i])-want[i]) > 1e-5*tol*math.Sqrt(float64(k)) {
+							t.Fatalf("%v alpha=%g beta=%g transA=%v transB=%v element %d: got %g (float32 %g), want %g",
+								sz, alpha, beta, ta, tb, i, c[i], c32[i], want[i])
+						}
+					}
 				}
 			}
 		}
 	}
+}
+
+func to32s(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
 }
 
 func randVec64(rng *rand.Rand, n int) []float64 {

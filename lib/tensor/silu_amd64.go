@@ -26,3 +26,10 @@ var siluConsts = func() (c [13][8]float32) {
 //
 //go:noescape
 func siluAVX2(z, y, sig *float32, n int, c *[13][8]float32)
+
+var haveFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// sgemm6x16 is the AVX2/FMA micro-kernel of sgemmFast (see sgemm_amd64.s).
+//
+//go:noescape
+func sgemm6x16(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, acc int)
