@@ -222,6 +222,11 @@ func TestJupyterClient(t *testing.T) {
 		if get(i, "after", "result") != "40" {
 			t.Errorf("variables after interrupt: %v", get(i, "after"))
 		}
+		s := get(i, "sigint")
+		lat, _ = get(s, "stop_latency_s").(float64)
+		if get(s, "status") != "error" || lat == 0 || lat > 1.5 || get(s, "alive") != true {
+			t.Errorf("SIGINT: status %v, latency %.2fs, alive %v", get(s, "status"), lat, get(s, "alive"))
+		}
 	})
 	t.Run("display", func(t *testing.T) {
 		d, _ := get(r["display"], "displays").([]any)

@@ -147,11 +147,14 @@ func (k *Kernel) cellContext() context.Context {
 func (k *Kernel) Run(ctx context.Context) error {
 	k.ctx, k.stop = context.WithCancel(ctx)
 	defer k.stop()
-	k.shell = &channel{name: "shell", sock: zmq4.NewRouter(k.ctx)}
-	k.control = &channel{name: "control", sock: zmq4.NewRouter(k.ctx)}
-	k.stdin = &channel{name: "stdin", sock: zmq4.NewRouter(k.ctx)}
-	k.iopub = zmq4.NewPub(k.ctx)
-	k.hb = zmq4.NewRep(k.ctx)
+	// zmq4 logs connection trouble; send it to the kernel's log, not to descriptor 2 (which
+	// carries the cells' output).
+	zl := zmq4.WithLogger(k.log)
+	k.shell = &channel{name: "shell", sock: zmq4.NewRouter(k.ctx, zl)}
+	k.control = &channel{name: "control", sock: zmq4.NewRouter(k.ctx, zl)}
+	k.stdin = &channel{name: "stdin", sock: zmq4.NewRouter(k.ctx, zl)}
+	k.iopub = zmq4.NewPub(k.ctx, zl)
+	k.hb = zmq4.NewRep(k.ctx, zl)
 	socks := []struct {
 		name string
 		s    zmq4.Socket

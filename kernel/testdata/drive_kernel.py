@@ -6,6 +6,8 @@ Each scenario records what a client sees (reply content, iopub messages, timings
 (TestJupyterClient in kernel/integration_test.go) asserts on them.
 """
 import json
+import os
+import signal
 import sys
 import time
 import traceback
@@ -130,6 +132,19 @@ def main():
         out["stop_latency_s"] = (time.monotonic() - sent["t"]) if sent else None
         out["alive"] = km.is_alive()
         out["after"] = summary(*run_cell(kc, "x"))
+        # SIGINT (a terminal's Ctrl-C, or a front end with interrupt_mode "signal") interrupts
+        # the cell instead of killing the kernel.
+        sig = {}
+
+        def on_msg_signal(m):
+            if m["type"] == "execute_input" and not sig:
+                time.sleep(0.5)
+                sig["t"] = time.monotonic()
+                os.kill(km.provisioner.process.pid, signal.SIGINT)
+        reply, msgs, reply_t = run_cell(kc, "for {\n}", on_msg=on_msg_signal)
+        out["sigint"] = summary(reply, msgs, reply_t)
+        out["sigint"]["stop_latency_s"] = (time.monotonic() - sig["t"]) if sig else None
+        out["sigint"]["alive"] = km.is_alive()
         return out
     guarded(results, "interrupt", interrupt)
 
