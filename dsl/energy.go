@@ -140,6 +140,11 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 			if p, ok := polyOf(c.g, c.out, map[int32]laurent{}); ok && len(p) > 0 {
 				cc.poly = newPolyKernel(p)
 				cc.polyInput = only
+			} else if pairOK {
+				if pk := shiftedPoly(c.g, c.out); pk != nil {
+					cc.poly = pk
+					cc.polyInput = only
+				}
 			}
 		}
 	}

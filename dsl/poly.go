@@ -17,10 +17,20 @@ const maxPolyTerms = 16
 // polyOf expresses node id of a pair-sum graph whose only input is r2 as a Laurent polynomial
 // in r. Products of two sums are not expanded (that would lose accuracy to cancellation).
 func polyOf(g *graph, id int32, memo map[int32]laurent) (laurent, bool) {
+	return polyIn(g, id, -1, memo)
+}
+
+// polyIn is polyOf in the variable node v (v < 0: the variable is r, the input being r2).
+func polyIn(g *graph, id, v int32, memo map[int32]laurent) (laurent, bool) {
 	if p, ok := memo[id]; ok {
 		return p, p != nil
 	}
-	p := polyOf1(g, id, memo)
+	var p laurent
+	if id == v {
+		p = laurent{1: 1}
+	} else {
+		p = polyOf1(g, id, v, memo)
+	}
 	if p != nil && len(p) > maxPolyTerms {
 		p = nil
 	}
@@ -44,7 +54,7 @@ func single(p laurent) (int, float64, bool) {
 	return 0, 0, false
 }
 
-func polyOf1(g *graph, id int32, memo map[int32]laurent) laurent {
+func polyOf1(g *graph, id, v int32, memo map[int32]laurent) laurent {
 	nd := g.nodes[id]
 	switch nd.op {
 	case opConst:
@@ -53,16 +63,19 @@ func polyOf1(g *graph, id int32, memo map[int32]laurent) laurent {
 		}
 		return laurent{0: nd.k}
 	case opInput:
+		if v >= 0 {
+			return nil
+		}
 		return laurent{2: 1}
 	case opSqrt:
-		a, ok := polyOf(g, nd.a, memo)
+		a, ok := polyIn(g, nd.a, v, memo)
 		k, c, one := single(a)
 		if !ok || !one || k%2 != 0 || c <= 0 {
 			return nil
 		}
 		return laurent{k / 2: math.Sqrt(c)}
 	case opNeg:
-		a, ok := polyOf(g, nd.a, memo)
+		a, ok := polyIn(g, nd.a, v, memo)
 		if !ok {
 			return nil
 		}
@@ -72,8 +85,8 @@ func polyOf1(g *graph, id int32, memo map[int32]laurent) laurent {
 		}
 		return out
 	case opAdd, opSub:
-		a, ok1 := polyOf(g, nd.a, memo)
-		b, ok2 := polyOf(g, nd.b, memo)
+		a, ok1 := polyIn(g, nd.a, v, memo)
+		b, ok2 := polyIn(g, nd.b, v, memo)
 		if !ok1 || !ok2 {
 			return nil
 		}
@@ -94,8 +107,8 @@ func polyOf1(g *graph, id int32, memo map[int32]laurent) laurent {
 		}
 		return out
 	case opMul, opDiv:
-		a, ok1 := polyOf(g, nd.a, memo)
-		b, ok2 := polyOf(g, nd.b, memo)
+		a, ok1 := polyIn(g, nd.a, v, memo)
+		b, ok2 := polyIn(g, nd.b, v, memo)
 		if !ok1 || !ok2 {
 			return nil
 		}
@@ -144,6 +157,9 @@ type polyKernel struct {
 	// v^m in df/dv
 	horner bool
 	hc, hd []float64
+	// shifted: the variable is r − shift (Horner form only), e.g. (r − 4)^4 of DW-4
+	shifted bool
+	shift   float64
 }
 
 func newPolyKernel(p laurent) *polyKernel {
@@ -188,6 +204,11 @@ func (pk *polyKernel) evalHorner(r2 float64) (f, factor float64) {
 	if !pk.useR2 {
 		v = math.Sqrt(r2)
 	}
+	var r float64
+	if pk.shifted {
+		r = v
+		v -= pk.shift
+	}
 	hc, hd := pk.hc, pk.hd
 	for m := len(hc) - 1; m >= 0; m-- {
 		f = f*v + hc[m]
@@ -195,6 +216,9 @@ func (pk *polyKernel) evalHorner(r2 float64) (f, factor float64) {
 	var df float64
 	for m := len(hd) - 1; m >= 0; m-- {
 		df = df*v + hd[m]
+	}
+	if pk.shifted {
+		return f, df / r
 	}
 	if pk.useR2 {
 		return f, 2 * df
@@ -372,6 +396,9 @@ func (en *Energy) pairLoop(k *compiledCtx, xc, g []float64, seed float64) float6
 	w := seed * k.scale
 	if d == 3 && len(en.box) == 0 && pk.prog && pk.useR2 && pk.inv {
 		return en.pairLoop3Inv(k, xc, g, w)
+	}
+	if d == 2 && len(en.box) == 0 && pk.horner {
+		return en.pairLoop2Horner(k, xc, g, w)
 	}
 	if d == 3 && len(en.box) == 0 {
 		for i := 0; i < n; i++ {
@@ -613,6 +640,109 @@ func (en *Energy) particleLoop(k *compiledCtx, xc, com, comGrad, g []float64, se
 				if centred {
 					comGrad[c] -= v
 				}
+			}
+		}
+	}
+	return k.scale * sum
+}
+
+// shiftedPoly finds a node r ± c (r = sqrt of input 0) in which the body out is a polynomial of
+// degree ≤ 8, and returns its kernel.
+func shiftedPoly(g *graph, out int32) *polyKernel {
+	var r int32 = -1
+	for i, nd := range g.nodes {
+		if nd.op == opSqrt && g.nodes[nd.a].op == opInput {
+			r = int32(i)
+			break
+		}
+	}
+	if r < 0 {
+		return nil
+	}
+	for i, nd := range g.nodes {
+		var shift float64
+		switch {
+		case nd.op == opAdd && nd.a == r && g.nodes[nd.b].op == opConst:
+			shift = -g.nodes[nd.b].k
+		case nd.op == opAdd && nd.b == r && g.nodes[nd.a].op == opConst:
+			shift = -g.nodes[nd.a].k
+		case nd.op == opSub && nd.a == r && g.nodes[nd.b].op == opConst:
+			shift = g.nodes[nd.b].k
+		default:
+			continue
+		}
+		p, ok := polyIn(g, out, int32(i), map[int32]laurent{})
+		if !ok || len(p) == 0 {
+			continue
+		}
+		pk := &polyKernel{shifted: true, shift: shift, horner: true}
+		top := 0
+		for m := range p {
+			if m < 0 || m > 8 {
+				return nil
+			}
+			top = max(top, m)
+		}
+		pk.hc = make([]float64, top+1)
+		pk.hd = make([]float64, max(1, top))
+		for m, c := range p {
+			pk.hc[m] = c
+			if m > 0 {
+				pk.hd[m-1] = float64(m) * c
+			}
+		}
+		return pk
+	}
+	return nil
+}
+
+// pairLoop2Horner is pairLoop for 2-D particles and a polynomial body in r, r2 or r − c
+// (double wells), with the Horner evaluation written inline.
+func (en *Energy) pairLoop2Horner(k *compiledCtx, xc, g []float64, w float64) float64 {
+	pk := k.poly
+	n := en.n
+	soft := en.soften
+	hc, hd := pk.hc, pk.hd
+	shifted, useR2, shift := pk.shifted, pk.useR2, pk.shift
+	sum := 0.0
+	for i := 0; i < n; i++ {
+		xi := xc[2*i : 2*i+2 : 2*i+2]
+		x0, x1 := xi[0], xi[1]
+		for j := i + 1; j < n; j++ {
+			xj := xc[2*j : 2*j+2 : 2*j+2]
+			d0, d1 := x0-xj[0], x1-xj[1]
+			r2 := d0*d0 + d1*d1 + soft
+			v, r := r2, 0.0
+			if !useR2 {
+				r = math.Sqrt(r2)
+				v = r
+				if shifted {
+					v = r - shift
+				}
+			}
+			f := 0.0
+			for m := len(hc) - 1; m >= 0; m-- {
+				f = f*v + hc[m]
+			}
+			sum += f
+			if g != nil {
+				df := 0.0
+				for m := len(hd) - 1; m >= 0; m-- {
+					df = df*v + hd[m]
+				}
+				var fac float64
+				if useR2 {
+					fac = 2 * df
+				} else {
+					fac = df / r
+				}
+				fac *= w
+				gi := g[2*i : 2*i+2 : 2*i+2]
+				gi[0] += fac * d0
+				gi[1] += fac * d1
+				gj := g[2*j : 2*j+2 : 2*j+2]
+				gj[0] -= fac * d0
+				gj[1] -= fac * d1
 			}
 		}
 	}
