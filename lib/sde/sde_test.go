@@ -313,3 +313,27 @@ func ExampleGeometric() {
 	fmt.Printf("%s: κ(1) = %.6f\n", s.Name(), s.Kappa(1))
 	// Output: geometric(0.001, 1.5): κ(1) = 2.249999
 }
+
+func TestIntegrateTorus(t *testing.T) {
+	// the base process on a circle of length 2π is the wrapped normal: E[cos x] = exp(−κ/2),
+	// and every state stays wrapped
+	sched, _ := Constant(1.2)
+	sp := Space{Particles: 1, SpatialDim: 1, Box: []float64{2 * math.Pi}}
+	const B = 20000
+	x := make([]float64, B)
+	rng := rand.New(rand.NewPCG(6, 6))
+	if err := sp.Integrate(rng, sched, 50, x, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var c float64
+	for _, v := range x {
+		if v <= -math.Pi || v > math.Pi {
+			t.Fatalf("state %g not wrapped", v)
+		}
+		c += math.Cos(v)
+	}
+	c /= B
+	if want := math.Exp(-0.5 * sched.Kappa(1)); math.Abs(c-want) > 0.02 {
+		t.Fatalf("E[cos x] = %.4f, want %.4f", c, want)
+	}
+}
