@@ -33,6 +33,9 @@ func (fakeExec) Execute(ctx context.Context, code string, out interp.Output) int
 		for i := range n {
 			out.Stream("stdout", fmt.Sprintf("line %d\n", i))
 		}
+	case "slowfail":
+		time.Sleep(300 * time.Millisecond)
+		return interp.Result{Err: &interp.Error{Name: "panic", Value: "slow"}}
 	case "fail":
 		out.Stream("stderr", "about to fail\n")
 		return interp.Result{Err: &interp.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom"}}}
@@ -91,6 +94,7 @@ type client struct {
 	msgs           chan *Message
 	runErr         chan error
 	logs           *syncBuffer
+	ci             ConnectionInfo
 }
 
 type syncBuffer struct {
@@ -120,7 +124,7 @@ func startKernel(t *testing.T, key string) *client {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &client{t: t, s: k.sign, msgs: make(chan *Message, 100000), runErr: make(chan error, 1), logs: logs}
+	c := &client{t: t, s: k.sign, ci: ci, msgs: make(chan *Message, 100000), runErr: make(chan error, 1), logs: logs}
 	go func() { c.runErr <- k.Run(ctx) }()
 	id := zmq4.WithID(zmq4.SocketIdentity("test-client"))
 	c.shell = zmq4.NewDealer(ctx, id)
@@ -468,5 +472,42 @@ func TestQueriesAndShutdown(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("kernel did not stop after shutdown_request")
+	}
+}
+
+func TestStopOnErrorAbortsQueued(t *testing.T) {
+	c := startKernel(t, "k")
+	c.request(c.shell, "execute_request", map[string]any{"code": "slowfail"})
+	c.request(c.shell, "execute_request", map[string]any{"code": "print queued"})
+	if rc := content(t, c.reply(c.shell, 5*time.Second)); rc["status"] != "error" {
+		t.Fatalf("first reply %v", rc)
+	}
+	if rc := content(t, c.reply(c.shell, 5*time.Second)); rc["status"] != "aborted" {
+		t.Fatalf("queued execute after an error: %v, want aborted", rc)
+	}
+	// With stop_on_error false the queued cell runs.
+	c.request(c.shell, "execute_request", map[string]any{"code": "slowfail", "stop_on_error": false})
+	c.request(c.shell, "execute_request", map[string]any{"code": "print queued"})
+	c.reply(c.shell, 5*time.Second)
+	if rc := content(t, c.reply(c.shell, 5*time.Second)); rc["status"] != "ok" {
+		t.Fatalf("queued execute with stop_on_error false: %v", rc)
+	}
+}
+
+func TestHeartbeatEchoes(t *testing.T) {
+	c := startKernel(t, "k")
+	req := zmq4.NewReq(context.Background())
+	defer req.Close()
+	if err := req.Dial(c.ci.endpoint(c.ci.HBPort)); err != nil {
+		t.Fatal(err)
+	}
+	for _, ping := range []string{"ping", "\x00binary\xff"} {
+		if err := req.Send(zmq4.NewMsgString(ping)); err != nil {
+			t.Fatal(err)
+		}
+		m, err := req.Recv()
+		if err != nil || string(m.Bytes()) != ping {
+			t.Fatalf("heartbeat echoed %q, %v; want %q", m.Bytes(), err, ping)
+		}
 	}
 }
