@@ -132,7 +132,7 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 			only = i
 		}
 	}
-	if only >= 0 {
+	if only >= 0 && nativeLoops {
 		sp := c.specs[only]
 		pairOK := cc.kind != SumParticles && sp.kind == inR2 && (cc.kind == SumPairsLess || cc.scale == 2)
 		particleOK := cc.kind == SumParticles && (sp.kind == inQU || sp.kind == inQX)
@@ -152,6 +152,10 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 }
 
 const targetLanes = 256
+
+// nativeLoops enables the fused native loops for sums of powers (tests turn it off to check
+// the tape path on the same energies).
+var nativeLoops = true
 
 func newEnergy(l *lowerer) *Energy {
 	en := &Energy{n: l.n, d: l.d, box: l.box, soften: l.soften}

@@ -198,3 +198,39 @@ func TestGradientFiniteDifferences(t *testing.T) {
 		})
 	}
 }
+
+// TestTapePathMatchesBuiltins checks the general tape evaluation (without the native loops for
+// sums of powers) against the built-in energies.
+func TestTapePathMatchesBuiltins(t *testing.T) {
+	nativeLoops = false
+	defer func() { nativeLoops = true }()
+	lj, err := energy.NewLJ(13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		src, data string
+		want      energy.Energy
+	}{{dw4Src, "test_split_DW4.npy", energy.NewDW4()}, {lj13Src, "test_split_LJ13-1000.npy", lj}} {
+		sys := compileOne(t, c.src)
+		for _, k := range sys.Energy.(*Energy).kernels {
+			if k.poly != nil {
+				t.Fatal("native loop used although disabled")
+			}
+		}
+		x, B := loadRows(t, c.data, 300)
+		compareEnergies(t, sys.Energy, c.want, x, B)
+	}
+}
+
+// TestNativeLoopsSelected checks that the benchmark energies take the native loops.
+func TestNativeLoopsSelected(t *testing.T) {
+	for _, src := range []string{dw4Src, lj13Src} {
+		en := compileOne(t, src).Energy.(*Energy)
+		for i, k := range en.kernels {
+			if k.poly == nil {
+				t.Errorf("sum %d of\n%s\nruns on the tape", i, src)
+			}
+		}
+	}
+}
