@@ -83,10 +83,11 @@ type Sample struct {
 	N       Expr
 }
 
-// Load is the script expression `load "path"`.
+// Load is the script expression `load "path" [with SDE]`.
 type Load struct {
 	P    Pos
 	Path *Str
+	With *Ident // the sde of a checkpoint whose schedule is a σ(t) formula
 }
 
 // At returns the node's position.

@@ -188,7 +188,12 @@ func (p *parser) scriptExpr() Expr {
 	}
 	if t.kind == tIdent && t.text == "load" && p.peek(1).kind == tString {
 		p.advance()
-		return &Load{P: t.pos, Path: p.str("a file name")}
+		ld := &Load{P: t.pos, Path: p.str("a file name")}
+		if p.isWord("with") {
+			p.advance()
+			ld.With = p.ident("the name of an sde")
+		}
+		return ld
 	}
 	return p.expr()
 }

@@ -588,9 +588,18 @@ func (c *checker) assign(st *Assign) {
 			})
 			return
 		}
+		if v.With != nil {
+			if _, ok := c.lookup(v.With, kSDE); !ok {
+				return
+			}
+		}
 		c.kinds[name] = kSampler
 		c.add(st.P, func(ctx context.Context, env *runEnv) error {
-			smp, err := adjoint.Load(env.s.resolve(path))
+			var sched sde.Schedule
+			if v.With != nil {
+				sched = env.s.values[v.With.Name].(*SDE).Schedule
+			}
+			smp, err := adjoint.LoadWith(env.s.resolve(path), nil, sched)
 			if err != nil {
 				return fmt.Errorf("load: %w", err)
 			}
