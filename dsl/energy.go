@@ -29,7 +29,9 @@ type compiledCtx struct {
 	kind   SumKind
 	top    bool
 	scale  float64
-	pi, pj []int // pair (or particle) list per configuration
+	pi, pj   []int // pair (or particle) list per configuration (built by buildLists)
+	n        int
+	listOnce sync.Once
 	lanes  int   // lanes per configuration
 	needD  bool  // pair difference needed (as an input or for gradients of r, r2)
 	slotD  []int // input slot of D_k, -1 if not an input
@@ -98,30 +100,18 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 	}
 	switch cc.kind {
 	case SumParticles:
-		for i := 0; i < n; i++ {
-			cc.pi = append(cc.pi, i)
-		}
+		cc.lanes = n
 	case SumPairsLess, SumPairsNe:
-		for i := 0; i < n; i++ {
-			for j := i + 1; j < n; j++ {
-				cc.pi = append(cc.pi, i)
-				cc.pj = append(cc.pj, j)
-			}
-		}
+		cc.lanes = n * (n - 1) / 2
 		if cc.kind == SumPairsNe {
 			if symmetric {
 				cc.scale = 2
 			} else {
-				for i := 0; i < n; i++ {
-					for j := i + 1; j < n; j++ {
-						cc.pi = append(cc.pi, j)
-						cc.pj = append(cc.pj, i)
-					}
-				}
+				cc.lanes *= 2
 			}
 		}
 	}
-	cc.lanes = len(cc.pi)
+	cc.n = n
 	only := -1 // the one input the value depends on
 	for i, u := range cc.used {
 		if u {
@@ -248,6 +238,9 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 			e[i] = math.NaN()
 		}
 		return
+	}
+	for _, k := range en.kernels {
+		k.buildLists()
 	}
 	chunks := (B + en.chunk - 1) / en.chunk
 	workers := min(runtime.GOMAXPROCS(0), chunks)
@@ -776,4 +769,33 @@ func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []floa
 			}
 		}
 	}
+}
+
+// buildLists makes the particle or pair list of a sum (once, at the first evaluation, so that
+// checking a script stays cheap for large systems).
+func (cc *compiledCtx) buildLists() {
+	cc.listOnce.Do(func() {
+		n := cc.n
+		switch cc.kind {
+		case SumParticles:
+			for i := 0; i < n; i++ {
+				cc.pi = append(cc.pi, i)
+			}
+		case SumPairsLess, SumPairsNe:
+			for i := 0; i < n; i++ {
+				for j := i + 1; j < n; j++ {
+					cc.pi = append(cc.pi, i)
+					cc.pj = append(cc.pj, j)
+				}
+			}
+			if cc.kind == SumPairsNe && cc.scale != 2 {
+				for i := 0; i < n; i++ {
+					for j := i + 1; j < n; j++ {
+						cc.pi = append(cc.pi, j)
+						cc.pj = append(cc.pj, i)
+					}
+				}
+			}
+		}
+	})
 }
