@@ -23,22 +23,22 @@ type Energy struct {
 }
 
 type compiledCtx struct {
-	specs  []inSpec
-	val    *tape // outputs: value
-	full   *tape // outputs: value, d value / d input for each input
-	kind   SumKind
-	top    bool
-	scale  float64
+	specs    []inSpec
+	val      *tape // outputs: value
+	full     *tape // outputs: value, d value / d input for each input
+	kind     SumKind
+	top      bool
+	scale    float64
 	pi, pj   []int // pair (or particle) list per configuration (built by buildLists)
 	n        int
 	listOnce sync.Once
-	lanes  int   // lanes per configuration
-	needD  bool  // pair difference needed (as an input or for gradients of r, r2)
-	slotD  []int // input slot of D_k, -1 if not an input
-	slotR2 int
-	slotR  int
-	poly   *polyKernel // native path for a sum of powers of r (nil: tape)
-	used   []bool      // inputs the value depends on
+	lanes    int   // lanes per configuration
+	needD    bool  // pair difference needed (as an input or for gradients of r, r2)
+	slotD    []int // input slot of D_k, -1 if not an input
+	slotR2   int
+	slotR    int
+	poly     *polyKernel // native path for a sum of powers of r (nil: tape)
+	used     []bool      // inputs the value depends on
 	// polyInput is the input of the native path: r2 (pair sums), ‖x_i − com‖² or ‖x_i‖²
 	polyInput int
 	// top level only: the derivative of the energy by each sum when it is a constant
