@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -342,5 +343,57 @@ func TestProgramCell(t *testing.T) {
 	res, rec = run(t, in, "z := 1\nz + 1")
 	if res.Err != nil || text(res) != "2" || rec.out() != "" {
 		t.Errorf("later cell: %q, %q, %v (main must not run again)", text(res), rec.out(), res.Err)
+	}
+}
+
+func TestBoundLibraryValue(t *testing.T) {
+	in := newInterp(t)
+	if err := in.BindValue("tbl", &display.Table{Header: []string{"k", "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := in.Complete("tbl.Add", 7)
+	if !slices.Contains(m, "AddRow") {
+		t.Errorf("Complete(tbl.Add) = %v, want AddRow", m)
+	}
+	b, ok := in.Inspect("tbl.AddRow(", 11, 0)
+	if s, _ := b.Data[display.MIMEText].(string); !ok || !strings.Contains(s, "func (t *Table) AddRow") {
+		t.Errorf("Inspect(tbl.AddRow) = %q, %v", s, ok)
+	}
+	res, _ := run(t, in, "tbl.AddRow(\"a\", 1)\ntbl")
+	if res.Err != nil || res.Value == nil || res.Value.Data[display.MIMEHTML] == nil {
+		t.Errorf("bound table as last expression: %+v, %v", res.Value, res.Err)
+	}
+}
+
+func TestInterruptReachesLibrary(t *testing.T) {
+	in := newInterp(t)
+	// A stand-in for a long library call that watches the front end's cancellation.
+	err := in.yi.Use(map[string]map[string]reflect.Value{"testlib/testlib": {
+		"Spin": reflect.ValueOf(func() string {
+			<-display.Context().Done()
+			return "stopped"
+		}),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, in, "import \"testlib\"\nkept := 5")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	t0 := time.Now()
+	res := in.Execute(ctx, "testlib.Spin()", &recorder{})
+	if res.Err == nil || res.Err.Name != "Interrupted" {
+		t.Errorf("result %+v, want Interrupted", res.Err)
+	}
+	if d := time.Since(t0); d > 1500*time.Millisecond {
+		t.Errorf("interrupt took %v", d)
+	}
+	t0 = time.Now()
+	res, _ = run(t, in, "kept")
+	if text(res) != "5" {
+		t.Errorf("after interrupt: %q, %v", text(res), res.Err)
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Errorf("the next cell waited %v for a library call that had stopped", d)
 	}
 }
