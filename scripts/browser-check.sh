@@ -76,12 +76,16 @@ freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127
 port=$(freeport)
 cdp=$(freeport)
 
-jupyter-notebook --no-browser --port="$port" --port-retries=0 --notebook-dir="$tmp/work" >"$tmp/server.log" 2>&1 &
+rootflag=()
+[[ $(id -u) == 0 ]] && rootflag=(--allow-root)
+jupyter-notebook --no-browser --port="$port" --port-retries=0 --notebook-dir="$tmp/work" "${rootflag[@]}" >"$tmp/server.log" 2>&1 &
 pids+=($!)
+up=
 for _ in $(seq 1 120); do
-	curl -fsS "http://127.0.0.1:$port/api" >/dev/null 2>&1 && break
+	if curl -fsS "http://127.0.0.1:$port/api" >/dev/null 2>&1; then up=1; break; fi
 	sleep 0.5
 done
+[[ -n "$up" ]] || { echo "browser-check: the notebook server did not start:" >&2; tail -5 "$tmp/server.log" >&2; exit 1; }
 curl -fsS "http://127.0.0.1:$port/api/kernelspecs" | /usr/bin/python3 -c 'import json,sys; ks=json.load(sys.stdin)["kernelspecs"]; assert "adjoint" in ks, ks; print("kernelspecs:", sorted(ks))'
 
 chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-quic \

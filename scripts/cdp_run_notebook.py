@@ -4,8 +4,8 @@
 Used by scripts/browser-check.sh: opens URL in the browser listening on --cdp-port, waits for
 the classic Jupyter Notebook front end and its kernel, clears the outputs, runs all cells
 (Jupyter.notebook.execute_all_cells, what "Cell > Run All" does), waits until no cell is
-running, saves the notebook, checks that no cell shows an error and that PNG figures are
-rendered, scrolls the first figure into view and writes a screenshot.
+running, saves the notebook, checks that no cell shows an error and that figures (PNG or SVG
+outputs, whichever the front end prefers) are rendered, scrolls the first figure into view and writes a screenshot.
 Needs python3-websocket (Debian).
 """
 import argparse
@@ -75,7 +75,7 @@ SUMMARY = """(() => {
     code_cells: cells.length,
     executed: cells.filter(c => typeof c.input_prompt_number === 'number').length,
     errors: document.querySelectorAll('.output_error').length,
-    pngs: document.querySelectorAll('.output_png img').length,
+    figures: document.querySelectorAll('.output_png img, .output_svg').length,
     kernel: Jupyter.notebook.kernel ? Jupyter.notebook.kernel.name : null,
   });
 })()"""
@@ -114,9 +114,9 @@ def main():
     page.eval("Jupyter.notebook.save_notebook()")
     summary = json.loads(page.eval(SUMMARY))
     print("summary:", summary, flush=True)
-    # Bring the contour figure (the first PNG) into view: the notebook scrolls inside #site.
+    # Bring the contour figure (the first PNG or SVG output) into view: the notebook scrolls inside #site.
     page.eval("""(() => {
-      const img = document.querySelector('.output_png img');
+      const img = document.querySelector('.output_png img, .output_svg');
       if (img) { img.scrollIntoView({block: 'center'}); }
     })()""")
     time.sleep(1)
@@ -124,10 +124,10 @@ def main():
     with open(args.screenshot, "wb") as f:
         f.write(base64.b64decode(shot["data"]))
     print("screenshot:", args.screenshot, flush=True)
-    ok = (summary["errors"] == 0 and summary["pngs"] > 0
+    ok = (summary["errors"] == 0 and summary["figures"] > 0
           and summary["executed"] == summary["code_cells"] and summary["kernel"] == "adjoint")
     if not ok:
-        print("FAIL: expected every code cell executed, no errors and at least one PNG", file=sys.stderr)
+        print("FAIL: expected every code cell executed, no errors and at least one figure", file=sys.stderr)
         return 1
     return 0
 
