@@ -242,12 +242,19 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 	for _, k := range en.kernels {
 		k.buildLists()
 	}
-	chunks := (B + en.chunk - 1) / en.chunk
-	workers := min(runtime.GOMAXPROCS(0), chunks)
+	// chunks of at most en.chunk configurations (the workspace size), small enough that every
+	// core gets about two of them
+	procs := runtime.GOMAXPROCS(0)
+	size := en.chunk
+	if B < 2*procs*size {
+		size = max(min(8, size), (B+2*procs-1)/(2*procs))
+	}
+	chunks := (B + size - 1) / size
+	workers := min(procs, chunks)
 	if workers <= 1 {
 		ws := en.pool.Get().(*workspace)
 		for c := 0; c < chunks; c++ {
-			en.evalChunk(ws, x, e, grad, c*en.chunk, min(B, (c+1)*en.chunk))
+			en.evalChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
 		}
 		en.pool.Put(ws)
 		return
@@ -264,7 +271,7 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 				if c >= chunks {
 					break
 				}
-				en.evalChunk(ws, x, e, grad, c*en.chunk, min(B, (c+1)*en.chunk))
+				en.evalChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
 			}
 			en.pool.Put(ws)
 		}()

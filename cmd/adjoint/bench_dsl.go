@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
+	"syscall"
 	"time"
 
 	"adjoint/dsl"
@@ -56,18 +57,21 @@ func runBenchDSL(args []string) error {
 		if !ok {
 			return fmt.Errorf("compile %s: no system", c.name)
 		}
-		hand, comp := timeAlternating(c.hand, sys.Energy, *batch, *rounds)
+		hand, comp, handCPU, compCPU := timeAlternating(c.hand, sys.Energy, *batch, *rounds)
+		med := func(v []float64) float64 { return v[len(v)/2] }
 		for _, r := range []struct {
-			impl string
-			t    []float64
-		}{{"handwritten", hand}, {"dsl", comp}} {
+			impl   string
+			t, cpu []float64
+		}{{"handwritten", hand, handCPU}, {"dsl", comp, compCPU}} {
 			if err := emitJSON(map[string]any{"bench": "dsl", "system": c.name, "impl": r.impl, "batch": *batch,
-				"threads": runtime.GOMAXPROCS(0), "best_us": r.t[0], "median_us": r.t[len(r.t)/2]}); err != nil {
+				"threads": runtime.GOMAXPROCS(0), "best_us": r.t[0], "median_us": med(r.t),
+				"cpu_best_us": r.cpu[0], "cpu_median_us": med(r.cpu)}); err != nil {
 				return err
 			}
 		}
 		if err := emitJSON(map[string]any{"bench": "dsl", "system": c.name, "batch": *batch, "threads": runtime.GOMAXPROCS(0),
-			"ratio_best": comp[0] / hand[0], "ratio_median": comp[len(comp)/2] / hand[len(hand)/2]}); err != nil {
+			"ratio_best": comp[0] / hand[0], "ratio_median": med(comp) / med(hand),
+			"cpu_ratio_best": compCPU[0] / handCPU[0], "cpu_ratio_median": med(compCPU) / med(handCPU)}); err != nil {
 			return err
 		}
 	}
@@ -75,9 +79,9 @@ func runBenchDSL(args []string) error {
 }
 
 // timeAlternating times energy+gradient of two energies on the same batch, alternating
-// between them each round so that both see the same machine load; it returns sorted times
-// per evaluation in microseconds.
-func timeAlternating(a, b energy.Energy, batch, rounds int) ([]float64, []float64) {
+// between them each round so that both see the same machine load; it returns sorted wall and
+// CPU times per evaluation in microseconds.
+func timeAlternating(a, b energy.Energy, batch, rounds int) (wallA, wallB, cpuA, cpuB []float64) {
 	nd := a.Particles() * a.SpatialDim()
 	rng := rand.New(rand.NewPCG(5, 6))
 	x := make([]float64, batch*nd)
@@ -86,24 +90,40 @@ func timeAlternating(a, b energy.Energy, batch, rounds int) ([]float64, []float6
 	}
 	e := make([]float64, batch)
 	g := make([]float64, batch*nd)
-	once := func(en energy.Energy) float64 {
+	once := func(en energy.Energy) (wall, cpu float64) {
 		// repeat until ~20 ms have passed, report the time per call
+		c0 := cpuTime()
 		start := time.Now()
 		n := 0
 		for time.Since(start) < 20*time.Millisecond {
 			en.EnergyGrad(x, e, g)
 			n++
 		}
-		return float64(time.Since(start).Microseconds()) / float64(n)
+		wall = float64(time.Since(start).Nanoseconds()) / 1e3 / float64(n)
+		cpu = float64((cpuTime() - c0).Nanoseconds()) / 1e3 / float64(n)
+		return wall, cpu
 	}
 	once(a)
 	once(b)
-	var ta, tb []float64
+	var ta, tb, ca, cb []float64
 	for r := 0; r < rounds; r++ {
-		ta = append(ta, once(a))
-		tb = append(tb, once(b))
+		w, c := once(a)
+		ta, ca = append(ta, w), append(ca, c)
+		w, c = once(b)
+		tb, cb = append(tb, w), append(cb, c)
 	}
-	sort.Float64s(ta)
-	sort.Float64s(tb)
-	return ta, tb
+	for _, s := range [][]float64{ta, tb, ca, cb} {
+		sort.Float64s(s)
+	}
+	return ta, tb, ca, cb
+}
+
+// cpuTime is the CPU time (user + system) of the process: on a busy machine and with one
+// thread, a steadier measure than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
