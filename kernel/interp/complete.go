@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/printer"
 	"go/scanner"
 	"go/token"
 	"path"
@@ -37,11 +38,12 @@ func (i *Interp) noteDecls(s segment) {
 	var src string
 	switch s.kind {
 	case segImport, segDecl:
-		src = "package p;" + s.text
+		src = "package p\n" + s.text
 	default:
 		return
 	}
-	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.SkipObjectResolution|parser.ParseComments)
 	if err != nil {
 		return
 	}
@@ -66,11 +68,23 @@ func (i *Interp) noteDecls(s segment) {
 			if d.Recv == nil {
 				i.names[d.Name.Name] = true
 			}
+			c := *d
+			c.Body, c.Doc = nil, nil
+			key := d.Name.Name
+			if d.Recv != nil && len(d.Recv.List) == 1 {
+				key = recvName(d.Recv.List[0].Type) + "." + key
+			}
+			i.decls[key] = symbols.Doc{Sig: nodeText(fset, &c), Doc: strings.TrimSpace(d.Doc.Text())}
 		case *ast.GenDecl:
 			for _, sp := range d.Specs {
 				switch sp := sp.(type) {
 				case *ast.TypeSpec:
 					i.names[sp.Name.Name] = true
+					doc := sp.Doc
+					if doc == nil {
+						doc = d.Doc
+					}
+					i.decls[sp.Name.Name] = symbols.Doc{Sig: "type " + nodeText(fset, sp), Doc: strings.TrimSpace(doc.Text())}
 				case *ast.ValueSpec:
 					for _, n := range sp.Names {
 						i.names[n.Name] = true
@@ -122,6 +136,27 @@ func (i *Interp) dropKnownImports(s segment) (out segment, skip bool) {
 	}
 	s.text = string(b)
 	return s, false
+}
+
+// recvName is the type name of a method receiver (T for T and *T).
+func recvName(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.StarExpr:
+		return recvName(e.X)
+	case *ast.Ident:
+		return e.Name
+	case *ast.IndexExpr:
+		return recvName(e.X)
+	}
+	return ""
+}
+
+func nodeText(fset *token.FileSet, n ast.Node) string {
+	var b strings.Builder
+	if err := printer.Fprint(&b, fset, n); err != nil {
+		return ""
+	}
+	return b.String()
 }
 
 // pkgPath returns the import path that a package name refers to in cells.
@@ -295,6 +330,12 @@ func (i *Interp) describe(parts []string) (string, bool) {
 			}
 		}
 		return "", false
+	}
+	i.namesMu.Lock()
+	d, ok := i.decls[strings.Join(parts, ".")]
+	i.namesMu.Unlock()
+	if ok {
+		return formatDoc(d), true
 	}
 	v, ok := i.yi.Globals()[parts[0]]
 	if !ok || !v.IsValid() {

@@ -54,8 +54,9 @@ type Interp struct {
 	napDone chan struct{} // closed when the program run by stop has slept
 
 	namesMu sync.Mutex
-	imports map[string]string // package name → import path, as cells see them
-	names   map[string]bool   // top-level names declared by cells
+	imports map[string]string      // package name → import path, as cells see them
+	names   map[string]bool        // top-level names declared by cells
+	decls   map[string]symbols.Doc // declarations of cells' funcs, methods (T.M) and types
 }
 
 // cellMu serialises cells of all interpreters: streams and the display sink are process-wide.
@@ -80,7 +81,7 @@ func New(opts Options) (*Interp, error) {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	i := &Interp{capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}}
+	i := &Interp{capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}}
 	i.errw = &stderrFilter{w: c.err.w}
 	i.yi = yaegi.New(yaegi.Options{
 		Stdin:        in,

@@ -200,7 +200,7 @@ func TestComplete(t *testing.T) {
 
 func TestInspect(t *testing.T) {
 	in := newInterp(t)
-	run(t, in, "answer := 42")
+	run(t, in, "answer := 42\n// double returns twice n.\nfunc double(n int) int { return 2 * n }\ntype myT int\nfunc (m myT) Half() int { return int(m) / 2 }")
 	cases := []struct {
 		code   string
 		cursor int
@@ -211,6 +211,8 @@ func TestInspect(t *testing.T) {
 		{"energy.NewDW4()", 10, "func NewDW4"},
 		{"strings.Repeat", 14, "func Repeat"},
 		{"answer", 3, "var answer int = 42"},
+		{"double(2)", 2, "double returns twice n"},
+		{"myT.Half", 5, "func (m myT) Half() int"},
 	}
 	for _, c := range cases {
 		b, ok := in.Inspect(c.code, c.cursor, 0)

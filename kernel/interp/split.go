@@ -56,8 +56,9 @@ func splitCell(code string) ([]segment, error) {
 	file := fset.AddFile("cell", -1, len(code))
 	var errs scanner.ErrorList
 	var sc scanner.Scanner
-	sc.Init(file, []byte(code), func(pos token.Position, msg string) { errs.Add(pos, msg) }, 0)
+	sc.Init(file, []byte(code), func(pos token.Position, msg string) { errs.Add(pos, msg) }, scanner.ScanComments)
 	var chunks []chunk
+	comment := -1 // offset of the first comment since the last chunk: a declaration's doc
 	depth := 0
 	start := -1
 	var first, second token.Token
@@ -92,6 +93,12 @@ func splitCell(code string) ([]segment, error) {
 			closeChunk(lastEnd)
 			break
 		}
+		if tok == token.COMMENT {
+			if start < 0 && comment < 0 {
+				comment = off
+			}
+			continue
+		}
 		switch tok {
 		case token.LPAREN, token.LBRACE, token.LBRACK:
 			depth++
@@ -124,6 +131,13 @@ func splitCell(code string) ([]segment, error) {
 		if start < 0 {
 			start = off
 			first = tok
+			switch tok {
+			case token.FUNC, token.TYPE, token.CONST, token.VAR:
+				if comment >= 0 {
+					start = comment
+				}
+			}
+			comment = -1
 		} else if ntok == 1 {
 			second = tok
 		}
