@@ -291,74 +291,45 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 			g[i] = 0
 		}
 	}
-	if en.usesCom && d == 3 {
-		inv := 1 / float64(n)
-		for c := 0; c < C; c++ {
-			xc := x[(c0+c)*nd : (c0+c+1)*nd]
-			var s0, s1, s2 float64
-			for p := 0; p < n; p++ {
-				xp := xc[3*p : 3*p+3 : 3*p+3]
-				s0 += xp[0]
-				s1 += xp[1]
-				s2 += xp[2]
-			}
-			cm := ws.com[3*c : 3*c+3 : 3*c+3]
-			cm[0], cm[1], cm[2] = s0*inv, s1*inv, s2*inv
-			cg := ws.comGrad[3*c : 3*c+3 : 3*c+3]
-			cg[0], cg[1], cg[2] = 0, 0, 0
-		}
-	} else if en.usesCom {
-		for c := 0; c < C; c++ {
-			xc := x[(c0+c)*nd:]
-			for k := 0; k < d; k++ {
-				s := 0.0
-				for p := 0; p < n; p++ {
-					s += xc[p*d+k]
-				}
-				ws.com[c*d+k] = s / float64(n)
-				ws.comGrad[c*d+k] = 0
-			}
+	allNative := true
+	for m, k := range en.kernels {
+		if k.poly == nil || withGrad && !en.top.seedKnown[m] {
+			allNative = false
 		}
 	}
-	// sums
-	for m, k := range en.kernels {
-		w := &ws.kernels[m]
-		if k.poly != nil && (!withGrad || en.top.seedKnown[m]) {
-			seed := 0.0
-			if withGrad {
-				seed = en.top.seedConst[m]
-			}
-			for c := 0; c < C; c++ {
-				var g []float64
-				if withGrad && seed != 0 {
-					g = grad[(c0+c)*nd : (c0+c+1)*nd]
-				}
-				xc := x[(c0+c)*nd : (c0+c+1)*nd]
-				if k.kind == SumParticles {
-					w.sums[c] = en.particleLoop(k, xc, ws.com[c*d:c*d+d], ws.comGrad[c*d:c*d+d], g, seed)
-				} else {
-					w.sums[c] = en.pairLoop(k, xc, g, seed)
-				}
-			}
-			continue
-		}
-		t, buf := k.val, w.val
-		if withGrad {
-			t, buf = k.full, w.full
-		}
-		L := C * k.lanes
-		en.gather(k, w, buf, x, ws.com, c0, C)
-		t.run(buf, w.stride, L)
+	if allNative {
+		// every sum runs natively with a known seed: finish each configuration in one pass
 		for c := 0; c < C; c++ {
-			s := 0.0
-			if o := t.outs[0]; o >= 0 {
-				f := buf[int(o)*w.stride+c*k.lanes : int(o)*w.stride+(c+1)*k.lanes]
-				for _, v := range f {
-					s += v
+			xc := x[(c0+c)*nd : (c0+c+1)*nd]
+			var gc []float64
+			if withGrad {
+				gc = grad[(c0+c)*nd : (c0+c+1)*nd]
+			}
+			cm, cg := ws.com[c*d:c*d+d], ws.comGrad[c*d:c*d+d]
+			if en.usesCom {
+				en.comOf(xc, cm, cg)
+			}
+			for m, k := range en.kernels {
+				seed := 0.0
+				var g []float64
+				if withGrad {
+					seed = en.top.seedConst[m]
+					if seed != 0 {
+						g = gc
+					}
+				}
+				if k.kind == SumParticles {
+					ws.kernels[m].sums[c] = en.particleLoop(k, xc, cm, cg, g, seed)
+				} else {
+					ws.kernels[m].sums[c] = en.pairLoop(k, xc, g, seed)
 				}
 			}
-			w.sums[c] = k.scale * s
+			if en.usesCom && withGrad {
+				en.spreadCom(gc, cg)
+			}
 		}
+	} else {
+		en.evalSums(ws, x, grad, c0, C)
 	}
 	// top level
 	top := en.top
@@ -419,35 +390,9 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 		}
 		en.scatter(k, &ws.kernels[m], ws, grad, c0, C)
 	}
-	if en.usesCom && d == 3 {
-		inv := 1 / float64(n)
+	if en.usesCom {
 		for c := 0; c < C; c++ {
-			gc := grad[(c0+c)*nd : (c0+c+1)*nd]
-			cg := ws.comGrad[3*c : 3*c+3 : 3*c+3]
-			v0, v1, v2 := cg[0]*inv, cg[1]*inv, cg[2]*inv
-			if v0 == 0 && v1 == 0 && v2 == 0 {
-				continue
-			}
-			for p := 0; p < n; p++ {
-				gp := gc[3*p : 3*p+3 : 3*p+3]
-				gp[0] += v0
-				gp[1] += v1
-				gp[2] += v2
-			}
-		}
-	} else if en.usesCom {
-		inv := 1 / float64(n)
-		for c := 0; c < C; c++ {
-			gc := grad[(c0+c)*nd : (c0+c+1)*nd]
-			for k := 0; k < d; k++ {
-				v := ws.comGrad[c*d+k] * inv
-				if v == 0 {
-					continue
-				}
-				for p := 0; p < n; p++ {
-					gc[p*d+k] += v
-				}
-			}
+			en.spreadCom(grad[(c0+c)*nd:(c0+c+1)*nd], ws.comGrad[c*d:c*d+d])
 		}
 	}
 }
@@ -805,4 +750,113 @@ func (cc *compiledCtx) buildLists() {
 			}
 		}
 	})
+}
+
+// evalSums evaluates the sums of configurations c0..c0+C-1 (the centre of mass first).
+func (en *Energy) evalSums(ws *workspace, x, grad []float64, c0, C int) {
+	n, d := en.n, en.d
+	nd := n * d
+	withGrad := grad != nil
+	if en.usesCom {
+		for c := 0; c < C; c++ {
+			en.comOf(x[(c0+c)*nd:(c0+c+1)*nd], ws.com[c*d:c*d+d], ws.comGrad[c*d:c*d+d])
+		}
+	}
+	// sums
+	for m, k := range en.kernels {
+		w := &ws.kernels[m]
+		if k.poly != nil && (!withGrad || en.top.seedKnown[m]) {
+			seed := 0.0
+			if withGrad {
+				seed = en.top.seedConst[m]
+			}
+			for c := 0; c < C; c++ {
+				var g []float64
+				if withGrad && seed != 0 {
+					g = grad[(c0+c)*nd : (c0+c+1)*nd]
+				}
+				xc := x[(c0+c)*nd : (c0+c+1)*nd]
+				if k.kind == SumParticles {
+					w.sums[c] = en.particleLoop(k, xc, ws.com[c*d:c*d+d], ws.comGrad[c*d:c*d+d], g, seed)
+				} else {
+					w.sums[c] = en.pairLoop(k, xc, g, seed)
+				}
+			}
+			continue
+		}
+		t, buf := k.val, w.val
+		if withGrad {
+			t, buf = k.full, w.full
+		}
+		L := C * k.lanes
+		en.gather(k, w, buf, x, ws.com, c0, C)
+		t.run(buf, w.stride, L)
+		for c := 0; c < C; c++ {
+			s := 0.0
+			if o := t.outs[0]; o >= 0 {
+				f := buf[int(o)*w.stride+c*k.lanes : int(o)*w.stride+(c+1)*k.lanes]
+				for _, v := range f {
+					s += v
+				}
+			}
+			w.sums[c] = k.scale * s
+		}
+	}
+}
+
+// comOf sets cm to the centre of mass of configuration xc and zeroes cg.
+func (en *Energy) comOf(xc, cm, cg []float64) {
+	n, d := en.n, en.d
+	inv := 1 / float64(n)
+	if d == 3 {
+		var s0, s1, s2 float64
+		for p := 0; p < n; p++ {
+			xp := xc[3*p : 3*p+3 : 3*p+3]
+			s0 += xp[0]
+			s1 += xp[1]
+			s2 += xp[2]
+		}
+		cm[0], cm[1], cm[2] = s0*inv, s1*inv, s2*inv
+		cg[0], cg[1], cg[2] = 0, 0, 0
+		return
+	}
+	for k := 0; k < d; k++ {
+		s := 0.0
+		for p := 0; p < n; p++ {
+			s += xc[p*d+k]
+		}
+		cm[k] = s * inv
+		cg[k] = 0
+	}
+}
+
+// spreadCom adds the gradient cg by the centre of mass to every particle of gc (∂com/∂x_p =
+// 1/n) and zeroes cg.
+func (en *Energy) spreadCom(gc, cg []float64) {
+	n, d := en.n, en.d
+	inv := 1 / float64(n)
+	if d == 3 {
+		v0, v1, v2 := cg[0]*inv, cg[1]*inv, cg[2]*inv
+		cg[0], cg[1], cg[2] = 0, 0, 0
+		if v0 == 0 && v1 == 0 && v2 == 0 {
+			return
+		}
+		for p := 0; p < n; p++ {
+			gp := gc[3*p : 3*p+3 : 3*p+3]
+			gp[0] += v0
+			gp[1] += v1
+			gp[2] += v2
+		}
+		return
+	}
+	for k := 0; k < d; k++ {
+		v := cg[k] * inv
+		cg[k] = 0
+		if v == 0 {
+			continue
+		}
+		for p := 0; p < n; p++ {
+			gc[p*d+k] += v
+		}
+	}
 }
