@@ -493,6 +493,9 @@ func (en *Energy) pairLoop3Inv(k *compiledCtx, xc, g []float64, w float64) float
 		// fold the gradient's constant factor 2·seed·scale into the derivative coefficients
 		c0, c1, m0, m1 = pcoef[0], pcoef[1], 2*w*pmul[0], 2*w*pmul[1]
 	}
+	if two && step == 3 && g != nil {
+		return en.pairLoop3Pow36(xc, g, soft, c0, c1, m0, m1) * k.scale
+	}
 	sum := 0.0
 	for i := 0; i < n; i++ {
 		xi := xc[3*i : 3*i+3 : 3*i+3]
@@ -747,4 +750,37 @@ func (en *Energy) pairLoop2Horner(k *compiledCtx, xc, g []float64, w float64) fl
 		}
 	}
 	return k.scale * sum
+}
+
+// pairLoop3Pow36 is the energy and gradient loop for c0 r^-6 + c1 r^-12 (Lennard-Jones and its
+// relatives) in 3-D; m0, m1 are the derivative coefficients with the seed folded in.
+func (en *Energy) pairLoop3Pow36(xc, g []float64, soft, c0, c1, m0, m1 float64) float64 {
+	n := en.n
+	sum := 0.0
+	for i := 0; i < n; i++ {
+		xi := xc[3*i : 3*i+3 : 3*i+3]
+		x0, x1, x2 := xi[0], xi[1], xi[2]
+		var g0, g1, g2 float64
+		for j := i + 1; j < n; j++ {
+			xj := xc[3*j : 3*j+3 : 3*j+3]
+			d0, d1, d2 := x0-xj[0], x1-xj[1], x2-xj[2]
+			b := 1 / (d0*d0 + d1*d1 + d2*d2 + soft)
+			b3 := b * b * b
+			b6 := b3 * b3
+			sum += c0*b3 + c1*b6
+			fac := (m0*b3 + m1*b6) * b
+			g0 += fac * d0
+			g1 += fac * d1
+			g2 += fac * d2
+			gj := g[3*j : 3*j+3 : 3*j+3]
+			gj[0] -= fac * d0
+			gj[1] -= fac * d1
+			gj[2] -= fac * d2
+		}
+		gi := g[3*i : 3*i+3 : 3*i+3]
+		gi[0] += g0
+		gi[1] += g1
+		gi[2] += g2
+	}
+	return sum
 }
