@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
@@ -341,6 +342,16 @@ func TestCancellation(t *testing.T) {
 	}
 	if _, err := s.Train(context.Background(), TrainOptions{Epochs: 1, Reporter: &quietReporter{}}); err != nil {
 		t.Fatal(err)
+	}
+	// a time limit stops inside an epoch, without an error
+	s.cfg.GradSteps = 1 << 20
+	start := time.Now()
+	r, err = s.Train(context.Background(), TrainOptions{Duration: 200 * time.Millisecond, Reporter: &quietReporter{}})
+	if err != nil || r.Epochs != 0 || r.Steps == 0 || !strings.Contains(r.Stopped, "time limit") {
+		t.Fatalf("time-limited call: %v, %+v", err, r)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("time limit of 200ms took %v", el)
 	}
 }
 

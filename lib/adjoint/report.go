@@ -20,7 +20,7 @@ type TrainReport struct {
 	MeanEnergy   float64       // mean energy of the latest generated batch
 	Wall         time.Duration // wall time of the call
 	Device       string
-	Stopped      string // why the call ended early ("" when it ran to its limit)
+	Stopped      string // why the call ended inside an epoch or early: error, cancellation, time limit ("" otherwise)
 }
 
 // FinalLoss returns the mean loss of the last epoch (NaN-free 0 when no epoch ran).

@@ -263,7 +263,7 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 // TrainOptions limit and report a training call.
 type TrainOptions struct {
 	Epochs          int           // epochs to run in this call (0: up to Config.Epochs in all, unless Duration is set)
-	Duration        time.Duration // wall-clock limit (0: none); the running epoch is finished
+	Duration        time.Duration // wall-clock limit (0: none); it also interrupts a running epoch, which then does not count
 	Checkpoint      string        // path written atomically every CheckpointEvery epochs and at the end ("" none)
 	CheckpointEvery int           // epochs between checkpoints (0: 50)
 	Reporter        display.Reporter
@@ -371,11 +371,19 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 		return r, nil
 	}
 	lastReport := time.Time{}
+	// the time limit also interrupts a running epoch (large networks on a CPU can take minutes
+	// per epoch); the interrupted epoch's samples and steps are kept but it does not count
+	ectx := ctx
+	if opt.Duration > 0 {
+		var cancel context.CancelFunc
+		ectx, cancel = context.WithTimeout(ctx, opt.Duration)
+		defer cancel()
+	}
 	for {
 		if target > 0 && s.epoch-r.StartEpoch >= target {
 			break
 		}
-		if opt.Duration > 0 && time.Since(start) >= opt.Duration {
+		if opt.Duration > 0 && ectx.Err() != nil {
 			break
 		}
 		if target <= 0 && opt.Duration <= 0 {
@@ -384,7 +392,7 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 		if err := ctx.Err(); err != nil {
 			return finish(fmt.Errorf("adjoint: training stopped at epoch %d: %w", s.epoch, err), true)
 		}
-		_, err := s.runEpoch(ctx, func(loss float64) error {
+		_, err := s.runEpoch(ectx, func(loss float64) error {
 			stepLoss = loss
 			if time.Since(lastReport) > 200*time.Millisecond {
 				lastReport = time.Now()
@@ -395,6 +403,10 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 		if err != nil {
 			if ctx.Err() != nil {
 				return finish(fmt.Errorf("adjoint: training stopped in epoch %d: %w", s.epoch+1, ctx.Err()), true)
+			}
+			if ectx.Err() != nil {
+				r.Stopped = fmt.Sprintf("time limit reached in epoch %d (not counted)", s.epoch+1)
+				break
 			}
 			// the checkpoint file keeps the last good state
 			return finish(fmt.Errorf("adjoint: %w", err), false)
