@@ -18,6 +18,7 @@ type Energy struct {
 	top     *compiledCtx
 	kernels []*compiledCtx
 	chunk   int // configurations per chunk
+	work    int // particle and pair terms per configuration
 	usesCom bool
 	pool    sync.Pool
 }
@@ -143,6 +144,10 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 
 const targetLanes = 256
 
+// parallelMinWork is the number of particle and pair terms below which a batch runs on one
+// goroutine.
+const parallelMinWork = 1 << 14
+
 // nativeLoops enables the fused native loops for sums of powers (tests turn it off to check
 // the tape path on the same energies).
 var nativeLoops = true
@@ -177,6 +182,10 @@ func newEnergy(l *lowerer) *Energy {
 		}
 	}
 	en.chunk = max(1, targetLanes/maxLanes)
+	en.work = l.n
+	for _, k := range en.kernels {
+		en.work += k.lanes
+	}
 	en.pool.New = func() any { return en.newWorkspace() }
 	return en
 }
@@ -251,6 +260,9 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 	}
 	chunks := (B + size - 1) / size
 	workers := min(procs, chunks)
+	if B*en.work < parallelMinWork {
+		workers = 1 // too little work to pay for goroutines
+	}
 	if workers <= 1 {
 		ws := en.pool.Get().(*workspace)
 		for c := 0; c < chunks; c++ {
