@@ -511,3 +511,17 @@ func TestHeartbeatEchoes(t *testing.T) {
 		}
 	}
 }
+
+func TestCommOpenIsClosed(t *testing.T) {
+	c := startKernel(t, "k")
+	id := c.request(c.shell, "comm_open", map[string]any{"comm_id": "c1", "target_name": "jupyter.widget", "data": map[string]any{}})
+	ms := c.iopubUntilIdle(id)
+	if got := types(ms); got != "status,comm_close,status" || content(t, ms[1])["comm_id"] != "c1" {
+		t.Fatalf("comm_open: iopub %s", got)
+	}
+	c.request(c.shell, "comm_msg", map[string]any{"comm_id": "c1", "data": map[string]any{}})
+	c.request(c.shell, "execute_request", map[string]any{"code": "print alive"})
+	if rc := content(t, c.reply(c.shell, 5*time.Second)); rc["status"] != "ok" {
+		t.Fatalf("after comm messages: %v", rc)
+	}
+}

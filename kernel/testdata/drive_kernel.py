@@ -14,7 +14,7 @@ import traceback
 
 from jupyter_client.manager import KernelManager
 
-TIMEOUT = 20
+TIMEOUT = 10
 
 
 def run_cell(kc, code, on_msg=None, timeout=TIMEOUT, **kw):
@@ -75,11 +75,12 @@ def shell_request(kc, method, *args, **kw):
 
 
 def guarded(results, name, fn):
-    print("scenario", name, file=sys.stderr, flush=True)
+    t0 = time.monotonic()
     try:
         results[name] = fn()
     except Exception:
         results[name] = {"exception": traceback.format_exc()}
+    print("scenario %s: %.2fs" % (name, time.monotonic() - t0), file=sys.stderr, flush=True)
 
 
 def main():
@@ -110,6 +111,32 @@ def main():
         s["first_stream_t"] = first[0] if first else None
         return s
     guarded(results, "streams", streams)
+
+    def late():
+        # A goroutine of a cell prints after the cell ended: the text is published with the
+        # parent header of the cell that started it.
+        code = 'go func() {\n\ttime.Sleep(300 * time.Millisecond)\n\tfmt.Println("late")\n}()'
+        msg_id = kc.execute(code)
+        deadline = time.monotonic() + 1.5
+        idle_t, late_t = None, None
+        while time.monotonic() < deadline and late_t is None:
+            try:
+                m = kc.get_iopub_msg(timeout=0.05)
+            except Exception:
+                continue
+            if m["parent_header"].get("msg_id") != msg_id:
+                continue
+            if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                idle_t = time.monotonic()
+            if m["msg_type"] == "stream" and "late" in m["content"]["text"]:
+                late_t = time.monotonic()
+        while True:
+            r = kc.get_shell_msg(timeout=10)
+            if r["parent_header"].get("msg_id") == msg_id:
+                break
+        return {"idle_seen": idle_t is not None, "late_seen": late_t is not None,
+                "late_after_idle": idle_t is not None and late_t is not None and late_t > idle_t}
+    guarded(results, "late", late)
 
     def errors():
         return {
@@ -181,6 +208,7 @@ def main():
         }
         out = {}
         for n, code in cases.items():
+            print("  survival case", n, file=sys.stderr, flush=True)
             s = summary(*run_cell(kc, code))
             after = summary(*run_cell(kc, "x"))
             s["alive"] = km.is_alive()
