@@ -50,15 +50,17 @@ func fileExists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// demoConfig is the demo's DW-4 configuration: the paper's schedule with a small network and
-// fewer integration steps, so that a few CPU minutes give a useful sampler.
+// demoConfig is the demo's DW-4 configuration: the paper's schedule with a small EGNN (2×32),
+// half the integration steps, batches of 256 and lr 1e-3, so that a few CPU minutes give a
+// useful sampler. (In 2 minutes on 2 cores it beat an MLP 3×128 on energy W2, 1.9 against 10,
+// and the paper's EGNN 5×128 does not finish one epoch.)
 func demoConfig() (adjoint.Config, error) {
 	sys, err := energy.Benchmark("dw4")
 	if err != nil {
 		return adjoint.Config{}, err
 	}
 	cfg := adjoint.DefaultConfig(sys)
-	cfg.Net = adjoint.NetConfig{Kind: "mlp", Layers: 3, Hidden: 128}
+	cfg.Net = adjoint.NetConfig{Kind: "egnn", Layers: 2, Hidden: 32}
 	cfg.Steps, cfg.Batch, cfg.TrainBatch, cfg.GradSteps, cfg.LR = 100, 256, 256, 50, 1e-3
 	return cfg, nil
 }
