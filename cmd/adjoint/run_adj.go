@@ -10,11 +10,23 @@ import (
 	"strings"
 
 	"adjoint/dsl"
+	"adjoint/lib/adjoint"
 	"adjoint/lib/display"
 )
 
 func init() {
 	runAdjScript = runAdj
+	trainAdjSpec = trainConfigOf
+}
+
+// trainConfigOf gives `adjoint train FILE.adj` the configuration the script declares (its last
+// sampler, or the defaults for its last system); only the declarations run.
+func trainConfigOf(path string) (adjoint.Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return adjoint.Config{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return dsl.TrainingConfig(context.Background(), string(src), path)
 }
 
 // adjTerminal prints a script's output: text as is, displays by their text form.

@@ -31,3 +31,23 @@ func TestRunAdjScript(t *testing.T) {
 		t.Fatalf("error: %v", err)
 	}
 }
+
+func TestTrainConfigOfAdj(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "spec.adj")
+	src := `system trap { particles 3 in 2d; energy = sum i: norm2(x[i]) }
+sde v { sigma = geometric(1e-3, 2); steps 33 }
+sampler s = adjoint(trap, v) { net mlp(layers 2, hidden 12); batch 40; lr 2e-3 }
+train s for 100 minutes
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configFor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.System.Name != "trap" || cfg.Steps != 33 || cfg.Net.Hidden != 12 || cfg.Batch != 40 || cfg.LR != 2e-3 {
+		t.Errorf("config %+v", cfg)
+	}
+}
