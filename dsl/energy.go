@@ -87,7 +87,7 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 			if cc.slotD == nil {
 				cc.slotD = []int{-1, -1, -1}
 			}
-		case inCoord:
+		case inCoord, inU:
 			if s.p < 0 {
 				symmetric = false
 			}
