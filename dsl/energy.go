@@ -80,6 +80,9 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 	cc.kind = c.sum.Kind
 	symmetric := true
 	for i, s := range c.specs {
+		if !cc.used[i] {
+			continue
+		}
 		switch s.kind {
 		case inD:
 			symmetric = false
