@@ -355,6 +355,24 @@ func TestCancellation(t *testing.T) {
 	}
 }
 
+// TestPrefill: the buffer starts with base-process samples when asked, and they are counted.
+func TestPrefill(t *testing.T) {
+	cfg := gaussConfig(t, 2, 1)
+	cfg.PrefillBase, cfg.Batch, cfg.GradSteps = 300, 64, 2
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := train(t, s, 1)
+	if s.BufferLen() != 364 || r.EnergyEvals != 364 {
+		t.Fatalf("buffer %d, evaluations %d, want 364", s.BufferLen(), r.EnergyEvals)
+	}
+	train(t, s, 1)
+	if s.BufferLen() != 428 {
+		t.Fatalf("prefill repeated: buffer %d", s.BufferLen())
+	}
+}
+
 func TestDefaultConfigAndValidation(t *testing.T) {
 	for _, c := range []struct {
 		name                 string

@@ -40,6 +40,7 @@ type ckptHeader struct {
 	ClipNorm         float64           `json:"clip_norm"`
 	Seed             int64             `json:"seed"`
 	NoBaseCorrection bool              `json:"no_base_correction"`
+	PrefillBase      int               `json:"prefill_base,omitempty"`
 
 	Epoch      int       `json:"epoch"`
 	GradTaken  int       `json:"grad_steps_taken"`
@@ -71,7 +72,7 @@ func (s *Sampler) Save(path string) error {
 		System: c.System.Name, Temperature: c.System.Tau(), Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
 		ScheduleName: c.Schedule.Name(), Steps: c.Steps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
-		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection,
+		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
 		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, ModelBytes: mb.Len(),
 	}
@@ -214,7 +215,7 @@ func LoadWith(path string, sys *energy.System, sched sde.Schedule) (*Sampler, er
 	cfg := Config{
 		System: sys, Schedule: sched, Steps: h.Steps, Net: h.Net, Batch: h.Batch, TrainBatch: h.TrainBatch,
 		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
-		NoBaseCorrection: h.NoBaseCorrection, Model: model,
+		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase, Model: model,
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("adjoint: load %s: %w", path, err)

@@ -40,6 +40,10 @@ type Config struct {
 	Epochs     int     // epochs of a full run (Train with no limits runs up to it)
 	ClipNorm   float64 // per-particle clipping of ∇E (≤ 0: none)
 	Seed       int64
+	// PrefillBase, when positive, fills the buffer with that many base-process samples (u = 0)
+	// before the first epoch, as the conformer configuration does; the synthetic benchmark
+	// configurations start from an empty buffer (0).
+	PrefillBase int
 	// NoBaseCorrection drops the base-marginal correction log p_1^base from the terminal cost,
 	// which makes the sampler target exp(−E/τ)·p_1^base instead of exp(−E/τ) (for teaching).
 	NoBaseCorrection bool
@@ -107,7 +111,7 @@ func (c *Config) Validate() error {
 		name string
 		v    int
 		min  int
-	}{{"Steps", c.Steps, 1}, {"Batch", c.Batch, 1}, {"TrainBatch", c.TrainBatch, 1}, {"Buffer", c.Buffer, 1}, {"GradSteps", c.GradSteps, 0}, {"Epochs", c.Epochs, 0}}
+	}{{"Steps", c.Steps, 1}, {"Batch", c.Batch, 1}, {"TrainBatch", c.TrainBatch, 1}, {"Buffer", c.Buffer, 1}, {"GradSteps", c.GradSteps, 0}, {"Epochs", c.Epochs, 0}, {"PrefillBase", c.PrefillBase, 0}}
 	for _, ch := range checks {
 		if ch.v < ch.min {
 			return fmt.Errorf("adjoint: %s is %d, must be at least %d", ch.name, ch.v, ch.min)

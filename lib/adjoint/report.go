@@ -68,6 +68,9 @@ func (s *Sampler) Table() *display.Table {
 	t.AddRow("learning rate", c.LR)
 	t.AddRow("gradient clip (per particle)", c.ClipNorm)
 	t.AddRow("base-marginal correction", !c.NoBaseCorrection)
+	if c.PrefillBase > 0 {
+		t.AddRow("buffer prefill (base process)", c.PrefillBase)
+	}
 	t.AddRow("seed", c.Seed)
 	t.AddRow("epochs done", fmt.Sprintf("%d of %d", s.epoch, c.Epochs))
 	t.AddRow("buffer fill", s.buf.n)

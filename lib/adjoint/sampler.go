@@ -2,7 +2,6 @@ package adjoint
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -181,14 +180,40 @@ func (s *Sampler) generate(ctx context.Context, n int, logw []float64) ([]float6
 	return x, nil
 }
 
-// errStop ends training early without an error (duration reached).
-var errStop = errors.New("stop")
+// prefill pushes Config.PrefillBase base-process samples (in batches of Config.Batch) into the
+// buffer.
+func (s *Sampler) prefill(ctx context.Context) error {
+	nd := s.space.Dim()
+	for done := 0; done < s.cfg.PrefillBase; done += s.cfg.Batch {
+		b := min(s.cfg.Batch, s.cfg.PrefillBase-done)
+		x := make([]float64, b*nd)
+		if err := s.space.Integrate(s.rng, s.cfg.Schedule, s.cfg.Steps, x, nil, nil); err != nil {
+			return fmt.Errorf("prefill: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e, g := make([]float64, b), make([]float64, len(x))
+		s.counter.EnergyGrad(x, e, g)
+		s.trainEvals += int64(b)
+		if err := s.terminalTargets(x, g); err != nil {
+			return fmt.Errorf("prefill: %w", err)
+		}
+		s.buf.push(x, g)
+	}
+	return nil
+}
 
 // runEpoch generates a batch, fills the buffer and takes the gradient steps of one epoch.
 // It returns the mean loss.
 func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) error) (float64, error) {
 	ep := s.epoch + 1
 	nd := s.space.Dim()
+	if s.epoch == 0 && s.buf.n == 0 && s.cfg.PrefillBase > 0 {
+		if err := s.prefill(ctx); err != nil {
+			return 0, err
+		}
+	}
 	x, err := s.generate(ctx, s.cfg.Batch, nil)
 	if err != nil {
 		if ctx.Err() != nil {
