@@ -26,7 +26,7 @@ type trainFlags struct {
 	epochs                                           int
 	net                                              string
 	layers, hidden, batch, trainBatch, buffer, grads int
-	steps, every                                     int
+	steps, every, prefill                            int
 	lr, clip                                         float64
 	seed                                             int64
 	noBase                                           bool
@@ -47,6 +47,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
 	fs.IntVar(&t.every, "checkpoint-every", 50, "epochs between checkpoints")
+	fs.IntVar(&t.prefill, "prefill", 0, "fill the buffer with this many base-process samples first")
 	fs.BoolVar(&t.noBase, "no-base-correction", false, "drop the base-marginal correction (teaching)")
 }
 
@@ -76,6 +77,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.Steps = t.steps
 		case "seed":
 			cfg.Seed = t.seed
+		case "prefill":
+			cfg.PrefillBase = t.prefill
 		case "no-base-correction":
 			cfg.NoBaseCorrection = t.noBase
 		}
