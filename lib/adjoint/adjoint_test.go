@@ -222,13 +222,19 @@ func TestMixtureModes(t *testing.T) {
 // TestResumeEqualsUninterrupted: training 3 epochs, saving, loading and training 3 more gives
 // bit-identical losses, buffer and network to 6 uninterrupted epochs.
 func TestResumeEqualsUninterrupted(t *testing.T) {
+	for _, kind := range []string{"mlp", "egnn"} {
+		t.Run(kind, func(t *testing.T) { testResume(t, kind) })
+	}
+}
+
+func testResume(t *testing.T, kind string) {
 	sys, err := energy.Benchmark("dw4")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig(sys)
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
-		20, NetConfig{Kind: "mlp", Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
+		20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
 	a, err := NewSampler(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +253,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Epoch() != 3 || c.BufferLen() != 80 {
+	if c.Epoch() != 3 || c.BufferLen() != 80 || !strings.HasPrefix(c.netNote, kind) {
 		t.Fatalf("loaded epoch %d buffer %d", c.Epoch(), c.BufferLen())
 	}
 	train(t, c, 3)
