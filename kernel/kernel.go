@@ -85,6 +85,7 @@ type Kernel struct {
 	epochCancel context.CancelFunc
 
 	shellQ    chan *Message
+	input     inputState
 	execCount int
 	hist      history
 	exitOnce  sync.Once
@@ -123,6 +124,7 @@ func New(ci ConnectionInfo, exec Executor, opts Options) (*Kernel, error) {
 	}
 	k := &Kernel{exec: exec, opts: opts, ci: ci, sign: s, session: newID(), log: opts.Logger,
 		shellQ: make(chan *Message, 1024)}
+	k.input.replies = make(chan *Message, 1)
 	k.hist.session = 1
 	k.epoch, k.epochCancel = context.WithCancel(context.Background())
 	return k, nil
@@ -184,7 +186,11 @@ func (k *Kernel) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); k.receive(k.control, func(m *Message) { k.handle(k.control, m) }) }()
 	go func() {
 		defer wg.Done()
-		k.receive(k.stdin, func(m *Message) { k.log.Printf("stdin: ignoring %s", m.Header.MsgType) })
+		k.receive(k.stdin, func(m *Message) {
+			if !k.input.deliver(m) {
+				k.log.Printf("stdin: ignoring %s", m.Header.MsgType)
+			}
+		})
 	}()
 	go k.serveShell()
 	<-k.ctx.Done()
@@ -394,6 +400,7 @@ func (k *Kernel) execute(ch *channel, m *Message) {
 		Silent       bool   `json:"silent"`
 		StoreHistory *bool  `json:"store_history"`
 		StopOnError  *bool  `json:"stop_on_error"`
+		AllowStdin   bool   `json:"allow_stdin"`
 	}
 	if err := json.Unmarshal(m.Content, &req); err != nil {
 		k.badRequest(ch, m, err)
@@ -408,7 +415,12 @@ func (k *Kernel) execute(ch *channel, m *Message) {
 		k.publish(m.HeaderRaw, "execute_input", map[string]any{"code": req.Code, "execution_count": count})
 	}
 	out := newCellOutput(k, m.HeaderRaw)
-	res := k.exec.Execute(k.cellContext(), req.Code, out)
+	ctx := k.cellContext()
+	if req.AllowStdin {
+		k.input.set(m, ctx)
+	}
+	res := k.exec.Execute(ctx, req.Code, out)
+	k.input.set(nil, nil)
 	out.Flush()
 	var text any
 	if res.Err == nil && res.Value != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/signal"
@@ -40,14 +41,17 @@ func runKernel(args []string) error {
 	if err != nil {
 		return err
 	}
-	// The interpreter starts in the background so that the kernel answers kernel_info at once.
-	exec := startExecutor(func() (kernel.Executor, error) { return newExecutor("") })
+	// The interpreter starts in the background so that the kernel answers kernel_info at once;
+	// its standard input asks the front end (input_request).
+	exec := newLazyExecutor()
 	defer exec.Close()
 	k, err := kernel.New(ci, exec, kernel.Options{Banner: computeBanner(),
 		Logger: log.New(logw, "adjoint kernel: ", log.LstdFlags)})
 	if err != nil {
 		return err
 	}
+	stdin := k.Stdin()
+	exec.start(func() (kernel.Executor, error) { return newExecutorStdin("", stdin) })
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	// SIGINT interrupts the running cell instead of killing the kernel; SIGTERM stops it.
@@ -84,8 +88,11 @@ func watchParent(stop func()) {
 
 // newExecutor starts the cell interpreter used by `adjoint kernel` and `adjoint run`; dir,
 // when set, becomes the working directory of the cells.
-func newExecutor(dir string) (kernel.Executor, error) {
-	in, err := interp.New(interp.Options{Dir: dir})
+func newExecutor(dir string) (kernel.Executor, error) { return newExecutorStdin(dir, nil) }
+
+// newExecutorStdin is newExecutor with the cells' standard input.
+func newExecutorStdin(dir string, stdin io.Reader) (kernel.Executor, error) {
+	in, err := interp.New(interp.Options{Dir: dir, Stdin: stdin})
 	if err != nil {
 		return nil, err
 	}
@@ -100,8 +107,17 @@ type lazyExecutor struct {
 	err   error
 }
 
+func newLazyExecutor() *lazyExecutor { return &lazyExecutor{ready: make(chan struct{})} }
+
+// startExecutor returns a lazyExecutor that is already starting.
 func startExecutor(start func() (kernel.Executor, error)) *lazyExecutor {
-	l := &lazyExecutor{ready: make(chan struct{})}
+	l := newLazyExecutor()
+	l.start(start)
+	return l
+}
+
+// start creates the interpreter in the background; call it once.
+func (l *lazyExecutor) start(start func() (kernel.Executor, error)) {
 	go func() {
 		defer close(l.ready)
 		l.exec, l.err = start()
@@ -109,7 +125,6 @@ func startExecutor(start func() (kernel.Executor, error)) *lazyExecutor {
 			l.err = fmt.Errorf("start interpreter: %w", l.err)
 		}
 	}()
-	return l
 }
 
 func (l *lazyExecutor) wait() bool {

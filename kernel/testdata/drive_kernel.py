@@ -186,6 +186,22 @@ def main():
         return out
     guarded(results, "display", displays)
 
+    def stdin():
+        code = 'var name string\nfmt.Scanln(&name)\nfmt.Println("hi", name)'
+        msg_id = kc.execute(code, allow_stdin=True)
+        req = kc.get_stdin_msg(timeout=TIMEOUT)
+        kc.input("bob")
+        reply = None
+        while reply is None:
+            r = kc.get_shell_msg(timeout=TIMEOUT)
+            if r["parent_header"].get("msg_id") == msg_id:
+                reply = r["content"]
+        no_stdin = summary(*run_cell(kc, 'var n2 string\n_, err := fmt.Scanln(&n2)\nerr != nil', allow_stdin=False))
+        out = summary(*run_cell(kc, 'name'))
+        return {"request_type": req["msg_type"], "parent_matches": req["parent_header"].get("msg_id") == msg_id,
+                "status": reply.get("status"), "name": out["result"], "no_stdin": no_stdin}
+    guarded(results, "stdin", stdin)
+
     def queries():
         return {
             "complete": shell_request(kc, "complete", "fmt.Prin", 8),
