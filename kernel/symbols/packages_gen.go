@@ -15,3 +15,18 @@ var Packages = []string{
 	"adjoint/lib/tensor",
 	"adjoint/lib/viz",
 }
+
+// apiDigests fingerprints the exported API of each library package (see apidigest) as it
+// was when the tables were generated; a package that did not build has an empty digest.
+var apiDigests = map[string]string{
+	"adjoint/lib/adjoint": "85cb45b7173050e7",
+	"adjoint/lib/display": "72c6d3b4ce97aaed",
+	"adjoint/lib/energy":  "6089b8cb33834694",
+	"adjoint/lib/mcmc":    "f8deade8c98d5768",
+	"adjoint/lib/metrics": "d0dc58d661a38639",
+	"adjoint/lib/nn":      "7ba435ec95b8557f",
+	"adjoint/lib/npy":     "e66d81b75cea5e2a",
+	"adjoint/lib/sde":     "3dddcdb9db3e0826",
+	"adjoint/lib/tensor":  "6c03d78a145d3dbf",
+	"adjoint/lib/viz":     "e7382e11ac081f38",
+}
