@@ -6,7 +6,11 @@
 //
 //	go generate ./kernel/symbols
 //
-// TestTablesUpToDate fails when the committed tables differ from a fresh generation.
+// A library package that does not build at generation time gets no table (gen says so), so a
+// half-edited package never breaks the kernel's build. TestAPIUnchanged fails when the exported
+// API of a library package differs from the one the tables were generated from (a digest of its
+// exported declarations and doc comments, recorded in packages_gen.go); TestTablesUpToDate, run
+// with ADJOINT_SYMBOLS_FULL=1, regenerates everything into a temporary directory and compares.
 package symbols
 
 //go:generate go run ./gen -o .
