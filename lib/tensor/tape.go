@@ -90,14 +90,16 @@ type node struct {
 // Tape records operations for a backward pass and owns the intermediate tensors. It is not
 // safe for concurrent use; use one Tape per goroutine.
 type Tape struct {
-	dtype DType
-	nodes []node
-	arena []*Tensor
-	next  int
-	err   error
-	j32   *jobSet[float32]
-	j64   *jobSet[float64]
-	wg    sync.WaitGroup
+	dtype  DType
+	nodes  []node
+	arena  []*Tensor
+	next   int
+	err    error
+	j32    *jobSet[float32]
+	j64    *jobSet[float64]
+	wg     sync.WaitGroup
+	free32 [][]float32
+	free64 [][]float64
 }
 
 // NewTape returns an empty tape whose intermediate tensors have the given element type.
@@ -143,6 +145,8 @@ func (tp *Tape) alloc(rank int, s0, s1, s2, s3 int) *Tensor {
 	t.dtype = tp.dtype
 	t.setShape(shape, rank)
 	t.grad = false
+	t.interm = false
+	t.g32, t.g64 = nil, nil
 	if tp.dtype == Float64 {
 		if cap(t.f64) < n {
 			t.f64 = make([]float64, n)
@@ -174,7 +178,7 @@ func (tp *Tape) record(n node) {
 		return
 	}
 	n.out.grad = true
-	n.out.ensureGrad()
+	n.out.interm = true
 	tp.nodes = append(tp.nodes, n)
 }
 
@@ -212,9 +216,10 @@ func (tp *Tape) Backward(loss *Tensor) error {
 	if !loss.grad {
 		return errors.New("tensor: loss does not depend on any tensor that requires a gradient")
 	}
-	for i := range tp.nodes {
-		tp.nodes[i].out.ZeroGrad()
-	}
+	// Intermediate gradients live only between the first consumer's backward step and the
+	// producer's: their buffers come from a free list and go back to it, so memory holds the
+	// live gradients only.
+	tp.acquireGrad(loss)
 	if loss.g64 != nil {
 		loss.g64[0] = 1
 	} else {
@@ -222,13 +227,66 @@ func (tp *Tape) Backward(loss *Tensor) error {
 	}
 	for i := len(tp.nodes) - 1; i >= 0; i-- {
 		n := &tp.nodes[i]
+		if n.out.g32 == nil && n.out.g64 == nil {
+			continue // no gradient reaches this output
+		}
+		for _, in := range n.in {
+			if in != nil && in.grad && in.interm && in.g32 == nil && in.g64 == nil {
+				tp.acquireGrad(in)
+			}
+		}
 		if tp.dtype == Float64 {
 			backward[float64](tp, n)
 		} else {
 			backward[float32](tp, n)
 		}
+		tp.releaseGrad(n.out)
 	}
 	return tp.err
+}
+
+// acquireGrad gives an intermediate tensor a zeroed gradient buffer from the free list.
+func (tp *Tape) acquireGrad(t *Tensor) {
+	if tp.dtype == Float64 {
+		t.g64 = takeBuf(&tp.free64, t.Len())
+	} else {
+		t.g32 = takeBuf(&tp.free32, t.Len())
+	}
+}
+
+// releaseGrad returns an intermediate tensor's gradient buffer to the free list.
+func (tp *Tape) releaseGrad(t *Tensor) {
+	if !t.interm {
+		return
+	}
+	if t.g32 != nil {
+		tp.free32 = append(tp.free32, t.g32)
+		t.g32 = nil
+	}
+	if t.g64 != nil {
+		tp.free64 = append(tp.free64, t.g64)
+		t.g64 = nil
+	}
+}
+
+// takeBuf removes the smallest buffer of capacity ≥ n from free (or makes one) and zeroes it.
+func takeBuf[T float](free *[][]T, n int) []T {
+	best := -1
+	for i, b := range *free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap((*free)[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]T, n)
+	}
+	b := (*free)[best][:n]
+	last := len(*free) - 1
+	(*free)[best] = (*free)[last]
+	(*free)[last] = nil
+	*free = (*free)[:last]
+	clear(b)
+	return b
 }
 
 // data/grad accessors in the element type T.

@@ -36,6 +36,8 @@ type Tensor struct {
 	f64   []float64
 	g64   []float64
 	grad  bool
+	// interm marks an intermediate recorded on a tape (its gradient buffer is borrowed).
+	interm bool
 }
 
 func checkShape(shape []int) (int, error) {
