@@ -95,3 +95,33 @@ func TestTapeGradients(t *testing.T) {
 		}
 	}
 }
+
+// TestHornerForms checks the factored Horner evaluation against the polynomial term by term.
+func TestHornerForms(t *testing.T) {
+	cases := []map[int]float64{
+		{2: -4, 4: 0.9},         // even (DW-4 in r − 4)
+		{1: 0.5},                // harmonic in q
+		{0: 1, 3: 2, 5: -1},     // odd, with a constant
+		{4: 3, 6: 1, 8: 0.25},   // even with w^2 factored out
+		{0: 7},                  // constant
+		{1: 1, 2: 1, 7: 1e-3},   // mixed
+		{3: 1.5, 4: -2, 8: 0.1}, // lowest power 3
+	}
+	for _, terms := range cases {
+		pk := &polyKernel{}
+		pk.setHorner(terms)
+		for _, v := range []float64{-1.7, 0.3, 2.2} {
+			var f, df float64
+			for m, c := range terms {
+				f += c * math.Pow(v, float64(m))
+				if m > 0 {
+					df += float64(m) * c * math.Pow(v, float64(m-1))
+				}
+			}
+			gf, gdf := pk.horn(v)
+			if math.Abs(gf-f) > 1e-12*max(1, math.Abs(f)) || math.Abs(gdf-df) > 1e-12*max(1, math.Abs(df)) {
+				t.Errorf("%v at %v: (%v, %v), want (%v, %v)", terms, v, gf, gdf, f, df)
+			}
+		}
+	}
+}

@@ -155,8 +155,10 @@ type polyKernel struct {
 	firstIsStp bool
 	// Horner form: all exponents in 0..8; hc[m] is the coefficient of v^m, hd[m] that of
 	// v^m in df/dv
-	horner bool
-	hc, hd []float64
+	horner    bool
+	hEven     bool // Horner variable w = v² (all powers even)
+	hLo, hDlo int  // powers of w factored out of f and of df/dv
+	hc, hd    []float64
 	// shifted: the variable is r − shift (Horner form only), e.g. (r − 4)^4 of DW-4
 	shifted bool
 	shift   float64
@@ -184,22 +186,79 @@ func newPolyKernel(p laurent) *polyKernel {
 	}
 	pk.progression()
 	if pk.exps[0] >= 0 && pk.exps[len(pk.exps)-1] <= 8 {
-		top := pk.exps[len(pk.exps)-1]
-		pk.horner = true
-		pk.hc = make([]float64, top+1)
-		pk.hd = make([]float64, max(1, top))
+		terms := map[int]float64{}
 		for t, m := range pk.exps {
-			pk.hc[m] = pk.coef[t]
-			if m > 0 {
-				pk.hd[m-1] = float64(m) * pk.coef[t]
-			}
+			terms[m] = pk.coef[t]
 		}
+		pk.setHorner(terms)
 	}
 	return pk
 }
 
+// setHorner sets up the Horner form of Σ c_m v^m (0 ≤ m ≤ 8). When every power is even the
+// polynomial is evaluated in w = v²; the lowest power is factored out, so that
+// f = w^lo · Σ hc[k] w^k and df/dv = v^odd · w^dlo · Σ hd[k] w^k.
+func (pk *polyKernel) setHorner(terms map[int]float64) {
+	pk.horner = true
+	pk.hEven = true
+	lo, top := 1<<30, 0
+	for m := range terms {
+		if m%2 != 0 {
+			pk.hEven = false
+		}
+	}
+	step := 1
+	if pk.hEven {
+		step = 2
+	}
+	for m := range terms {
+		lo, top = min(lo, m/step), max(top, m/step)
+	}
+	pk.hLo = lo
+	pk.hc = make([]float64, top-lo+1)
+	for m, c := range terms {
+		pk.hc[m/step-lo] = c
+	}
+	// derivative: d/dv Σ c_m v^m = Σ m c_m v^(m−1); in w (even): v · Σ 2e c_e w^(e−1)
+	dlo := max(lo, 1) - 1
+	pk.hDlo = dlo
+	pk.hd = make([]float64, max(1, top-dlo))
+	for m, c := range terms {
+		e := m / step
+		if e == 0 {
+			continue
+		}
+		pk.hd[e-1-dlo] = float64(m) * c
+	}
+}
+
+// horn returns f(v) and df/dv of the Horner form.
+func (pk *polyKernel) horn(v float64) (f, df float64) {
+	w := v
+	if pk.hEven {
+		w = v * v
+	}
+	hc, hd := pk.hc, pk.hd
+	for k := len(hc) - 1; k >= 0; k-- {
+		f = f*w + hc[k]
+	}
+	for k := len(hd) - 1; k >= 0; k-- {
+		df = df*w + hd[k]
+	}
+	if pk.hLo > 0 {
+		f *= spow(w, pk.hLo)
+	}
+	if pk.hDlo > 0 {
+		df *= spow(w, pk.hDlo)
+	}
+	if pk.hEven {
+		df *= v
+	}
+	return f, df
+}
+
 // evalHorner is eval for the Horner form.
-func (pk *polyKernel) evalHorner(r2 float64) (f, factor float64) {
+func (pk *polyKernel) evalHorner(r2 float64) (float64, float64) {
 	v := r2
 	if !pk.useR2 {
 		v = math.Sqrt(r2)
@@ -209,14 +268,7 @@ func (pk *polyKernel) evalHorner(r2 float64) (f, factor float64) {
 		r = v
 		v -= pk.shift
 	}
-	hc, hd := pk.hc, pk.hd
-	for m := len(hc) - 1; m >= 0; m-- {
-		f = f*v + hc[m]
-	}
-	var df float64
-	for m := len(hd) - 1; m >= 0; m-- {
-		df = df*v + hd[m]
-	}
+	f, df := pk.horn(v)
 	if pk.shifted {
 		return f, df / r
 	}
@@ -575,20 +627,34 @@ func (en *Energy) particleLoop(k *compiledCtx, xc, com, comGrad, g []float64, se
 		if centred {
 			m0, m1, m2 = com[0], com[1], com[2]
 		}
-		hc, hd := pk.hc, pk.hd
+		hc, hd, hEven, hLo, hDlo := pk.hc, pk.hd, pk.hEven, pk.hLo, pk.hDlo
 		var a0, a1, a2 float64 // Σ of the gradient terms (for the centre of mass)
 		for i := 0; i < n; i++ {
 			xi := xc[3*i : 3*i+3 : 3*i+3]
 			u0, u1, u2 := xi[0]-m0, xi[1]-m1, xi[2]-m2
 			q := u0*u0 + u1*u1 + u2*u2
-			var f, df float64
-			for m := len(hc) - 1; m >= 0; m-- {
-				f = f*q + hc[m]
+			qw := q
+			if hEven {
+				qw = q * q
+			}
+			f := 0.0
+			for k := len(hc) - 1; k >= 0; k-- {
+				f = f*qw + hc[k]
+			}
+			if hLo > 0 {
+				f *= ipow(qw, hLo)
 			}
 			sum += f
 			if g != nil {
-				for m := len(hd) - 1; m >= 0; m-- {
-					df = df*q + hd[m]
+				df := 0.0
+				for k := len(hd) - 1; k >= 0; k-- {
+					df = df*qw + hd[k]
+				}
+				if hDlo > 0 {
+					df *= ipow(qw, hDlo)
+				}
+				if hEven {
+					df *= q
 				}
 				fac := 2 * df * w
 				gi := g[3*i : 3*i+3 : 3*i+3]
@@ -678,22 +744,13 @@ func shiftedPoly(g *graph, out int32) *polyKernel {
 		if !ok || len(p) == 0 {
 			continue
 		}
-		pk := &polyKernel{shifted: true, shift: shift, horner: true}
-		top := 0
+		pk := &polyKernel{shifted: true, shift: shift}
 		for m := range p {
 			if m < 0 || m > 8 {
 				return nil
 			}
-			top = max(top, m)
 		}
-		pk.hc = make([]float64, top+1)
-		pk.hd = make([]float64, max(1, top))
-		for m, c := range p {
-			pk.hc[m] = c
-			if m > 0 {
-				pk.hd[m-1] = float64(m) * c
-			}
-		}
+		pk.setHorner(p)
 		return pk
 	}
 	return nil
@@ -705,8 +762,8 @@ func (en *Energy) pairLoop2Horner(k *compiledCtx, xc, g []float64, w float64) fl
 	pk := k.poly
 	n := en.n
 	soft := en.soften
-	hc, hd := pk.hc, pk.hd
 	shifted, useR2, shift := pk.shifted, pk.useR2, pk.shift
+	hc, hd, hEven, hLo, hDlo := pk.hc, pk.hd, pk.hEven, pk.hLo, pk.hDlo
 	sum := 0.0
 	for i := 0; i < n; i++ {
 		xi := xc[2*i : 2*i+2 : 2*i+2]
@@ -723,15 +780,28 @@ func (en *Energy) pairLoop2Horner(k *compiledCtx, xc, g []float64, w float64) fl
 					v = r - shift
 				}
 			}
+			vw := v
+			if hEven {
+				vw = v * v
+			}
 			f := 0.0
-			for m := len(hc) - 1; m >= 0; m-- {
-				f = f*v + hc[m]
+			for k := len(hc) - 1; k >= 0; k-- {
+				f = f*vw + hc[k]
+			}
+			if hLo > 0 {
+				f *= ipow(vw, hLo)
 			}
 			sum += f
 			if g != nil {
 				df := 0.0
-				for m := len(hd) - 1; m >= 0; m-- {
-					df = df*v + hd[m]
+				for k := len(hd) - 1; k >= 0; k-- {
+					df = df*vw + hd[k]
+				}
+				if hDlo > 0 {
+					df *= ipow(vw, hDlo)
+				}
+				if hEven {
+					df *= v
 				}
 				var fac float64
 				if useR2 {
