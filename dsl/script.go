@@ -524,6 +524,10 @@ func (c *checker) sampler(st *SamplerDecl) {
 			return err
 		}
 		cfg := adjoint.DefaultConfig(sys)
+		if !seen["net"] && sys.Symmetry.Rotation && sys.Symmetry.Permutation {
+			// an E(n)-equivariant controller for systems that declare those symmetries
+			cfg.Net.Kind = "egnn"
+		}
 		if sdeID != nil {
 			v := env.s.values[sdeID.Name].(*SDE)
 			cfg.Schedule = v.Schedule

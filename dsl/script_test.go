@@ -240,3 +240,25 @@ func TestCancelledExec(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestSymmetricSystemsGetEGNN(t *testing.T) {
+	s := NewSession()
+	binds, err := s.Exec(t.Context(), `system pair { particles 3 in 2d; energy = sum pairs i<j: (r[i,j] - 1)^2
+  symmetry translation, rotation, permutation }
+system plain { particles 3 in 2d; energy = sum pairs i<j: (r[i,j] - 1)^2 }
+sampler a = adjoint(pair)
+sampler b = adjoint(plain)
+sampler c = adjoint(pair) { net mlp(layers 2, hidden 8) }`, "e.adj", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, b := range binds {
+		if smp, ok := b.Value.(*adjoint.Sampler); ok {
+			kinds[b.Name] = smp.Config().Net.Kind
+		}
+	}
+	if kinds["a"] != "egnn" || kinds["b"] != "mlp" || kinds["c"] != "mlp" {
+		t.Errorf("network kinds %v, want a egnn, b mlp, c mlp", kinds)
+	}
+}
