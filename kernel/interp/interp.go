@@ -51,7 +51,8 @@ type Interp struct {
 	bindN  int
 	closed bool
 
-	napDone chan struct{} // closed when the program run by stop has slept
+	stopper *stopper      // direct access to yaegi's cancellation (nil: use the napper)
+	napDone chan struct{} // closed when the program run by stopByNap has slept
 
 	namesMu sync.Mutex
 	imports map[string]string      // package name → import path, as cells see them
@@ -134,6 +135,7 @@ func __adjShowCall(vs ...interface{}) {
 		return nil, fmt.Errorf("interp: helpers: %w", err)
 	}
 	i.napper = p
+	i.stopper = newStopper(i.yi)
 	return i, nil
 }
 
@@ -510,7 +512,9 @@ func (i *Interp) evalSeg(ctx context.Context, s segment, srcs []string) segResul
 					res.runErr = yaegi.Panic{Value: r}
 				}
 			}()
-			_, err := i.yi.Execute(prog)
+			// A context that is never cancelled: ExecuteWithContext then returns only when
+			// the code is done, and enables cancellable channel operations (see stop.go).
+			_, err := i.yi.ExecuteWithContext(context.Background(), prog)
 			if err != nil {
 				res.runErr = err
 			}
@@ -551,26 +555,6 @@ func (i *Interp) compile(src string) (prog *yaegi.Program, err error) {
 		}
 	}()
 	return i.yi.Compile(src)
-}
-
-// stop makes yaegi abandon the running code at its next interpreted step. yaegi exposes its stop
-// only through the cancellation of ExecuteWithContext, so stop runs a short program (a sleep)
-// that way and cancels it while it sleeps: the sleep has then reset the run id of the global
-// frame before the stop advances it, and the cell, which runs on that frame, sees the change.
-func (i *Interp) stop() {
-	c, cancel := context.WithCancel(context.Background())
-	i.napDone = make(chan struct{})
-	napDone := i.napDone
-	go func() {
-		defer func() { recover() }()
-		i.yi.ExecuteWithContext(c, i.napper)
-	}()
-	time.Sleep(40 * time.Millisecond)
-	cancel()
-	select {
-	case <-napDone:
-	case <-time.After(300 * time.Millisecond):
-	}
 }
 
 var posRe = regexp.MustCompile(`^(?:[^:\s]*:)?(\d+):(\d+): `)

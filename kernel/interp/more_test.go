@@ -150,7 +150,18 @@ func TestInterrupt(t *testing.T) {
 	if res, _ := run(t, in, "before := 11"); res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	for _, code := range []string{"for {}", "n := 0\nfor { n++ }", "time.Sleep(1500 * time.Millisecond)"} {
+	if in.stopper == nil {
+		t.Errorf("the interpreter's cancellation fields were not found: interrupts fall back to a weaker stop")
+	}
+	for _, code := range []string{
+		"for {}",
+		"n := 0\nfor { n++ }",
+		"ch := make(chan int)\n<-ch",
+		"select {}",
+		"c2 := make(chan int)\nfor v := range c2 { fmt.Println(v) }",
+		"for { time.Sleep(10 * time.Millisecond) }",
+		"time.Sleep(1500 * time.Millisecond)", // compiled: the next cell waits for it
+	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { time.Sleep(200 * time.Millisecond); cancel() }()
 		t0 := time.Now()
@@ -165,6 +176,20 @@ func TestInterrupt(t *testing.T) {
 		if text(res) != "12" {
 			t.Errorf("after interrupting %q: %q, %v", code, text(res), res.Err)
 		}
+	}
+}
+
+func TestInterruptFallback(t *testing.T) {
+	in := newInterp(t)
+	in.stopper = nil // the stop used when yaegi's fields cannot be reached
+	run(t, in, "kept := 1")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	if res := in.Execute(ctx, "for {}", &recorder{}); res.Err == nil || res.Err.Name != "Interrupted" {
+		t.Errorf("result %+v, want Interrupted", res.Err)
+	}
+	if res, _ := run(t, in, "kept"); text(res) != "1" {
+		t.Errorf("after interrupt: %q, %v", text(res), res.Err)
 	}
 }
 
