@@ -14,15 +14,21 @@ import (
 	"adjoint/kernel"
 	"adjoint/kernel/interp"
 	"adjoint/lib/display"
+	"adjoint/lib/tensor"
 )
 
 func init() {
 	register("kernel", "run the Jupyter kernel (what kernel.json starts)", runKernel)
 }
 
-// computeBanner names the compute device shown in the kernel's banner.
+// computeBanner names the compute device shown in the kernel's banner, e.g.
+// "cpu (8 threads, gonum BLAS)".
 var computeBanner = func() string {
-	return fmt.Sprintf("cpu (%d threads)", runtime.GOMAXPROCS(0))
+	name := tensor.CurrentBackend().Name()
+	if name == tensor.BLASName() {
+		return fmt.Sprintf("cpu (%d threads, %s BLAS)", runtime.GOMAXPROCS(0), name)
+	}
+	return fmt.Sprintf("%s (%d cpu threads)", name, runtime.GOMAXPROCS(0))
 }
 
 func runKernel(args []string) error {
