@@ -159,10 +159,7 @@ func loadWith(env searchEnv) (*driver, error) {
 	return d, errors.Join(errs...)
 }
 
-// call runs a C function and returns its 32-bit status.
-//
-// Pointers into Go memory are passed by the callers as uintptr(unsafe.Pointer(&x)) directly in
-// the purego.SyscallN call expression (which keeps them alive and in place for the call).
+// status is the 32-bit status a C function returned in r1.
 func status(r1 uintptr) int32 { return int32(uint32(r1)) }
 
 // goString copies a NUL-terminated C string.

@@ -17,10 +17,15 @@ type Buffer struct {
 }
 
 // Ptr is the device address (CUdeviceptr).
-func (b *Buffer) Ptr() uint64 { return b.ptr }
+func (b *Buffer) Ptr() uint64 { return ptrOf(b) }
 
-// Len is the number of float32 elements.
-func (b *Buffer) Len() int { return b.n }
+// Len is the number of float32 elements (0 for nil).
+func (b *Buffer) Len() int {
+	if b == nil {
+		return 0
+	}
+	return b.n
+}
 
 // Slice is a view of n elements starting at element off.
 func (b *Buffer) Slice(off, n int) (*Buffer, error) {
@@ -93,7 +98,7 @@ func (d *Device) Free(b *Buffer) error {
 
 // Zero sets every element of b to 0.
 func (d *Device) Zero(b *Buffer) error {
-	if b.n == 0 {
+	if b.Len() == 0 {
 		return nil
 	}
 	return d.Do(func() error {
@@ -103,7 +108,7 @@ func (d *Device) Zero(b *Buffer) error {
 
 // CopyHtoD copies src into the first len(src) elements of dst.
 func (d *Device) CopyHtoD(dst *Buffer, src []float32) error {
-	if len(src) > dst.n {
+	if len(src) > dst.Len() {
 		return fmt.Errorf("cuda: copy of %d floats into a buffer of %d", len(src), dst.n)
 	}
 	if len(src) == 0 {
@@ -118,7 +123,7 @@ func (d *Device) CopyHtoD(dst *Buffer, src []float32) error {
 
 // CopyDtoH waits for the stream and copies the first len(dst) elements of src into dst.
 func (d *Device) CopyDtoH(dst []float32, src *Buffer) error {
-	if len(dst) > src.n {
+	if len(dst) > src.Len() {
 		return fmt.Errorf("cuda: copy of %d floats from a buffer of %d", len(dst), src.n)
 	}
 	if len(dst) == 0 {
@@ -136,8 +141,8 @@ func (d *Device) CopyDtoH(dst []float32, src *Buffer) error {
 
 // CopyDtoD copies n elements from src to dst.
 func (d *Device) CopyDtoD(dst, src *Buffer, n int) error {
-	if n > dst.n || n > src.n || n < 0 {
-		return fmt.Errorf("cuda: device copy of %d floats between buffers of %d and %d", n, src.n, dst.n)
+	if n > dst.Len() || n > src.Len() || n < 0 {
+		return fmt.Errorf("cuda: device copy of %d floats between buffers of %d and %d", n, src.Len(), dst.Len())
 	}
 	if n == 0 {
 		return nil
@@ -149,6 +154,6 @@ func (d *Device) CopyDtoD(dst, src *Buffer, n int) error {
 
 // Download copies a whole buffer to a new host slice.
 func (d *Device) Download(src *Buffer) ([]float32, error) {
-	out := make([]float32, src.n)
+	out := make([]float32, src.Len())
 	return out, d.CopyDtoH(out, src)
 }

@@ -199,12 +199,12 @@ func (d *Device) launch(name string, grid, block [3]uint32, shared uint32) error
 	r := sys(d.drv.cuLaunchKernel, f, uintptr(grid[0]), uintptr(grid[1]), uintptr(grid[2]),
 		uintptr(block[0]), uintptr(block[1]), uintptr(block[2]), uintptr(shared), d.stream,
 		uintptr(d.args.params()), 0)
-	if err := d.drv.cuErr("cuLaunchKernel("+name+")", r); err != nil {
-		return err
+	if status(r) != 0 {
+		return d.drv.cuErr("cuLaunchKernel("+name+")", r)
 	}
 	if d.syncAll {
-		if err := d.drv.cuErr("cuStreamSynchronize after "+name, sys(d.drv.cuStreamSynchronize, d.stream)); err != nil {
-			return err
+		if r := sys(d.drv.cuStreamSynchronize, d.stream); status(r) != 0 {
+			return d.drv.cuErr("cuStreamSynchronize after "+name, r)
 		}
 	}
 	return nil
