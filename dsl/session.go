@@ -143,7 +143,7 @@ func (s *Session) Exec(ctx context.Context, src, filename string, out Output) ([
 		if err := ctx.Err(); err != nil {
 			return env.bb, fmt.Errorf("%s:%d:%d: interrupted: %w", nameOr(filename), st.pos.Line, st.pos.Col, err)
 		}
-		if err := st.run(ctx, env); err != nil {
+		if err := runStep(ctx, env, st); err != nil {
 			return env.bb, &RuntimeError{File: nameOr(filename), Pos: st.pos, Err: err}
 		}
 	}
@@ -169,4 +169,14 @@ func nameOr(f string) string {
 		return "<input>"
 	}
 	return f
+}
+
+// runStep runs one statement, turning a panic of library code into an error.
+func runStep(ctx context.Context, env *runEnv, st step) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return st.run(ctx, env)
 }
