@@ -37,7 +37,6 @@ type compiledCtx struct {
 	needD    bool  // pair difference needed (as an input or for gradients of r, r2)
 	slotD    []int // input slot of D_k, -1 if not an input
 	slotR2   int
-	slotR    int
 	poly     *polyKernel // native path for a sum of powers of r (nil: tape)
 	used     []bool      // inputs the value depends on
 	// polyInput is the input of the native path: r2 (pair sums), ‖x_i − com‖² or ‖x_i‖²
@@ -54,7 +53,7 @@ func (en *Energy) Particles() int { return en.n }
 func (en *Energy) SpatialDim() int { return en.d }
 
 func compileCtx(c *ctx, n int, top bool) *compiledCtx {
-	cc := &compiledCtx{specs: c.specs, top: top, scale: 1, slotR2: -1, slotR: -1}
+	cc := &compiledCtx{specs: c.specs, top: top, scale: 1, slotR2: -1}
 	cc.val = compileTape(c.g, []int32{c.out})
 	grads := c.g.grad(c.out)
 	cc.full = compileTape(c.g, append([]int32{c.out}, grads...))
@@ -96,9 +95,6 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 			}
 		case inR2:
 			cc.slotR2 = i
-			cc.needD = true
-		case inR:
-			cc.slotR = i
 			cc.needD = true
 		}
 	}
@@ -467,16 +463,6 @@ func (en *Energy) gather(k *compiledCtx, w *ctxWork, buf, x, com []float64, c0, 
 				}
 			}
 		}
-		L := C * P
-		if k.slotR >= 0 {
-			r := buf[k.slotR*stride : k.slotR*stride+L]
-			for l := range r {
-				r[l] = math.Sqrt(r2[l])
-			}
-		}
-		if k.slotR2 < 0 && k.slotR < 0 {
-			_ = r2
-		}
 		w.r = r2
 		for kk := 0; kk < d; kk++ {
 			w.d[kk] = dd[kk]
@@ -583,10 +569,7 @@ func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []floa
 		return buf[int(o)*stride : int(o+1)*stride]
 	}
 	if k.needD {
-		var gR, gR2 []float64
-		if k.slotR >= 0 {
-			gR = slot(k.slotR)
-		}
+		var gR2 []float64
 		if k.slotR2 >= 0 {
 			gR2 = slot(k.slotR2)
 		}
@@ -595,10 +578,6 @@ func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []floa
 			if s := k.slotD[kk]; s >= 0 {
 				gD[kk] = slot(s)
 			}
-		}
-		var r []float64
-		if gR != nil {
-			r = buf[k.slotR*stride : (k.slotR+1)*stride]
 		}
 		if d == 3 && gD[0] == nil && gD[1] == nil && gD[2] == nil {
 			d0, d1, d2 := w.d[0], w.d[1], w.d[2]
@@ -613,13 +592,9 @@ func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []floa
 					j := k.pj[p]
 					l := base + p
 					coef := 0.0
-					if gR != nil {
-						coef = gR[l] / r[l]
-					}
 					if gR2 != nil {
-						coef += 2 * gR2[l]
+						coef = 2 * gR2[l] * s
 					}
-					coef *= s
 					vx, vy, vz := coef*d0[l], coef*d1[l], coef*d2[l]
 					a := gc[3*i : 3*i+3 : 3*i+3]
 					a[0] += vx
@@ -643,11 +618,8 @@ func (en *Energy) scatter(k *compiledCtx, w *ctxWork, ws *workspace, grad []floa
 					j := k.pj[p]
 					l := base + p
 					coef := 0.0
-					if gR != nil {
-						coef = gR[l] / r[l]
-					}
 					if gR2 != nil {
-						coef += 2 * gR2[l]
+						coef = 2 * gR2[l]
 					}
 					for kk := 0; kk < d; kk++ {
 						v := coef * w.d[kk][l]

@@ -12,8 +12,7 @@ type inKind uint8
 const (
 	inCoord inKind = iota // coordinate k of particle p
 	inD                   // component k of the (minimum-image) pair difference x_i − x_j
-	inR2                  // squared pair distance (+ softening)
-	inR                   // pair distance
+	inR2                  // squared pair distance (+ softening); r is built as its square root
 	inCom                 // component k of the centre of mass
 	inSum                 // value of sum number m
 	inU                   // component k of x_p − com (centred coordinate)
