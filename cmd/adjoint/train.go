@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -127,6 +128,9 @@ func runTrain(args []string) error {
 		return err
 	}
 	opt.Checkpoint = *out
+	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("checkpoint directory of %s does not exist", *out)
+	}
 	var s *adjoint.Sampler
 	if *resume {
 		if s, err = adjoint.Load(*out); err != nil {

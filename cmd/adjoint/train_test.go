@@ -60,6 +60,7 @@ func TestTrainErrors(t *testing.T) {
 		{"dw4"},
 		{"spec.adj", "-o", filepath.Join(dir, "x")},
 		{"dw4", "--net", "cnn", "-o", filepath.Join(dir, "x")},
+		{"dw4", "--epochs", "1", "-o", filepath.Join(dir, "no", "such", "dir", "x")},
 	} {
 		if err := runTrain(args); err == nil {
 			t.Errorf("%v accepted", args)
