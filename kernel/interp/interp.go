@@ -353,11 +353,22 @@ func parseMagic(code string) (name, args, body string, ok bool) {
 	return name, strings.TrimSpace(args), rest, true
 }
 
-// cellSink forwards display calls of a running cell to its Output.
-type cellSink struct{ out Output }
+// cellSink forwards display calls of a running cell to its Output, after the text the cell
+// printed before them, so that outputs keep their order.
+type cellSink struct {
+	out  Output
+	capt *capture
+}
 
-func (s cellSink) Display(b display.Bundle, id string, update bool) { s.out.Display(b, id, update) }
-func (s cellSink) Clear(wait bool)                                  { s.out.Clear(wait) }
+func (s cellSink) Display(b display.Bundle, id string, update bool) {
+	s.capt.flush()
+	s.out.Display(b, id, update)
+}
+
+func (s cellSink) Clear(wait bool) {
+	s.capt.flush()
+	s.out.Clear(wait)
+}
 
 // Execute runs one cell and blocks until it is done. Cancelling ctx interrupts it: Execute then
 // returns within about a second with an error named "Interrupted". Compiled code that was running
@@ -374,7 +385,7 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) (res Resu
 	}
 	i.capt.flush() // output written between cells is not this cell's
 	i.capt.setOutput(out)
-	display.SetSink(cellSink{out})
+	display.SetSink(cellSink{out: out, capt: i.capt})
 	display.SetContext(ctx)
 	defer func() {
 		i.capt.flush()

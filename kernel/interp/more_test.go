@@ -427,3 +427,34 @@ func TestInterruptReachesLibrary(t *testing.T) {
 		t.Errorf("the next cell waited %v for a library call that had stopped", d)
 	}
 }
+
+// orderRecorder records the order of streams and displays.
+type orderRecorder struct {
+	recorder
+	events []string
+}
+
+func (o *orderRecorder) Stream(name, text string) {
+	o.mu.Lock()
+	o.events = append(o.events, "text:"+text)
+	o.mu.Unlock()
+}
+
+func (o *orderRecorder) Display(b display.Bundle, id string, update bool) {
+	o.mu.Lock()
+	o.events = append(o.events, "display")
+	o.mu.Unlock()
+}
+
+func TestOutputOrder(t *testing.T) {
+	in := newInterp(t)
+	rec := &orderRecorder{}
+	res := in.Execute(context.Background(), "fmt.Println(\"before\")\ndisplay.HTML(\"<b>x</b>\")\nfmt.Println(\"after\")", rec)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got := strings.Join(rec.events, "|")
+	if got != "text:before\n|display|text:after\n" {
+		t.Errorf("events %q, want text, display, text in order", got)
+	}
+}

@@ -37,6 +37,7 @@ type capture struct {
 	cur      Output // Output of the running (or last) cell
 	out, err *stream
 	logw     io.Writer
+	flushMu  sync.Mutex // one flush at a time: each waits for its own mark
 }
 
 var (
@@ -170,6 +171,8 @@ func (c *capture) pump(s *stream, r *os.File) {
 
 // flush waits (at most a second) until everything written to the streams so far was forwarded.
 func (c *capture) flush() {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
 	for _, s := range []*stream{c.out, c.err} {
 		select {
 		case <-s.flushed:
