@@ -3,7 +3,6 @@ package dsl
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"adjoint/lib/energy"
 )
@@ -168,14 +167,4 @@ func boxExample(d int) string {
 		s += " x 6.283"
 	}
 	return s
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
