@@ -1,9 +1,14 @@
 package kernel
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 )
 
 // HistoryRequest is the content of a history_request.
@@ -24,6 +29,10 @@ type history struct {
 	mu      sync.Mutex
 	session int
 	entries []histEntry
+
+	file    string // when set, inputs are also appended here as JSON lines
+	id      string // the kernel session, recorded in the file
+	fileErr error  // the first failure to write the file (then writing stops)
 }
 
 type histEntry struct {
@@ -32,10 +41,37 @@ type histEntry struct {
 	output any // text/plain of the result, or nil
 }
 
-func (h *history) add(input string, output any) {
+// add records a cell; it returns an error only for the first failure to append to the file.
+func (h *history) add(input string, output any) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.entries = append(h.entries, histEntry{line: len(h.entries) + 1, input: input, output: output})
+	e := histEntry{line: len(h.entries) + 1, input: input, output: output}
+	h.entries = append(h.entries, e)
+	if h.file == "" || h.fileErr != nil {
+		return nil
+	}
+	h.fileErr = appendHistory(h.file, map[string]any{"session": h.id, "line": e.line, "input": input,
+		"time": time.Now().UTC().Format(time.RFC3339)})
+	return h.fileErr
+}
+
+func appendHistory(path string, rec map[string]any) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("history file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("history file: %w", err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("history file: %w", err)
+	}
+	return f.Close()
 }
 
 // query returns the entries a request asks for, as [session, line, input] or, with Output,

@@ -2,6 +2,9 @@ package kernel
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +42,39 @@ func TestHistoryQuery(t *testing.T) {
 				t.Fatalf("got %s, want %s", gb, wb)
 			}
 		})
+	}
+}
+
+func TestHistoryFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "history.jsonl")
+	h := history{session: 1, file: path, id: "sess"}
+	for _, in := range []string{"a := 1", "fmt.Println(\"x\ny\")"} {
+		if err := h.add(in, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("history file:\n%s", b)
+	}
+	var rec struct {
+		Session string `json:"session"`
+		Line    int    `json:"line"`
+		Input   string `json:"input"`
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &rec); err != nil || rec.Session != "sess" || rec.Line != 2 || rec.Input != "fmt.Println(\"x\ny\")" {
+		t.Fatalf("record %s: %+v, %v", lines[1], rec, err)
+	}
+	// An unwritable file is reported once, and history goes on in memory.
+	bad := history{session: 1, file: filepath.Join(path, "not-a-dir", "h.jsonl")}
+	if err := bad.add("x", nil); err == nil {
+		t.Fatal("writing under a file succeeded")
+	}
+	if err := bad.add("y", nil); err != nil || len(bad.entries) != 2 {
+		t.Fatalf("second add: %v, %d entries", err, len(bad.entries))
 	}
 }

@@ -83,9 +83,13 @@ func installedKernel(t *testing.T) (string, []string) {
 	env := append(os.Environ(),
 		"JUPYTER_PATH="+filepath.Join(buildDir, "share", "jupyter"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(buildDir, "runtime"),
-		"PYTHONDONTWRITEBYTECODE=1")
+		"PYTHONDONTWRITEBYTECODE=1",
+		"ADJOINT_HISTORY_FILE="+historyPath())
 	return filepath.Join(buildDir, "adjoint"), env
 }
+
+// historyPath is the kernels' history file during the tests.
+func historyPath() string { return filepath.Join(buildDir, "history.jsonl") }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -310,6 +314,12 @@ func TestJupyterClient(t *testing.T) {
 			if get(s, "status") != want {
 				t.Errorf("%s: status %v, want %s: %v", name, get(s, "status"), want, s)
 			}
+		}
+	})
+	t.Run("history file", func(t *testing.T) {
+		b, err := os.ReadFile(historyPath())
+		if err != nil || !strings.Contains(string(b), `"input":"x := 40\nfmt.Println(\"x is\", x)"`) {
+			t.Errorf("history file: %v\n%s", err, b)
 		}
 	})
 	t.Run("shutdown", func(t *testing.T) {

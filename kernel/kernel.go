@@ -60,6 +60,9 @@ type Options struct {
 	StreamFlushBytes    int
 	// IOPubHWM caps the iopub send queue (messages past it are dropped); default 100000.
 	IOPubHWM int
+	// HistoryFile, when set, receives every stored cell's input as a JSON line
+	// {"session", "line", "input", "time"}; history_request answers from memory.
+	HistoryFile string
 }
 
 // Kernel is one running Jupyter kernel.
@@ -125,7 +128,7 @@ func New(ci ConnectionInfo, exec Executor, opts Options) (*Kernel, error) {
 	k := &Kernel{exec: exec, opts: opts, ci: ci, sign: s, session: newID(), log: opts.Logger,
 		shellQ: make(chan *Message, 1024)}
 	k.input.replies = make(chan *Message, 1)
-	k.hist.session = 1
+	k.hist.session, k.hist.file, k.hist.id = 1, opts.HistoryFile, k.session
 	k.epoch, k.epochCancel = context.WithCancel(context.Background())
 	return k, nil
 }
@@ -427,7 +430,9 @@ func (k *Kernel) execute(ch *channel, m *Message) {
 		text = res.Value.Data[display.MIMEText]
 	}
 	if store {
-		k.hist.add(req.Code, text)
+		if err := k.hist.add(req.Code, text); err != nil {
+			k.log.Printf("%v (history is kept in memory only from now on)", err)
+		}
 	}
 	if res.Err != nil {
 		ec := errorContent(res.Err.Name, res.Err.Value, res.Err.Traceback)

@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
@@ -52,7 +53,8 @@ func runKernel(args []string) error {
 	exec := newLazyExecutor()
 	defer exec.Close()
 	k, err := kernel.New(ci, exec, kernel.Options{Banner: computeBanner(),
-		Logger: log.New(logw, "adjoint kernel: ", log.LstdFlags)})
+		Logger:      log.New(logw, "adjoint kernel: ", log.LstdFlags),
+		HistoryFile: historyFile()})
 	if err != nil {
 		return err
 	}
@@ -171,4 +173,25 @@ func (l *lazyExecutor) Close() error {
 		return nil
 	}
 	return l.exec.Close()
+}
+
+// historyFile is where the kernel appends cell inputs: $ADJOINT_HISTORY_FILE ("off" for
+// none), else $XDG_DATA_HOME/adjoint/kernel_history.jsonl or
+// ~/.local/share/adjoint/kernel_history.jsonl.
+func historyFile() string {
+	if f, ok := os.LookupEnv("ADJOINT_HISTORY_FILE"); ok {
+		if f == "off" {
+			return ""
+		}
+		return f
+	}
+	data := os.Getenv("XDG_DATA_HOME")
+	if data == "" {
+		home, err := os.UserHomeDir()
+		if err != nil || home == "" {
+			return ""
+		}
+		data = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(data, "adjoint", "kernel_history.jsonl")
 }
