@@ -63,7 +63,9 @@ var (
 
 func newInterp(t *testing.T) *Interp {
 	t.Helper()
-	in, err := New(Options{NoRedirect: os.Getenv("ADJ_NOREDIRECT") != ""})
+	// Output between cells goes to the log: the test framework's own output must not end up
+	// in a recorder.
+	in, err := New(Options{NoRedirect: os.Getenv("ADJ_NOREDIRECT") != "", LateOutputToLog: true})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -32,12 +32,17 @@ type Options struct {
 	NoRedirect bool
 	// Stdin is the interpreter's standard input (default: an empty reader).
 	Stdin io.Reader
+	// LateOutputToLog sends what is written between cells (by goroutines that outlived their
+	// cell) to the process's original stdout/stderr. By default it goes to the Output of the
+	// last cell, as Jupyter front ends expect.
+	LateOutputToLog bool
 }
 
 // Interp evaluates notebook cells. Variables, functions and types declared by a cell stay
 // visible to later cells. Cells run one at a time: Execute calls are serialised process-wide
 // (the streams and the display sink are process-wide too).
 type Interp struct {
+	opts   Options
 	yi     *yaegi.Interpreter
 	capt   *capture
 	errw   *stderrFilter
@@ -82,7 +87,7 @@ func New(opts Options) (*Interp, error) {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	i := &Interp{capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}}
+	i := &Interp{opts: opts, capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}}
 	i.errw = &stderrFilter{w: c.err.w}
 	i.yi = yaegi.New(yaegi.Options{
 		Stdin:        in,
@@ -383,13 +388,15 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) (res Resu
 	if i.closed {
 		return errResult("Closed", "the interpreter was closed")
 	}
-	i.capt.flush() // output written between cells is not this cell's
+	i.capt.flush() // output written between cells goes to the previous cell (or the log)
 	i.capt.setOutput(out)
 	display.SetSink(cellSink{out: out, capt: i.capt})
 	display.SetContext(ctx)
 	defer func() {
 		i.capt.flush()
-		i.capt.setOutput(nil)
+		if i.opts.LateOutputToLog {
+			i.capt.setOutput(nil)
+		}
 	}()
 	defer func() {
 		if r := recover(); r != nil {

@@ -458,3 +458,25 @@ func TestOutputOrder(t *testing.T) {
 		t.Errorf("events %q, want text, display, text in order", got)
 	}
 }
+
+func TestLateGoroutineOutput(t *testing.T) {
+	in, err := New(Options{}) // late output goes to the last cell's Output
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.capt.flush(); in.capt.setOutput(nil) })
+	res, rec := run(t, in, "go func() {\n\ttime.Sleep(100 * time.Millisecond)\n\tfmt.Println(\"late\")\n}()")
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if strings.Contains(rec.out(), "late") {
+		t.Fatalf("the goroutine printed before its sleep ended")
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(rec.out(), "late") {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rec.out() != "late\n" {
+		t.Errorf("late output reached the last cell as %q, want \"late\\n\"", rec.out())
+	}
+}

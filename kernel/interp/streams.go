@@ -19,8 +19,8 @@ import (
 // when the first interpreter is created (unless Options.NoRedirect), so that output written by
 // interpreted code, by compiled library code and by goroutines all arrives in one place. A reader
 // goroutine per stream forwards what arrives to the Output of the running cell; between cells
-// (a goroutine that outlived its cell) it goes to the original descriptors, that is the kernel's
-// terminal or log, never into a cell it does not belong to.
+// (a goroutine that outlived its cell) to the Output of the last cell, as ipykernel does, or
+// with Options.LateOutputToLog to the original descriptors (the kernel's terminal or log).
 
 // flushMark is written into a pipe to learn when everything written before it has been forwarded.
 var flushMark = []byte("\x00\x01adjoint-flush\x01\x00")
