@@ -464,7 +464,9 @@ func TestEdgeOps(t *testing.T) {
 			if !withE {
 				ins[3], ins[5] = nil, nil
 			}
-			f := func(in [][]float64) []float64 { return refEdgeCombine(in[0], in[1], in[2], in[3], in[4], in[5], ActSiLU, B, n, H) }
+			f := func(in [][]float64) []float64 {
+				return refEdgeCombine(in[0], in[1], in[2], in[3], in[4], in[5], ActSiLU, B, n, H)
+			}
 			near(t, "edge_combine", g.down(y), f(ins))
 			dy, bdy := g.rnd(P * H)
 			var gr EdgeGrads
