@@ -33,8 +33,9 @@ var goBuiltins = []string{
 }
 
 // noteDecls records the names a successfully evaluated segment declared or imported, for
-// completion and inspection.
-func (i *Interp) noteDecls(s segment) {
+// completion and inspection. It returns the methods whose source changed since their first
+// definition.
+func (i *Interp) noteDecls(s segment) (changed []string) {
 	var src string
 	switch s.kind {
 	case segImport, segDecl:
@@ -73,6 +74,15 @@ func (i *Interp) noteDecls(s segment) {
 			key := d.Name.Name
 			if d.Recv != nil && len(d.Recv.List) == 1 {
 				key = recvName(d.Recv.List[0].Type) + "." + key
+				// yaegi keeps the first definition of a method: say so when it changes.
+				full := *d
+				full.Doc = nil
+				src := nodeText(fset, &full)
+				if old, ok := i.methodSrc[key]; ok && old != src {
+					changed = append(changed, key)
+				} else if !ok {
+					i.methodSrc[key] = src
+				}
 			}
 			i.decls[key] = symbols.Doc{Sig: nodeText(fset, &c), Doc: strings.TrimSpace(d.Doc.Text())}
 		case *ast.GenDecl:
@@ -93,6 +103,7 @@ func (i *Interp) noteDecls(s segment) {
 			}
 		}
 	}
+	return changed
 }
 
 // dropKnownImports blanks the imports of s that cells already have under the same name (yaegi

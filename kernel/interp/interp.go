@@ -59,10 +59,11 @@ type Interp struct {
 	stopper *stopper      // direct access to yaegi's cancellation (nil: use the napper)
 	napDone chan struct{} // closed when the program run by stopByNap has slept
 
-	namesMu sync.Mutex
-	imports map[string]string      // package name → import path, as cells see them
-	names   map[string]bool        // top-level names declared by cells
-	decls   map[string]symbols.Doc // declarations of cells' funcs, methods (T.M) and types
+	namesMu   sync.Mutex
+	imports   map[string]string      // package name → import path, as cells see them
+	names     map[string]bool        // top-level names declared by cells
+	decls     map[string]symbols.Doc // declarations of cells' funcs, methods (T.M) and types
+	methodSrc map[string]string      // first source of each method T.M
 }
 
 // cellMu serialises cells of all interpreters: streams and the display sink are process-wide.
@@ -87,7 +88,7 @@ func New(opts Options) (*Interp, error) {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	i := &Interp{opts: opts, capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}}
+	i := &Interp{opts: opts, capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}, methodSrc: map[string]string{}}
 	i.errw = &stderrFilter{w: c.err.w}
 	i.yi = yaegi.New(yaegi.Options{
 		Stdin:        in,
@@ -472,7 +473,9 @@ func (i *Interp) run(ctx context.Context, code string) Result {
 		case r.runErr != nil:
 			return i.runtimeError(code, s, r.runErr, r.trace)
 		}
-		i.noteDecls(s)
+		for _, m := range i.noteDecls(s) {
+			fmt.Fprintf(i.errw.w, "warning: method %s was defined before; the interpreter keeps its first definition (restart the kernel, or use a new type name, to change it)\n", m)
+		}
 	}
 	i.resMu.Lock()
 	defer i.resMu.Unlock()

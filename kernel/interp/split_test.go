@@ -68,7 +68,7 @@ func FuzzSplit(f *testing.F) {
 	for _, s := range []string{"x := 1", "fmt.Println(\"a\"", "func f() {", "`raw", "}}}", "go f(", "package main\nfunc main(){}", "a.b.c(", "é := 1; é"} {
 		f.Add(s)
 	}
-	in := &Interp{imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}}
+	in := &Interp{imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}, methodSrc: map[string]string{}}
 	f.Fuzz(func(t *testing.T, code string) {
 		segs, _ := splitCell(code)
 		for _, s := range segs {
