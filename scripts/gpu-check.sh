@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# GPU check of the CUDA backend (lib/tensor/cuda): device discovery, kernel and sgemm parity,
+# one sgemm timing, and the PyTorch CUDA peer of the EGNN benchmark. Builds nothing.
+#
+# Prepare on any machine (no CUDA needed), from the repository root:
+#   CGO_ENABLED=0 go build -o bin/adjoint ./cmd/adjoint
+#   CGO_ENABLED=0 go test -c -o bin/cuda.test ./lib/tensor/cuda
+# and carry bin/ (and the working tree: the test binary runs in lib/tensor/cuda) to the GPU
+# machine. Run there, from the repository root:
+#   scripts/gpu-check.sh OUTDIR
+# Every step has its own timeout (the whole script stays under 8 minutes). OUTDIR receives
+# one file per step (NAME.out, NAME.err), steps.jsonl (one JSON line per step: name, exit
+# status, seconds) and summary.json. Environment passed through: ADJOINT_CUDA_LIB_DIR,
+# ADJOINT_LIBCUDA/LIBNVRTC/LIBCUBLAS (library locations), ADJOINT_TF32.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUT=${1:?usage: scripts/gpu-check.sh OUTDIR}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+: >"$OUT/steps.jsonl"
+T0=$(date +%s)
+
+# step NAME SECONDS DIR CMD...: runs CMD in DIR under a timeout, records status and time.
+step() {
+  local name=$1 limit=$2 dir=$3
+  shift 3
+  local s e rc
+  s=$(date +%s.%N)
+  (cd "$dir" && timeout --kill-after=10 "$limit" "$@") >"$OUT/$name.out" 2>"$OUT/$name.err"
+  rc=$?
+  e=$(date +%s.%N)
+  printf '{"step":"%s","rc":%d,"seconds":%.1f,"timed_out":%s}\n' "$name" "$rc" \
+    "$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f", e - s }')" "$([ "$rc" = 124 ] || [ "$rc" = 137 ] && echo true || echo false)" >>"$OUT/steps.jsonl"
+  echo "== $name: rc=$rc" >&2
+  return $rc
+}
+
+for f in bin/adjoint bin/cuda.test; do
+  [ -x "$f" ] || { echo "missing $f: build it first (see the top of this script)" >&2; exit 2; }
+done
+
+# 1. What the machine has.
+step nvidia-smi 20 "$ROOT" nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv
+step libs 20 "$ROOT" bash -c 'ldconfig -p | grep -E "libcuda\.so|libnvrtc|libcublas" ; ls -d /usr/local/cuda*/lib64 2>/dev/null; python3 -c "import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))" 2>/dev/null'
+
+# 2. Device discovery: one JSON line (device, libs, reason).
+step device 45 "$ROOT" bin/adjoint device
+cp "$OUT/device.out" "$OUT/device.json" 2>/dev/null
+
+# 3. Parity of every kernel and of sgemm against CPU references; each launch synchronised so
+#    that a failing kernel is named.
+ADJOINT_CUDA_SYNC=1 step parity 200 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.v -test.count=1 -test.timeout=190s
+grep -E '^(--- |=== RUN|ok|FAIL|PASS)|no CUDA device|device ' "$OUT/parity.out" | grep -E -- '--- (FAIL|SKIP)|no CUDA|device ' | head -40 >"$OUT/parity-summary.txt"
+
+# 4. Sgemm throughput at the EGNN's largest shape (LJ-55, batch 256), FP32 and TF32.
+step sgemm-fp32 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench SgemmEGNN -test.benchtime 20x
+ADJOINT_TF32=1 step sgemm-tf32 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench SgemmEGNN -test.benchtime 20x
+
+# 5. EGNN training step, adjoint on the GPU beside the PyTorch CUDA peer.
+# TODO(cuda wiring): once lib/tensor runs on a cuda.Device, time the Go side here, e.g.
+#   step egnn-lj13-adjoint 60 "$ROOT" env ADJOINT_DEVICE=cuda bin/adjoint bench egnn --system lj13 --batch 256 --device cuda
+#   step egnn-lj55-adjoint 90 "$ROOT" env ADJOINT_DEVICE=cuda bin/adjoint bench egnn --system lj55 --batch 256 --device cuda
+if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  step egnn-lj13-torch 60 "$ROOT" python3 scripts/torch_egnn_cuda.py --system lj13 --batch 256 --steps 5 --warmup 2 --layout dense
+  step egnn-lj55-torch 90 "$ROOT" python3 scripts/torch_egnn_cuda.py --system lj55 --batch 256 --steps 5 --warmup 2 --layout dense
+else
+  echo '{"step":"egnn-torch","skipped":"python3 has no torch with CUDA"}' >>"$OUT/steps.jsonl"
+fi
+
+# 6. A short LJ-55 training on the GPU.
+# TODO(cuda wiring): e.g.
+#   step train-lj55 120 "$ROOT" env ADJOINT_DEVICE=cuda bin/adjoint train lj55 --steps 50 -o "$OUT/lj55.ckpt"
+
+# Summary: the device line, every step, the parity verdict.
+{
+  printf '{"device":'
+  if [ -s "$OUT/device.json" ]; then head -c 4000 "$OUT/device.json" | tr -d '\n'; else printf 'null'; fi
+  verdict=fail
+  if grep -q -- '--- FAIL' "$OUT/parity.out"; then verdict=fail
+  elif grep -q 'no CUDA device' "$OUT/parity.out"; then verdict="not run: no CUDA device"
+  elif grep -qE '^(ok|PASS)' "$OUT/parity.out"; then verdict=pass
+  fi
+  printf ',"parity":"%s"' "$verdict"
+  printf ',"skipped_tests":%d' "$(grep -c -- '--- SKIP' "$OUT/parity.out")"
+  printf ',"sgemm_fp32":"%s"' "$(grep -o '[0-9.]* GFLOP/s' "$OUT/sgemm-fp32.out" | head -1)"
+  printf ',"sgemm_tf32":"%s"' "$(grep -o '[0-9.]* GFLOP/s' "$OUT/sgemm-tf32.out" | head -1)"
+  printf ',"seconds":%d,"steps":[' "$(($(date +%s) - T0))"
+  paste -sd, "$OUT/steps.jsonl" | tr -d '\n'
+  printf ']}\n'
+} >"$OUT/summary.json"
+cat "$OUT/summary.json"
