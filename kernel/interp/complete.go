@@ -199,11 +199,10 @@ func (i *Interp) Complete(code string, cursor int) (matches []string, start, end
 	var cands []string
 	if start > 0 && rs[start-1] == '.' {
 		q := start - 1
-		for q > 0 && isIdentRune(rs[q-1]) {
+		for q > 0 && (isIdentRune(rs[q-1]) || rs[q-1] == '.') {
 			q--
 		}
-		qual := string(rs[q : start-1])
-		cands = i.members(qual)
+		cands = i.members(strings.Split(strings.Trim(string(rs[q:start-1]), "."), "."))
 	} else {
 		cands = append(cands, goKeywords...)
 		cands = append(cands, goBuiltins...)
@@ -232,11 +231,12 @@ func (i *Interp) Complete(code string, cursor int) (matches []string, start, end
 	return matches, start, cursor
 }
 
-// members lists the exported names reachable from qual: a package's symbols or the fields and
-// methods of a global variable.
-func (i *Interp) members(qual string) []string {
+// members lists the exported names reachable from a selector chain: a package's symbols, or the
+// fields and methods of a global variable or of its fields (v.F.G).
+func (i *Interp) members(chain []string) []string {
 	var out []string
-	if p, ok := i.pkgPath(qual); ok {
+	qual := chain[0]
+	if p, ok := i.pkgPath(qual); ok && len(chain) == 1 {
 		for _, syms := range i.yi.Symbols(p) {
 			for n := range syms {
 				if token.IsExported(n) {
@@ -248,6 +248,21 @@ func (i *Interp) members(qual string) []string {
 	}
 	v, ok := i.yi.Globals()[qual]
 	if !ok || !v.IsValid() {
+		return nil
+	}
+	for _, f := range chain[1:] {
+		for v.IsValid() && (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) {
+			if v.IsNil() {
+				return nil
+			}
+			v = v.Elem()
+		}
+		if !v.IsValid() || v.Kind() != reflect.Struct {
+			return nil
+		}
+		v = v.FieldByName(f)
+	}
+	if !v.IsValid() {
 		return nil
 	}
 	t := v.Type()

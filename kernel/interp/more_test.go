@@ -198,7 +198,7 @@ func TestInterruptFallback(t *testing.T) {
 
 func TestComplete(t *testing.T) {
 	in := newInterp(t)
-	run(t, in, "myGlobalVar := 3\nfunc myFunc() {}\ntype myType int")
+	run(t, in, "myGlobalVar := 3\nfunc myFunc() {}\ntype myType int\ntype Inner struct{ Count int }\ntype Outer struct{ In Inner; Name string }\nnested := Outer{}")
 	cases := []struct {
 		code       string
 		cursor     int
@@ -212,6 +212,9 @@ func TestComplete(t *testing.T) {
 		{"é := energy.NewD", 16, []string{"NewDW4"}, 12, 16},
 		{"strings.ToUp", 12, []string{"ToUpper"}, 8, 12},
 		{"fo", 2, []string{"for"}, 0, 2},
+		{"nested.N", 8, []string{"Name"}, 7, 8},
+		{"nested.In.Co", 12, []string{"Count"}, 10, 12},
+		{"x := nested.", 12, []string{"In", "Name"}, 12, 12},
 	}
 	for _, c := range cases {
 		m, s, e := in.Complete(c.code, c.cursor)
