@@ -460,19 +460,16 @@ func (k *Kernel) execute(ch *channel, m *Message) {
 // abortQueued answers the execute requests already waiting on shell with status "aborted"
 // (after a failed cell, as stop_on_error asks); other queued requests are handled normally.
 func (k *Kernel) abortQueued() {
-	for {
-		select {
-		case m := <-k.shellQ:
-			if m.Header.MsgType != "execute_request" {
-				k.handle(k.shell, m)
-				continue
-			}
-			k.status(m.HeaderRaw, "busy")
-			k.send(k.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": k.execCount})
-			k.status(m.HeaderRaw, "idle")
-		default:
-			return
+	// Only what is queued now: requests sent after the client saw the error run normally.
+	for range len(k.shellQ) {
+		m := <-k.shellQ
+		if m.Header.MsgType != "execute_request" {
+			k.handle(k.shell, m)
+			continue
 		}
+		k.status(m.HeaderRaw, "busy")
+		k.send(k.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": k.execCount})
+		k.status(m.HeaderRaw, "idle")
 	}
 }
 
