@@ -15,7 +15,7 @@
 #      the first figure into view and saves a screenshot (1280×2000 by default);
 #   5. stops the server and the browser.
 #
-# Usage: scripts/browser-check.sh [NOTEBOOK] [SCREENSHOT.png]
+# Usage: scripts/browser-check.sh [NOTEBOOK] [SCREENSHOT.png|SCREENSHOT.jpg]
 #   env: ADJOINT_NB_SIZE (default small), ADJOINT_BIN, WINDOW (default 1280,2000), KEEP=1 keeps
 #   the temporary directory (executed notebook, server and browser logs).
 # Needs: apt-get install -y jupyter-notebook chromium python3-websocket (not part of CI).

@@ -120,7 +120,9 @@ def main():
       if (img) { img.scrollIntoView({block: 'center'}); }
     })()""")
     time.sleep(1)
-    shot = page.call("Page.captureScreenshot", format="png")
+    fmt = "jpeg" if args.screenshot.lower().endswith((".jpg", ".jpeg")) else "png"
+    extra = {"quality": 85} if fmt == "jpeg" else {}
+    shot = page.call("Page.captureScreenshot", format=fmt, **extra)
     with open(args.screenshot, "wb") as f:
         f.write(base64.b64decode(shot["data"]))
     print("screenshot:", args.screenshot, flush=True)
