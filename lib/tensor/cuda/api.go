@@ -12,7 +12,8 @@ import (
 
 // driver holds the resolved entry points of libcuda, NVRTC and cuBLAS.
 type driver struct {
-	libs map[string]string // key → path that loaded
+	libs    map[string]string // key → path that loaded
+	cudaErr error             // why libcuda cannot be used (nil when every entry point resolved)
 
 	cuInit, cuDriverGetVersion, cuGetErrorString, cuGetErrorName                                   uintptr
 	cuDeviceGet, cuDeviceGetCount, cuDeviceGetName, cuDeviceGetAttribute, cuDeviceTotalMem         uintptr
@@ -103,6 +104,7 @@ func loadWith(env searchEnv) (*driver, error) {
 	var errs []error
 	h, path, err := loadLib(specCUDA, env)
 	if err != nil {
+		d.cudaErr = err
 		return d, err
 	}
 	d.libs["cuda"] = path
@@ -122,6 +124,7 @@ func loadWith(env searchEnv) (*driver, error) {
 		{"cuStreamCreate", &d.cuStreamCreate}, {"cuStreamDestroy_v2", &d.cuStreamDestroy},
 		{"cuStreamSynchronize", &d.cuStreamSynchronize},
 	}); err != nil {
+		d.cudaErr = err
 		return d, err
 	}
 	h, path, err = loadLib(specNVRTC, env)

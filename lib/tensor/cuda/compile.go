@@ -86,7 +86,7 @@ func (drv *driver) compileOnce(src, name string, t compileTarget) ([]byte, error
 		uintptr(unsafe.Pointer(&csrc[0])), uintptr(unsafe.Pointer(&cname[0])), 0, 0, 0)); err != nil {
 		return nil, err
 	}
-	defer sys(drv.nvrtcDestroyProgram, uintptr(unsafe.Pointer(&prog)))
+	defer func() { sys(drv.nvrtcDestroyProgram, uintptr(unsafe.Pointer(&prog))) }()
 	bufs, ptrs := cStringArray(t.opts)
 	var pin runtime.Pinner
 	for _, b := range bufs {

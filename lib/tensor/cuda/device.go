@@ -74,7 +74,10 @@ func envOn(name string) bool {
 // opens; the operations that need them then return the reason.
 func Open(opt Options) (*Device, error) {
 	drv, err := loadDriver()
-	if drv == nil || drv.cuInit == 0 {
+	if drv == nil || drv.cudaErr != nil || drv.cuInit == 0 {
+		if drv != nil && drv.cudaErr != nil {
+			err = drv.cudaErr
+		}
 		if err == nil {
 			err = errors.New("cuda: driver not loaded")
 		}
@@ -109,7 +112,7 @@ func (d *Device) loop(ready chan<- error) {
 	d.tid = gettid()
 	d.pinner.Pin(d.args)
 	defer d.pinner.Unpin()
-	if err := d.init(); err != nil {
+	if err := d.run(d.init); err != nil {
 		d.teardown()
 		ready <- err
 		return
