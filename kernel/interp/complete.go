@@ -321,7 +321,13 @@ func (i *Interp) Inspect(code string, cursor, detail int) (display.Bundle, bool)
 	if !ok {
 		return display.Bundle{}, false
 	}
-	return display.Text(text), true
+	// Markdown for front ends that render it: the declaration as Go code, then the doc.
+	sig, doc, _ := strings.Cut(text, "\n\n")
+	md := "```go\n" + sig + "\n```"
+	if doc != "" {
+		md += "\n\n" + doc
+	}
+	return display.Bundle{Data: map[string]any{display.MIMEText: text, display.MIMEMarkdown: md}}, true
 }
 
 func lookupDoc(pkg, name string) (symbols.Doc, bool) {
