@@ -189,7 +189,7 @@ func (c *capture) flush() {
 }
 
 // panicLine matches the position lines yaegi prints for every interpreted frame a panic unwinds.
-var panicLine = regexp.MustCompile(`^(\d+):(\d+): panic: (.*)\n?$`)
+var panicLine = regexp.MustCompile(`^(\d+):(\d+): panic: (.*\(\.\.\.\))\n?$`)
 
 // stderrFilter is the interpreter's standard error: it drops yaegi's own panic position lines
 // (the cell's traceback reports them instead) and forwards everything else.
