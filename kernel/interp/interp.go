@@ -51,7 +51,6 @@ type Interp struct {
 
 	resMu  sync.Mutex
 	result *display.Bundle
-	shown  bool
 
 	bindN  int
 	closed bool
@@ -305,7 +304,6 @@ func (i *Interp) show(v any) {
 func (i *Interp) showBundle(b display.Bundle) {
 	i.resMu.Lock()
 	i.result = &b
-	i.shown = true
 	i.resMu.Unlock()
 }
 
@@ -434,7 +432,7 @@ func (i *Interp) run(ctx context.Context, code string) Result {
 		return i.compileError(code, segment{kind: segDecl, line: 1, col: 1}, err, true)
 	}
 	i.resMu.Lock()
-	i.result, i.shown = nil, false
+	i.result = nil
 	i.resMu.Unlock()
 	for k := 0; k < len(segs); k++ {
 		s := segs[k]
