@@ -207,8 +207,6 @@ func TestJupyterClient(t *testing.T) {
 		}
 	})
 	t.Run("late goroutine output", func(t *testing.T) {
-		t.Skip("needs kernel/interp to forward streams written between cells to the last cell's Output " +
-			"(it sends them to the original stdout); remove this skip when it does")
 		l := r["late"]
 		if get(l, "late_seen") != true || get(l, "late_after_idle") != true {
 			t.Errorf("output of a goroutine after its cell ended: %v", l)
