@@ -102,6 +102,9 @@ func (d *Device) Zero(b *Buffer) error {
 		return nil
 	}
 	return d.Do(func() error {
+		if d.emu != nil {
+			return d.emu.memset32(b.ptr, 0, b.n)
+		}
 		return d.drv.cuErr("cuMemsetD32_v2", sys(d.drv.cuMemsetD32, uintptr(b.ptr), 0, uintptr(b.n)))
 	})
 }
@@ -115,6 +118,9 @@ func (d *Device) CopyHtoD(dst *Buffer, src []float32) error {
 		return nil
 	}
 	return d.Do(func() error {
+		if d.emu != nil {
+			return d.emu.htod(dst.ptr, src)
+		}
 		err := d.drv.cuErr("cuMemcpyHtoD_v2", sys(d.drv.cuMemcpyHtoD, uintptr(dst.ptr), uintptr(unsafe.Pointer(&src[0])), uintptr(4*len(src))))
 		runtime.KeepAlive(src)
 		return err
@@ -130,6 +136,9 @@ func (d *Device) CopyDtoH(dst []float32, src *Buffer) error {
 		return nil
 	}
 	return d.Do(func() error {
+		if d.emu != nil {
+			return d.emu.dtoh(dst, src.ptr)
+		}
 		if err := d.drv.cuErr("cuStreamSynchronize", sys(d.drv.cuStreamSynchronize, d.stream)); err != nil {
 			return err
 		}
@@ -148,6 +157,9 @@ func (d *Device) CopyDtoD(dst, src *Buffer, n int) error {
 		return nil
 	}
 	return d.Do(func() error {
+		if d.emu != nil {
+			return d.emu.dtod(dst.ptr, src.ptr, n)
+		}
 		return d.drv.cuErr("cuMemcpyDtoD_v2", sys(d.drv.cuMemcpyDtoD, uintptr(dst.ptr), uintptr(src.ptr), uintptr(4*n)))
 	})
 }

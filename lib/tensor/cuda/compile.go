@@ -189,6 +189,12 @@ func (d *Device) launch(name string, grid, block [3]uint32, shared uint32) error
 	if d.args.err != nil {
 		return fmt.Errorf("cuda: %s: %w", name, d.args.err)
 	}
+	if d.emu != nil {
+		if grid[0] == 0 || grid[1] == 0 || grid[2] == 0 {
+			return nil
+		}
+		return d.emu.launch(name, d.args.params())
+	}
 	f, ok := d.funcs[name]
 	if !ok {
 		return fmt.Errorf("cuda: no kernel %q", name)

@@ -38,6 +38,8 @@ type Device struct {
 	blasErr                error // why cuBLAS is unavailable
 	compileNote            string
 
+	emu    emulator // tests only: runs kernels and copies on the host instead of the driver
+
 	args   *kernelArgs
 	pinner runtime.Pinner
 	pool   *pool
@@ -112,6 +114,13 @@ func (d *Device) loop(ready chan<- error) {
 	d.tid = gettid()
 	d.pinner.Pin(d.args)
 	defer d.pinner.Unpin()
+	if d.emu != nil {
+		ready <- nil
+		for j := range d.work {
+			j.res <- d.run(j.fn)
+		}
+		return
+	}
 	if err := d.run(d.init); err != nil {
 		d.teardown()
 		ready <- err
@@ -324,6 +333,9 @@ func (d *Device) String() string {
 // Sync waits for all queued work on the device's stream and reports its errors.
 func (d *Device) Sync() error {
 	return d.Do(func() error {
+		if d.emu != nil {
+			return nil
+		}
 		return d.drv.cuErr("cuStreamSynchronize", sys(d.drv.cuStreamSynchronize, d.stream))
 	})
 }
@@ -351,6 +363,16 @@ func (d *Device) TrimPool() error {
 		}
 		return d.pool.trim()
 	})
+}
+
+// emulator stands in for the driver in tests on machines without a GPU: kernels run on the
+// host (compiled by a host C++ compiler), device memory is host memory.
+type emulator interface {
+	launch(name string, params unsafe.Pointer) error
+	htod(dst uint64, src []float32) error
+	dtoh(dst []float32, src uint64) error
+	dtod(dst, src uint64, n int) error
+	memset32(dst uint64, v uint32, n int) error
 }
 
 // devAlloc is the pool's allocator on a real device.

@@ -49,9 +49,10 @@ func gpu(t *testing.T) *Device {
 }
 
 type gpuT struct {
-	t *testing.T
-	d *Device
-	r *rand.Rand
+	t        *testing.T
+	d        *Device
+	r        *rand.Rand
+	emulated bool
 }
 
 func newGPU(t *testing.T) *gpuT {
@@ -124,8 +125,9 @@ func addTo(base []float32, d []float64) []float64 {
 	return out
 }
 
-func TestDeviceInfoAndCopies(t *testing.T) {
-	g := newGPU(t)
+func TestDeviceInfoAndCopies(t *testing.T) { testDeviceInfoAndCopies(t, newGPU(t)) }
+
+func testDeviceInfoAndCopies(t *testing.T, g *gpuT) {
 	ma, _ := g.d.ComputeCapability()
 	if ma < 5 || g.d.Name() == "" || g.d.TotalMemory() == 0 {
 		t.Errorf("device info: %q sm %d, %d bytes", g.d.Name(), ma, g.d.TotalMemory())
@@ -166,8 +168,9 @@ func TestDeviceInfoAndCopies(t *testing.T) {
 	}
 }
 
-func TestElementwise(t *testing.T) {
-	g := newGPU(t)
+func TestElementwise(t *testing.T) { testElementwise(t, newGPU(t)) }
+
+func testElementwise(t *testing.T, g *gpuT) {
 	const n = 1234
 	a, ba := g.rnd(n)
 	b, bb := g.rnd(n)
@@ -205,13 +208,14 @@ func TestElementwise(t *testing.T) {
 	near(t, "fill", g.down(y), want)
 }
 
-func TestActivations(t *testing.T) {
-	g := newGPU(t)
+func TestActivations(t *testing.T) { testActivations(t, newGPU(t)) }
+
+func testActivations(t *testing.T, g *gpuT) {
 	const n = 999
 	z, bz := g.rnd(n)
 	for _, act := range []Act{ActNone, ActSiLU, ActTanh, ActReLU, ActSigmoid} {
 		t.Run(fmt.Sprint(act), func(t *testing.T) {
-			g := &gpuT{t: t, d: g.d, r: g.r}
+			g := &gpuT{t: t, d: g.d, r: g.r, emulated: g.emulated}
 			y, sig := g.zeros(n), g.zeros(n)
 			g.ok(g.d.ActForward(y, bz, sig, act))
 			want := make([]float64, n)
@@ -237,8 +241,9 @@ func TestActivations(t *testing.T) {
 	}
 }
 
-func TestBiasActConcatRepeat(t *testing.T) {
-	g := newGPU(t)
+func TestBiasActConcatRepeat(t *testing.T) { testBiasActConcatRepeat(t, newGPU(t)) }
+
+func testBiasActConcatRepeat(t *testing.T, g *gpuT) {
 	rows, cols := 37, 19
 	y0, by := g.rnd(rows * cols)
 	bias, bb := g.rnd(cols)
@@ -294,8 +299,9 @@ func TestBiasActConcatRepeat(t *testing.T) {
 	near(t, "repeat_bwd", g.down(bdx), wantR)
 }
 
-func TestReductionsLossAdam(t *testing.T) {
-	g := newGPU(t)
+func TestReductionsLossAdam(t *testing.T) { testReductionsLossAdam(t, newGPU(t)) }
+
+func testReductionsLossAdam(t *testing.T, g *gpuT) {
 	for _, sz := range [][2]int{{7, 3}, {1000, 45}, {70001, 130}, {5, 1}} {
 		rows, cols := sz[0], sz[1]
 		x, bx := g.rnd(rows * cols)
@@ -348,6 +354,13 @@ func TestReductionsLossAdam(t *testing.T) {
 		s += d * d
 	}
 	near(t, "sqdiff_sum", g.down(loss), []float64{s})
+	testLossGradAdam(t, g)
+}
+
+func testLossGradAdam(t *testing.T, g *gpuT) {
+	const n = 5000
+	o, bo := g.rnd(n)
+	tg, btg := g.rnd(n)
 	d0, bd := g.rnd(n)
 	g.ok(g.d.SqDiffBackward(bd, bo, btg, 0.25))
 	want := to64(d0)
@@ -376,8 +389,9 @@ func TestReductionsLossAdam(t *testing.T) {
 	near(t, "adam", g.down(bp), pw)
 }
 
-func TestPairOps(t *testing.T) {
-	g := newGPU(t)
+func TestPairOps(t *testing.T) { testPairOps(t, newGPU(t)) }
+
+func testPairOps(t *testing.T, g *gpuT) {
 	B, n, d := 3, 6, 3
 	P := B * n * (n - 1)
 	x, bx := g.rnd(B * n * d)
@@ -441,13 +455,14 @@ func TestPairOps(t *testing.T) {
 		[][]float64{to64(x)}, 0, to64(dyc))))
 }
 
-func TestEdgeOps(t *testing.T) {
-	g := newGPU(t)
+func TestEdgeOps(t *testing.T) { testEdgeOps(t, newGPU(t)) }
+
+func testEdgeOps(t *testing.T, g *gpuT) {
 	B, n, H := 2, 5, 40 // H not a multiple of 32: the warp loops see a partial tail
 	P := B * n * (n - 1)
 	for _, withE := range []bool{true, false} {
 		t.Run(fmt.Sprintf("attr=%v", withE), func(t *testing.T) {
-			g := &gpuT{t: t, d: g.d, r: g.r}
+			g := &gpuT{t: t, d: g.d, r: g.r, emulated: g.emulated}
 			a, ba := g.rnd(B * n * H)
 			bm, bbm := g.rnd(B * n * H)
 			r, br := g.rnd(P)
@@ -468,6 +483,9 @@ func TestEdgeOps(t *testing.T) {
 				return refEdgeCombine(in[0], in[1], in[2], in[3], in[4], in[5], ActSiLU, B, n, H)
 			}
 			near(t, "edge_combine", g.down(y), f(ins))
+			if g.emulated {
+				return // the backward reduces with warp kernels
+			}
 			dy, bdy := g.rnd(P * H)
 			var gr EdgeGrads
 			init := map[string][]float32{}
@@ -494,6 +512,14 @@ func TestEdgeOps(t *testing.T) {
 		})
 	}
 
+	testEdgeGrads(t, g)
+}
+
+// testEdgeGrads is the part of testEdgeOps that needs only the grid-stride kernels (the
+// emulator runs it too).
+func testEdgeGrads(t *testing.T, g *gpuT) {
+	B, n, H := 2, 5, 40
+	P := B * n * (n - 1)
 	// SumPairs, its backward, SumPartners.
 	m, bmm := g.rnd(P * H)
 	sp := g.zeros(B * n * H)
@@ -518,6 +544,9 @@ func TestEdgeOps(t *testing.T) {
 		}
 	}
 	near(t, "sum_partners", g.down(bspt), wantP)
+	if g.emulated {
+		return // the warp kernels below need real warps
+	}
 
 	// Gate.
 	rows := P
@@ -555,8 +584,9 @@ func TestEdgeOps(t *testing.T) {
 	near(t, "dot_tanh_bwd/w", g.down(bdw), addTo(dw0, vjp(fd, insD, 1, to64(dcy))))
 }
 
-func TestSgemmParity(t *testing.T) {
-	g := newGPU(t)
+func TestSgemmParity(t *testing.T) { testSgemmParity(t, newGPU(t)) }
+
+func testSgemmParity(t *testing.T, g *gpuT) {
 	tol := 1e-4
 	if g.d.TF32() {
 		tol = 3e-3

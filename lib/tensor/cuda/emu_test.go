@@ -1,0 +1,237 @@
+package cuda
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// The emulator runs the embedded kernels on the host, one thread per launch (blockDim =
+// gridDim = 1, so every grid-stride loop covers all items), through the same Go wrappers,
+// argument packing and memory pool as a GPU. Kernels that need real warps or thread blocks
+// (shuffles, shared memory) are refused and checked on a GPU only.
+
+var warpKernels = map[string]bool{
+	"adj_col_sum": true, "adj_row_dot": true, "adj_sqdiff_sum": true,
+	"adj_gate_fwd": true, "adj_gate_bwd": true, "adj_dot_tanh_fwd": true,
+}
+
+const emuShim = `#include <cmath>
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __shared__ static
+struct adj_dim3 { unsigned x, y, z; };
+static const adj_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0}, blockDim = {1, 1, 1}, gridDim = {1, 1, 1};
+inline float __shfl_down_sync(unsigned, float v, int) { return v; }
+inline float __shfl_sync(unsigned, float v, int) { return v; }
+inline float atomicAdd(float* p, float v) { float o = *p; *p += v; return o; }
+inline void __syncthreads() {}
+`
+
+var sigRe = regexp.MustCompile(`extern "C" __global__ void (\w+)\(([^)]*)\)`)
+
+// emuWrappers generates, for every kernel, extern "C" void emu_NAME(void** p) calling it with
+// its arguments read from a kernelParams array, as cuLaunchKernel does.
+func emuWrappers(src string) (string, []string, error) {
+	var b strings.Builder
+	var names []string
+	for _, m := range sigRe.FindAllStringSubmatch(src, -1) {
+		name, params := m[1], strings.Fields(strings.ReplaceAll(m[2], ",", " , "))
+		var args []string
+		var cur []string
+		flush := func() error {
+			if len(cur) < 2 {
+				return fmt.Errorf("kernel %s: cannot parse parameter %q", name, strings.Join(cur, " "))
+			}
+			typ := strings.Join(cur[:len(cur)-1], " ")
+			if strings.HasPrefix(cur[len(cur)-1], "*") { // "float *x"
+				typ += "*"
+			}
+			args = append(args, fmt.Sprintf("*(%s*)p[%d]", typ, len(args)))
+			cur = cur[:0]
+			return nil
+		}
+		for _, tok := range params {
+			if tok == "," {
+				if err := flush(); err != nil {
+					return "", nil, err
+				}
+				continue
+			}
+			cur = append(cur, tok)
+		}
+		if len(cur) > 0 {
+			if err := flush(); err != nil {
+				return "", nil, err
+			}
+		}
+		fmt.Fprintf(&b, "extern \"C\" void emu_%s(void** p) { %s(%s); }\n", name, name, strings.Join(args, ", "))
+		names = append(names, name)
+	}
+	return b.String(), names, nil
+}
+
+// hostMem is device memory emulated by Go byte slices (the Go heap does not move them).
+type hostMem struct{ blocks map[uint64][]byte }
+
+func (h *hostMem) alloc(bytes uint64) (uint64, error) {
+	b := make([]byte, bytes)
+	p := uint64(uintptr(unsafe.Pointer(&b[0])))
+	h.blocks[p] = b
+	return p, nil
+}
+
+func (h *hostMem) free(p uint64) error {
+	if _, ok := h.blocks[p]; !ok {
+		return fmt.Errorf("emulator: free of unknown block %#x", p)
+	}
+	delete(h.blocks, p)
+	return nil
+}
+
+// at is the memory from address p to the end of its block.
+func (h *hostMem) at(p uint64, bytes int) ([]byte, error) {
+	for base, b := range h.blocks {
+		if p >= base && p+uint64(bytes) <= base+uint64(len(b)) {
+			return b[p-base:], nil
+		}
+	}
+	return nil, fmt.Errorf("emulator: %d bytes at %#x are outside every block", bytes, p)
+}
+
+type emu struct {
+	mem   *hostMem
+	funcs map[string]uintptr
+}
+
+func (e *emu) launch(name string, params unsafe.Pointer) error {
+	fn, ok := e.funcs[name]
+	if !ok {
+		return fmt.Errorf("emulator: kernel %s needs a GPU", name)
+	}
+	sys(fn, uintptr(params))
+	return nil
+}
+
+func f32bytes(s []float32) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 4*len(s)) }
+
+func (e *emu) htod(dst uint64, src []float32) error {
+	b, err := e.mem.at(dst, 4*len(src))
+	if err == nil {
+		copy(b, f32bytes(src))
+	}
+	return err
+}
+
+func (e *emu) dtoh(dst []float32, src uint64) error {
+	b, err := e.mem.at(src, 4*len(dst))
+	if err == nil {
+		copy(f32bytes(dst), b)
+	}
+	return err
+}
+
+func (e *emu) dtod(dst, src uint64, n int) error {
+	s, err := e.mem.at(src, 4*n)
+	if err != nil {
+		return err
+	}
+	d, err := e.mem.at(dst, 4*n)
+	if err == nil {
+		copy(d[:4*n], s[:4*n])
+	}
+	return err
+}
+
+func (e *emu) memset32(dst uint64, v uint32, n int) error {
+	b, err := e.mem.at(dst, 4*n)
+	if err == nil {
+		for i := 0; i < n; i++ {
+			*(*uint32)(unsafe.Pointer(&b[4*i])) = v
+		}
+	}
+	return err
+}
+
+// newEmulator builds the kernels into a host shared library and returns a Device that runs them.
+func newEmulator(t *testing.T) *Device {
+	t.Helper()
+	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+		t.Skip("the kernel emulator runs on linux/amd64 and linux/arm64")
+	}
+	cxx, err := exec.LookPath("g++")
+	if err != nil {
+		t.Skip("no g++ to build the kernel emulator")
+	}
+	src, err := kernelSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrappers, names, err := emuWrappers(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cpp, so := filepath.Join(dir, "emu.cpp"), filepath.Join(dir, "libemu.so")
+	if err := os.WriteFile(cpp, []byte(emuShim+src+wrappers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(cxx, "-std=c++14", "-O1", "-shared", "-fPIC", "-o", so, cpp).CombinedOutput(); err != nil {
+		t.Fatalf("build emulator: %v\n%s", err, out)
+	}
+	h, err := dlopen(so)
+	if err != nil {
+		t.Fatalf("load emulator: %v", err)
+	}
+	e := &emu{mem: &hostMem{blocks: map[uint64][]byte{}}, funcs: map[string]uintptr{}}
+	for _, n := range names {
+		if warpKernels[n] {
+			continue
+		}
+		if e.funcs[n] = dlsym(h, "emu_"+n); e.funcs[n] == 0 {
+			t.Fatalf("emulator lacks emu_%s", n)
+		}
+	}
+	d := &Device{name: "emulator", funcs: map[string]uintptr{}, args: newKernelArgs(), emu: e,
+		work: make(chan job), done: make(chan struct{}), drv: &driver{libs: map[string]string{}}}
+	d.pool = newPool(e.mem)
+	ready := make(chan error, 1)
+	go d.loop(ready)
+	if err := <-ready; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
+// TestEmulatedKernels runs the device parity tests of every grid-stride kernel on the host
+// emulator, through the Go wrappers: it checks each kernel's indexing and argument order
+// against the references without a GPU.
+func TestEmulatedKernels(t *testing.T) {
+	d := newEmulator(t)
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, *gpuT)
+	}{
+		{"elementwise", testElementwise}, {"activations", testActivations}, {"bias_concat_repeat", testBiasActConcatRepeat},
+		{"loss_grad_adam", testLossGradAdam}, {"pair_ops", testPairOps}, {"edge_forward", testEdgeOps},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.run(t, &gpuT{t: t, d: d, r: rand.New(rand.NewPCG(21, 22)), emulated: true})
+		})
+	}
+	// A warp kernel is refused with an error, not run wrongly.
+	g := &gpuT{t: t, d: d, r: rand.New(rand.NewPCG(1, 1))}
+	_, x := g.rnd(64)
+	if err := d.RowDot(g.zeros(8), x, nil, 8, 8, false); err == nil || !strings.Contains(err.Error(), "needs a GPU") {
+		t.Errorf("warp kernel on the emulator: %v", err)
+	}
+}
