@@ -38,7 +38,7 @@ type Device struct {
 	blasErr                error // why cuBLAS is unavailable
 	compileNote            string
 
-	emu    emulator // tests only: runs kernels and copies on the host instead of the driver
+	emu emulator // tests only: runs kernels and copies on the host instead of the driver
 
 	args   *kernelArgs
 	pinner runtime.Pinner

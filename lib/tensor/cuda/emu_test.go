@@ -121,7 +121,9 @@ func (e *emu) launch(name string, params unsafe.Pointer) error {
 	return nil
 }
 
-func f32bytes(s []float32) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 4*len(s)) }
+func f32bytes(s []float32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 4*len(s))
+}
 
 func (e *emu) htod(dst uint64, src []float32) error {
 	b, err := e.mem.at(dst, 4*len(src))
