@@ -415,6 +415,15 @@ func TestRejectsBadMessages(t *testing.T) {
 	// Oversized (limit is 1 MiB in this test).
 	big := []byte(`{"code":"print ` + strings.Repeat("x", 2<<20) + `"}`)
 	c.sendFrames(c.shell, [][]byte{delimiter, c.s.sign(h, []byte("{}"), []byte("{}"), big), h, []byte("{}"), []byte("{}"), big})
+	// Raw garbage on the TCP ports (no ZMTP handshake) is dropped by the transport.
+	for _, port := range []int{c.ci.ShellPort, c.ci.ControlPort, c.ci.HBPort} {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte("\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7fGARBAGE" + strings.Repeat("\x00", 100)))
+		conn.Close()
+	}
 	// Unknown request types get an error reply.
 	c.request(c.shell, "frobnicate_request", map[string]any{})
 	if r := c.reply(c.shell, 5*time.Second); r.Header.MsgType != "frobnicate_reply" || content(t, r)["status"] != "error" {
