@@ -193,7 +193,7 @@ func (d *Device) launch(name string, grid, block [3]uint32, shared uint32) error
 		if grid[0] == 0 || grid[1] == 0 || grid[2] == 0 {
 			return nil
 		}
-		return d.emu.launch(name, d.args.params())
+		return d.emu.launch(name, grid, block, d.args.params())
 	}
 	f, ok := d.funcs[name]
 	if !ok {

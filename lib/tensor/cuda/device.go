@@ -368,7 +368,7 @@ func (d *Device) TrimPool() error {
 // emulator stands in for the driver in tests on machines without a GPU: kernels run on the
 // host (compiled by a host C++ compiler), device memory is host memory.
 type emulator interface {
-	launch(name string, params unsafe.Pointer) error
+	launch(name string, grid, block [3]uint32, params unsafe.Pointer) error
 	htod(dst uint64, src []float32) error
 	dtoh(dst []float32, src uint64) error
 	dtod(dst, src uint64, n int) error
