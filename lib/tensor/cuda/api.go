@@ -12,8 +12,10 @@ import (
 
 // driver holds the resolved entry points of libcuda, NVRTC and cuBLAS.
 type driver struct {
-	libs    map[string]string // key → path that loaded
-	cudaErr error             // why libcuda cannot be used (nil when every entry point resolved)
+	libs         map[string]string // key → path that loaded
+	cudaErr      error             // why libcuda cannot be used (nil when every entry point resolved)
+	nvrtcLoadErr error             // why NVRTC cannot be used
+	blasLoadErr  error             // why cuBLAS cannot be used
 
 	cuInit, cuDriverGetVersion, cuGetErrorString, cuGetErrorName                                   uintptr
 	cuDeviceGet, cuDeviceGetCount, cuDeviceGetName, cuDeviceGetAttribute, cuDeviceTotalMem         uintptr
@@ -129,6 +131,7 @@ func loadWith(env searchEnv) (*driver, error) {
 	}
 	h, path, err = loadLib(specNVRTC, env)
 	if err != nil {
+		d.nvrtcLoadErr = err
 		errs = append(errs, err)
 	} else {
 		d.libs["nvrtc"] = path
@@ -141,11 +144,13 @@ func loadWith(env searchEnv) (*driver, error) {
 			{"nvrtcGetProgramLogSize", &d.nvrtcGetProgramLogSize}, {"nvrtcGetProgramLog", &d.nvrtcGetProgramLog},
 		})
 		if err != nil {
+			d.nvrtcLoadErr = err
 			errs = append(errs, err)
 		}
 	}
 	h, path, err = loadLib(specCUBLAS, env)
 	if err != nil {
+		d.blasLoadErr = err
 		errs = append(errs, err)
 	} else {
 		d.libs["cublas"] = path
@@ -156,6 +161,7 @@ func loadWith(env searchEnv) (*driver, error) {
 			{"cublasSgemmStridedBatched", &d.cublasSgemmStridedBatched},
 		})
 		if err != nil {
+			d.blasLoadErr = err
 			errs = append(errs, err)
 		}
 	}

@@ -88,15 +88,8 @@ func Open(opt Options) (*Device, error) {
 	d := &Device{drv: drv, ordinal: opt.Ordinal, tf32: opt.TF32 || envOn("ADJOINT_TF32"),
 		syncAll: opt.Sync || envOn("ADJOINT_CUDA_SYNC"), funcs: map[string]uintptr{}, args: newKernelArgs(),
 		work: make(chan job), done: make(chan struct{})}
-	if err != nil {
-		// libcuda loaded but NVRTC or cuBLAS did not: keep going, remember why.
-		if drv.nvrtcCompileProgram == 0 {
-			d.kernelErr = err
-		}
-		if drv.cublasSgemm == 0 {
-			d.blasErr = err
-		}
-	}
+	// libcuda loaded; NVRTC or cuBLAS may not have: keep going, remember why.
+	d.kernelErr, d.blasErr = drv.nvrtcLoadErr, drv.blasLoadErr
 	d.pool = newPool(devAlloc{d})
 	ready := make(chan error, 1)
 	go d.loop(ready)
