@@ -350,8 +350,6 @@ func TestNbclientNotebook(t *testing.T) {
 		t.Errorf("cell 1 outputs %v", out(1))
 	}
 	t.Run("no spurious stderr", func(t *testing.T) {
-		t.Skip("needs kernel/interp to release its evaluation lock before a segment reports completion: " +
-			"a cell of several segments sometimes prints \"(waiting for the previous, interrupted cell to finish)\"")
 		if stderr != "" {
 			t.Errorf("cell 1 wrote to stderr: %q", stderr)
 		}
