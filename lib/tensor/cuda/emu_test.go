@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -263,7 +264,7 @@ func newEmulator(t *testing.T) *Device {
 	if e.single, e.launchThreads = dlsym(h, "emu_single"), dlsym(h, "emu_launch"); e.single == 0 || e.launchThreads == 0 {
 		t.Fatal("emulator lacks emu_single/emu_launch")
 	}
-	d := &Device{name: "emulator", funcs: map[string]uintptr{}, args: newKernelArgs(), emu: e,
+	d := &Device{name: "emulator", funcs: map[string]uintptr{}, args: newKernelArgs(), emu: e, blasErr: errors.New("emulator: no cuBLAS"),
 		work: make(chan job), done: make(chan struct{}), drv: &driver{libs: map[string]string{}}}
 	d.pool = newPool(e.mem)
 	ready := make(chan error, 1)
