@@ -56,6 +56,8 @@ grep -E '^(--- |=== RUN|ok|FAIL|PASS)|no CUDA device|device ' "$OUT/parity.out" 
 # 4. Sgemm throughput at the EGNN's largest shape (LJ-55, batch 256), FP32 and TF32.
 step sgemm-fp32 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench SgemmEGNN -test.benchtime 20x
 ADJOINT_TF32=1 step sgemm-tf32 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench SgemmEGNN -test.benchtime 20x
+# The same product from host slices through HostBackend (copies included).
+step hostgemm 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench HostBackendEGNN -test.benchtime 5x
 
 # 5. EGNN training step, adjoint on the GPU beside the PyTorch CUDA peer.
 # TODO(cuda wiring): once lib/tensor runs on a cuda.Device, time the Go side here, e.g.
@@ -85,6 +87,7 @@ fi
   printf ',"skipped_tests":%d' "$(grep -c -- '--- SKIP' "$OUT/parity.out")"
   printf ',"sgemm_fp32":"%s"' "$(grep -o '[0-9.]* GFLOP/s' "$OUT/sgemm-fp32.out" | head -1)"
   printf ',"sgemm_tf32":"%s"' "$(grep -o '[0-9.]* GFLOP/s' "$OUT/sgemm-tf32.out" | head -1)"
+  printf ',"hostgemm":"%s"' "$(grep -o '[0-9.]* GFLOP/s' "$OUT/hostgemm.out" | head -1)"
   printf ',"seconds":%d,"steps":[' "$(($(date +%s) - T0))"
   paste -sd, "$OUT/steps.jsonl" | tr -d '\n'
   printf ']}\n'
