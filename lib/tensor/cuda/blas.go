@@ -29,6 +29,9 @@ func gemmShapes(transA, transB bool, m, n, k int) (ar, ac, br, bc int) {
 // 1 runs cublasSgemm_v2).
 func (d *Device) SgemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a *Buffer, lda, strideA int,
 	b *Buffer, ldb, strideB int, beta float32, c *Buffer, ldc, strideC int, batch int) error {
+	if d == nil {
+		return fmt.Errorf("cuda: sgemm on a nil device")
+	}
 	if d.blasErr != nil {
 		return fmt.Errorf("cuda: cuBLAS unavailable: %w", d.blasErr)
 	}

@@ -137,7 +137,7 @@ func (drv *driver) programLog(prog uintptr) string {
 
 // NVRTCVersion is the NVRTC version loaded (0, 0 when none).
 func (d *Device) NVRTCVersion() (int, int) {
-	if d.drv.nvrtcVersion == 0 {
+	if d == nil || d.drv == nil || d.drv.nvrtcVersion == 0 {
 		return 0, 0
 	}
 	var major, minor int32
@@ -148,7 +148,12 @@ func (d *Device) NVRTCVersion() (int, int) {
 }
 
 // CompileNote says how the kernels were compiled (the NVRTC options used).
-func (d *Device) CompileNote() string { return d.compileNote }
+func (d *Device) CompileNote() string {
+	if d == nil {
+		return ""
+	}
+	return d.compileNote
+}
 
 // loadKernels compiles the embedded kernels for this device and resolves every function.
 // It runs on the device thread.

@@ -292,19 +292,37 @@ func (d *Device) Close() error {
 }
 
 // Name is the GPU's name as the driver reports it.
-func (d *Device) Name() string { return d.name }
+func (d *Device) Name() string {
+	if d == nil {
+		return ""
+	}
+	return d.name
+}
 
 // ComputeCapability is the device's compute capability (major, minor).
-func (d *Device) ComputeCapability() (int, int) { return d.major, d.minor }
+func (d *Device) ComputeCapability() (int, int) {
+	if d == nil {
+		return 0, 0
+	}
+	return d.major, d.minor
+}
 
 // TotalMemory is the device memory in bytes.
-func (d *Device) TotalMemory() uint64 { return d.total }
+func (d *Device) TotalMemory() uint64 {
+	if d == nil {
+		return 0
+	}
+	return d.total
+}
 
 // TF32 reports whether cuBLAS may use TF32 tensor cores.
-func (d *Device) TF32() bool { return d.tf32 }
+func (d *Device) TF32() bool { return d != nil && d.tf32 }
 
 // Libraries maps "cuda", "nvrtc", "cublas" to the files that were loaded.
 func (d *Device) Libraries() map[string]string {
+	if d == nil || d.drv == nil {
+		return map[string]string{}
+	}
 	m := make(map[string]string, len(d.drv.libs))
 	for k, v := range d.drv.libs {
 		m[k] = v
@@ -313,13 +331,26 @@ func (d *Device) Libraries() map[string]string {
 }
 
 // KernelsErr is why the embedded kernels cannot run (nil when they can).
-func (d *Device) KernelsErr() error { return d.kernelErr }
+func (d *Device) KernelsErr() error {
+	if d == nil {
+		return errors.New("cuda: nil device")
+	}
+	return d.kernelErr
+}
 
 // BLASErr is why cuBLAS cannot run (nil when it can).
-func (d *Device) BLASErr() error { return d.blasErr }
+func (d *Device) BLASErr() error {
+	if d == nil {
+		return errors.New("cuda: nil device")
+	}
+	return d.blasErr
+}
 
 // String describes the device, e.g. "cuda: NVIDIA H100 80GB HBM3 (sm_90)".
 func (d *Device) String() string {
+	if d == nil {
+		return "cpu"
+	}
 	return fmt.Sprintf("cuda: %s (sm_%d%d)", d.name, d.major, d.minor)
 }
 

@@ -350,3 +350,26 @@ func TestKernelNamesMatchWrappers(t *testing.T) {
 		t.Errorf("defined but never launched: %v", unused)
 	}
 }
+
+// TestNilDevice checks that a nil *Device answers with errors and zero values, not panics.
+func TestNilDevice(t *testing.T) {
+	var d *Device
+	if d.String() != "cpu" || d.Name() != "" || d.TotalMemory() != 0 || d.TF32() || len(d.Libraries()) != 0 {
+		t.Error("nil device accessors")
+	}
+	if _, err := d.Alloc(4); err == nil {
+		t.Error("Alloc on a nil device succeeded")
+	}
+	if err := d.Sgemm(false, false, 1, 1, 1, 1, nil, 1, nil, 1, 0, nil, 1); err == nil {
+		t.Error("Sgemm on a nil device succeeded")
+	}
+	if err := d.Add(nil, nil, nil); err == nil {
+		t.Error("Add on a nil device succeeded")
+	}
+	if err := d.Sync(); err == nil {
+		t.Error("Sync on a nil device succeeded")
+	}
+	if d.KernelsErr() == nil || d.BLASErr() == nil {
+		t.Error("nil device reports kernels or cuBLAS usable")
+	}
+}
