@@ -210,17 +210,24 @@ func builtinsFor(path string) []string {
 	return m
 }
 
-// companionsFor lists libraries that a cuBLAS found at path needs from its own directory
-// (libcublasLt), to be preloaded when the directory is not on the loader's path.
+// companionsFor lists libraries that a cuBLAS found at path may need from its own or a sibling
+// wheel directory (libcublasLt, libcudart of the same major version), to be preloaded when
+// those directories are not on the loader's path.
 func companionsFor(path string) []string {
 	if !strings.Contains(path, "/") {
 		return nil
 	}
-	base := filepath.Base(path)
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	suffix := strings.TrimPrefix(base, "libcublas.so")
-	p := filepath.Join(filepath.Dir(path), "libcublasLt.so"+suffix)
-	if exists(p) {
-		return []string{p}
+	var out []string
+	for _, p := range []string{
+		filepath.Join(dir, "libcudart.so"+suffix),
+		filepath.Join(dir, "..", "..", "cuda_runtime", "lib", "libcudart.so"+suffix),
+		filepath.Join(dir, "libcublasLt.so"+suffix),
+	} {
+		if exists(p) {
+			out = append(out, filepath.Clean(p))
+		}
 	}
-	return nil
+	return out
 }

@@ -107,6 +107,15 @@ func TestVersionOrderAndCompanions(t *testing.T) {
 	if got := companionsFor(filepath.Join(root, "libcublas.so.13")); len(got) != 1 || filepath.Base(got[0]) != "libcublasLt.so.13" {
 		t.Errorf("companionsFor = %v", got)
 	}
+	// A pip layout: nvidia/cublas/lib beside nvidia/cuda_runtime/lib.
+	touch(t, filepath.Join(root, "nvidia/cublas/lib/libcublas.so.12"))
+	touch(t, filepath.Join(root, "nvidia/cublas/lib/libcublasLt.so.12"))
+	touch(t, filepath.Join(root, "nvidia/cuda_runtime/lib/libcudart.so.12"))
+	gotPip := companionsFor(filepath.Join(root, "nvidia/cublas/lib/libcublas.so.12"))
+	wantPip := []string{filepath.Join(root, "nvidia/cuda_runtime/lib/libcudart.so.12"), filepath.Join(root, "nvidia/cublas/lib/libcublasLt.so.12")}
+	if !reflect.DeepEqual(gotPip, wantPip) {
+		t.Errorf("companionsFor(pip) = %v, wantPip %v", gotPip, wantPip)
+	}
 }
 
 // TestLoadMissingLibraries checks that a machine without CUDA gets an error naming what was
