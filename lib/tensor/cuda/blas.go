@@ -78,6 +78,9 @@ func (d *Device) SgemmStridedBatched(transA, transB bool, m, n, k int, alpha flo
 		pSecond = second.ptr
 	}
 	return d.Do(func() error {
+		if d.emu != nil {
+			return d.emu.sgemm(g, alpha, pFirst, sFirst, pSecond, sSecond, beta, c.ptr, strideC, batch)
+		}
 		al, be := alpha, beta
 		if batch == 1 {
 			return cublasErr("cublasSgemm_v2", sys(d.drv.cublasSgemm, d.blas, uintptr(g.transa), uintptr(g.transb),

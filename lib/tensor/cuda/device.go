@@ -397,6 +397,8 @@ type emulator interface {
 	dtoh(dst []float32, src uint64) error
 	dtod(dst, src uint64, n int) error
 	memset32(dst uint64, v uint32, n int) error
+	// sgemm is cublasSgemmStridedBatched's computation, a and b being cuBLAS's operands.
+	sgemm(g colGemm, alpha float32, a uint64, strideA int, b uint64, strideB int, beta float32, c uint64, strideC, batch int) error
 }
 
 // devAlloc is the pool's allocator on a real device.

@@ -624,8 +624,46 @@ func testSgemmParity(t *testing.T, g *gpuT) {
 		rowSgemm(false, false, m, n, k, 1, A[i*m*k:], k, Bm[i*k*n:], n, 0, want, n)
 		near(t, fmt.Sprintf("strided batch %d", i), got[i*m*n:(i+1)*m*n], to64(want))
 	}
-	if err := g.d.Sgemm(false, false, 10, 10, 10, 1, bA, 10, bB, 10, 0, bC, 10); err == nil {
+	if err := g.d.Sgemm(false, false, 20, 20, 20, 1, bA, 20, bB, 20, 0, bC, 20); err == nil { // A holds 216 floats, needs 400
 		t.Error("sgemm on buffers too small succeeded")
+	}
+}
+
+func TestLinear(t *testing.T) { testLinear(t, newGPU(t)) }
+
+func refLinear(x, w, b []float64, act Act, rows, K, N int) []float64 {
+	y := make([]float64, rows*N)
+	for r := 0; r < rows; r++ {
+		for c := 0; c < N; c++ {
+			s := b[c]
+			for k := 0; k < K; k++ {
+				s += x[r*K+k] * w[k*N+c]
+			}
+			y[r*N+c] = refAct(act, s)
+		}
+	}
+	return y
+}
+
+func testLinear(t *testing.T, g *gpuT) {
+	rows, K, N := 23, 17, 9
+	for _, act := range []Act{ActNone, ActSiLU, ActTanh} {
+		x, bx := g.rnd(rows * K)
+		w, bw := g.rnd(K * N)
+		b, bb := g.rnd(N)
+		y, sig := g.zeros(rows*N), g.zeros(rows*N)
+		g.ok(g.d.Linear(y, sig, bx, bw, bb, act, rows, K, N))
+		f := func(in [][]float64) []float64 { return refLinear(in[0], in[1], in[2], act, rows, K, N) }
+		ins := [][]float64{to64(x), to64(w), to64(b)}
+		near(t, fmt.Sprintf("linear/%d", act), g.down(y), f(ins))
+		dy, bdy := g.rnd(rows * N)
+		dx0, bdx := g.rnd(rows * K)
+		dw0, bdw := g.rnd(K * N)
+		db0, bdb := g.rnd(N)
+		g.ok(g.d.LinearBackward(bdx, bdw, bdb, g.zeros(rows*N), bx, bw, y, sig, bdy, act, rows, K, N))
+		near(t, fmt.Sprintf("linear_bwd/x/%d", act), g.down(bdx), addTo(dx0, vjp(f, ins, 0, to64(dy))))
+		near(t, fmt.Sprintf("linear_bwd/w/%d", act), g.down(bdw), addTo(dw0, vjp(f, ins, 1, to64(dy))))
+		near(t, fmt.Sprintf("linear_bwd/b/%d", act), g.down(bdb), addTo(db0, vjp(f, ins, 2, to64(dy))))
 	}
 }
 

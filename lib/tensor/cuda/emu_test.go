@@ -1,7 +1,6 @@
 package cuda
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -225,6 +224,51 @@ func (e *emu) memset32(dst uint64, v uint32, n int) error {
 	return err
 }
 
+func (e *emu) floats(p uint64, n int) ([]float32, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	b, err := e.mem.at(p, 4*n)
+	if err != nil {
+		return nil, err
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n), nil
+}
+
+// sgemm computes what cuBLAS would, from BLAS's column-major definition (colSgemm).
+func (e *emu) sgemm(g colGemm, alpha float32, a uint64, strideA int, b uint64, strideB int, beta float32, c uint64, strideC, batch int) error {
+	colLen := func(rows, cols, ld int) int { // a column-major rows×cols matrix
+		if rows == 0 || cols == 0 {
+			return 0
+		}
+		return (cols-1)*ld + rows
+	}
+	ar, ac := g.m, g.k
+	if g.transa == cublasOpT {
+		ar, ac = g.k, g.m
+	}
+	br, bc := g.k, g.n
+	if g.transb == cublasOpT {
+		br, bc = g.n, g.k
+	}
+	for i := 0; i < batch; i++ {
+		A, err := e.floats(a+4*uint64(i*strideA), colLen(ar, ac, g.lda))
+		if err != nil {
+			return err
+		}
+		B, err := e.floats(b+4*uint64(i*strideB), colLen(br, bc, g.ldb))
+		if err != nil {
+			return err
+		}
+		C, err := e.floats(c+4*uint64(i*strideC), colLen(g.m, g.n, g.ldc))
+		if err != nil {
+			return err
+		}
+		colSgemm(g.transa, g.transb, g.m, g.n, g.k, alpha, A, g.lda, B, g.ldb, beta, C, g.ldc)
+	}
+	return nil
+}
+
 // newEmulator builds the kernels into a host shared library and returns a Device that runs them.
 func newEmulator(t *testing.T) *Device {
 	t.Helper()
@@ -264,7 +308,7 @@ func newEmulator(t *testing.T) *Device {
 	if e.single, e.launchThreads = dlsym(h, "emu_single"), dlsym(h, "emu_launch"); e.single == 0 || e.launchThreads == 0 {
 		t.Fatal("emulator lacks emu_single/emu_launch")
 	}
-	d := &Device{name: "emulator", funcs: map[string]uintptr{}, args: newKernelArgs(), emu: e, blasErr: errors.New("emulator: no cuBLAS"),
+	d := &Device{name: "emulator", funcs: map[string]uintptr{}, args: newKernelArgs(), emu: e,
 		work: make(chan job), done: make(chan struct{}), drv: &driver{libs: map[string]string{}}}
 	d.pool = newPool(e.mem)
 	ready := make(chan error, 1)
@@ -287,6 +331,7 @@ func TestEmulatedKernels(t *testing.T) {
 	}{
 		{"elementwise", testElementwise}, {"activations", testActivations}, {"bias_concat_repeat", testBiasActConcatRepeat},
 		{"reductions_loss_adam", testReductionsLossAdam}, {"pair_ops", testPairOps}, {"edge_ops", testEdgeOps},
+		{"sgemm", testSgemmParity}, {"linear", testLinear},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, &gpuT{t: t, d: d, r: rand.New(rand.NewPCG(21, 22)), emulated: true})

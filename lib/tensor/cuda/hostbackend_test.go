@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -83,6 +84,7 @@ func TestHostBackendWithoutDevice(t *testing.T) {
 // correct results from the CPU and an error that says why.
 func TestHostBackendFallback(t *testing.T) {
 	d := newEmulator(t)
+	d.blasErr = errors.New("no cuBLAS here")
 	h := NewHostBackend(d, refCPU{}, 1)
 	checkHostBackend(t, h, 1e-5)
 	if err := h.Err(); err == nil || !strings.Contains(err.Error(), "cuBLAS") {
@@ -110,5 +112,19 @@ func TestHostBackendGPU(t *testing.T) {
 	}
 	if gc, cc := h.Calls(); gc != 4 || cc != 1 {
 		t.Errorf("calls gpu=%d cpu=%d, want 4 on the GPU and the 2×2×2 one on the CPU", gc, cc)
+	}
+}
+
+// TestHostBackendEmulated runs the GPU path of HostBackend on the emulator (cuBLAS computed
+// from its column-major definition): uploads, padding, the copy back.
+func TestHostBackendEmulated(t *testing.T) {
+	h := NewHostBackend(newEmulator(t), refCPU{}, 100)
+	defer h.Close()
+	checkHostBackend(t, h, 1e-5)
+	if err := h.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if gc, cc := h.Calls(); gc != 4 || cc != 1 {
+		t.Errorf("calls gpu=%d cpu=%d, want 4 and 1", gc, cc)
 	}
 }
