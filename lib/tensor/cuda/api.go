@@ -238,6 +238,7 @@ type Error struct {
 	Desc string // the library's description, when known
 }
 
+// Error describes the failure: the function, the status and the library's text.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("cuda: %s failed: status %d", e.Func, e.Code)
 	if e.Name != "" {

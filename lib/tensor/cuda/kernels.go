@@ -7,10 +7,15 @@ type Act int32
 
 // Activations.
 const (
+	// ActNone is the identity.
 	ActNone Act = iota
+	// ActSiLU is x·sigmoid(x).
 	ActSiLU
+	// ActTanh is tanh(x).
 	ActTanh
+	// ActReLU is max(x, 0).
 	ActReLU
+	// ActSigmoid is 1/(1+exp(−x)).
 	ActSigmoid
 )
 
