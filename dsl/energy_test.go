@@ -1,43 +1,18 @@
 package dsl
 
 import (
+	"adjoint/internal/testutil"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"adjoint/lib/energy"
 	"adjoint/lib/npy"
 )
 
-// dataPath finds ../shared/data/name relative to the repository root (the directory of go.mod).
-func dataPath(t testing.TB, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("reference data %s is missing (CI has it): %v", p, err)
-	}
-	return p
-}
-
 func loadRows(t testing.TB, name string, rows int) ([]float64, int) {
 	t.Helper()
-	a, err := npy.ReadFile(dataPath(t, name))
+	a, err := npy.ReadFile(testutil.SharedData(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"adjoint/internal/testutil"
 	"context"
 	"errors"
 	"math"
@@ -166,7 +167,7 @@ sampler s = adjoint(dw4, ve) {
 // save, load.
 func TestScriptPipeline(t *testing.T) {
 	dir := t.TempDir()
-	ref := dataPath(t, "test_split_DW4.npy")
+	ref := testutil.SharedData(t, "test_split_DW4.npy")
 	src := dw4Src + `
 sde ve { sigma = geometric(1e-3, 1.5); steps 20 }
 sampler s = adjoint(dw4, ve) { net egnn(layers 1, hidden 8); batch 32; buffer 200; grad_steps 2 }

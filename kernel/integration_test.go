@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"adjoint/internal/testutil"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -25,24 +26,6 @@ var (
 	buildOut  []byte
 )
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	d, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		p := filepath.Dir(d)
-		if p == d {
-			t.Fatal("go.mod not found")
-		}
-		d = p
-	}
-}
-
 // requirePython skips (fails under CI) when /usr/bin/python3 lacks the given modules.
 func requirePython(t *testing.T, modules ...string) {
 	t.Helper()
@@ -62,7 +45,7 @@ func requirePython(t *testing.T, modules ...string) {
 // kernelspec there; it returns the binary and the environment for python.
 func installedKernel(t *testing.T) (string, []string) {
 	t.Helper()
-	root := repoRoot(t)
+	root := testutil.RepoRoot(t)
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "adjoint-kernel-test")
 		if buildErr != nil {
@@ -103,7 +86,7 @@ func TestMain(m *testing.M) {
 func runPython(t *testing.T, env []string, timeout time.Duration, args ...string) map[string]any {
 	t.Helper()
 	cmd := exec.Command("/usr/bin/python3", args...)
-	cmd.Dir = filepath.Join(repoRoot(t), "kernel", "testdata")
+	cmd.Dir = filepath.Join(testutil.RepoRoot(t), "kernel", "testdata")
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -367,7 +350,7 @@ func TestJupyterKernelTestConformance(t *testing.T) {
 	requirePython(t, "jupyter_client", "jupyter_kernel_test")
 	_, env := installedKernel(t)
 	cmd := exec.Command("/usr/bin/python3", "-m", "unittest", "-v", "conformance")
-	cmd.Dir = filepath.Join(repoRoot(t), "kernel", "testdata")
+	cmd.Dir = filepath.Join(testutil.RepoRoot(t), "kernel", "testdata")
 	cmd.Env = append(env, "ADJOINT_KERNEL_NAME="+testKernelName)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"adjoint/internal/testutil"
 	"encoding/json"
 	"io"
 	"os"
@@ -11,26 +12,6 @@ import (
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
 )
-
-// sharedData returns ../shared/data/name relative to the repository root.
-func sharedData(t *testing.T, name string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "data", name)
-			if _, err := os.Stat(p); err != nil {
-				t.Fatalf("reference data missing: %v", err)
-			}
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
-}
 
 // stdoutOf runs fn with os.Stdout redirected and returns what it printed.
 func stdoutOf(t *testing.T, fn func() error) (string, error) {
@@ -55,7 +36,7 @@ func stdoutOf(t *testing.T, fn func() error) (string, error) {
 }
 
 func TestEvalCommand(t *testing.T) {
-	test, val := sharedData(t, "test_split_DW4.npy"), sharedData(t, "val_split_DW4.npy")
+	test, val := testutil.SharedData(t, "test_split_DW4.npy"), testutil.SharedData(t, "val_split_DW4.npy")
 	out, err := stdoutOf(t, func() error { return runEval([]string{"dw4", val, "--ref", test, "-n", "300", "--seed", "2"}) })
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +101,7 @@ func TestMCMCCommandThenEval(t *testing.T) {
 		t.Fatalf("summary %s", line)
 	}
 	if _, err := stdoutOf(t, func() error {
-		return runEval([]string{"dw4", out, "--ref", sharedData(t, "test_split_DW4.npy"), "-n", "200"})
+		return runEval([]string{"dw4", out, "--ref", testutil.SharedData(t, "test_split_DW4.npy"), "-n", "200"})
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"adjoint/internal/testutil"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -10,27 +11,8 @@ import (
 	"testing"
 )
 
-// repoRoot walks up from the working directory to go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	d, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		p := filepath.Dir(d)
-		if p == d {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		d = p
-	}
-}
-
 func TestKernelSpecTemplateMatchesRepo(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "kernel.json"))
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "kernel.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"adjoint/internal/testutil"
 	"bytes"
 	"image/png"
 	"math"
@@ -12,35 +13,10 @@ import (
 	"adjoint/lib/npy"
 )
 
-// plotData returns the path of a file of the shared reference data (../shared/data beside the
-// repository), failing the test when it is missing.
-func plotData(t *testing.T, name string) string {
-	t.Helper()
-	d, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		d = parent
-	}
-	p := filepath.Join(d, "..", "shared", "data", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("reference data %s is missing (CI provides ../shared/data): %v", p, err)
-	}
-	return p
-}
-
 func TestPlotCommand(t *testing.T) {
 	dir := t.TempDir()
-	dw4val, dw4test := plotData(t, "val_split_DW4.npy"), plotData(t, "test_split_DW4.npy")
-	lj13 := plotData(t, "test_split_LJ13-1000.npy")
+	dw4val, dw4test := testutil.SharedData(t, "val_split_DW4.npy"), testutil.SharedData(t, "test_split_DW4.npy")
+	lj13 := testutil.SharedData(t, "test_split_LJ13-1000.npy")
 	logw := filepath.Join(dir, "logw.npy")
 	w := make([]float64, 200)
 	for i := range w {
@@ -95,8 +71,8 @@ func TestPlotCommand(t *testing.T) {
 
 func TestPlotCommandErrors(t *testing.T) {
 	dir := t.TempDir()
-	dw4 := plotData(t, "val_split_DW4.npy")
-	lj13 := plotData(t, "test_split_LJ13-1000.npy")
+	dw4 := testutil.SharedData(t, "val_split_DW4.npy")
+	lj13 := testutil.SharedData(t, "test_split_LJ13-1000.npy")
 	out := filepath.Join(dir, "x.png")
 	tests := []struct {
 		args []string

@@ -1,6 +1,7 @@
 package symbols
 
 import (
+	"adjoint/internal/testutil"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -19,10 +20,7 @@ import (
 // comments) differs from the one the tables and the documentation index were generated from.
 // When it fails, run `go generate ./kernel/symbols` from the repository root.
 func TestAPIUnchanged(t *testing.T) {
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := testutil.RepoRoot(t)
 	ents, err := os.ReadDir(filepath.Join(root, "lib"))
 	if err != nil {
 		t.Fatal(err)
@@ -76,23 +74,6 @@ func hasGoFiles(dir string) bool {
 		}
 	}
 	return false
-}
-
-func repoRoot() (string, error) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		p := filepath.Dir(d)
-		if p == d {
-			return "", os.ErrNotExist
-		}
-		d = p
-	}
 }
 
 // TestTablesUpToDate regenerates everything into a temporary directory and compares it with the

@@ -1,80 +1,14 @@
 package energy
 
 import (
-	"encoding/binary"
+	"adjoint/internal/testutil"
+	"adjoint/lib/npy"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 )
-
-// dataDir returns ../shared/data relative to the repository root (the directory with go.mod).
-func dataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-}
-
-// readNPY reads a little-endian float32/float64 C-order 2-D .npy file (enough for the reference
-// data; the library's own reader lives in lib/npy).
-func readNPY(t *testing.T, path string) (rows, cols int, data []float64) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reference data missing: %v", err)
-	}
-	if len(b) < 10 || string(b[1:6]) != "NUMPY" {
-		t.Fatalf("%s: not an npy file", path)
-	}
-	var hlen, off int
-	if b[6] == 1 {
-		hlen, off = int(binary.LittleEndian.Uint16(b[8:10])), 10
-	} else {
-		hlen, off = int(binary.LittleEndian.Uint32(b[8:12])), 12
-	}
-	header := string(b[off : off+hlen])
-	body := b[off+hlen:]
-	if strings.Contains(header, "'fortran_order': True") {
-		t.Fatalf("%s: fortran order unsupported", path)
-	}
-	m := regexp.MustCompile(`'shape': \((\d+), (\d+)\)`).FindStringSubmatch(header)
-	if m == nil {
-		t.Fatalf("%s: unexpected header %q", path, header)
-	}
-	rows, _ = strconv.Atoi(m[1])
-	cols, _ = strconv.Atoi(m[2])
-	data = make([]float64, rows*cols)
-	switch {
-	case strings.Contains(header, "'<f4'"):
-		for i := range data {
-			data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:])))
-		}
-	case strings.Contains(header, "'<f8'"):
-		for i := range data {
-			data[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[8*i:]))
-		}
-	default:
-		t.Fatalf("%s: unsupported dtype in %q", path, header)
-	}
-	return rows, cols, data
-}
 
 func centre(x []float64, n, d int) {
 	for k := 0; k < len(x)/(n*d); k++ {
@@ -200,7 +134,7 @@ func TestReferenceMeanEnergies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rows, cols, x := readNPY(t, filepath.Join(dataDir(t), c.file))
+			rows, cols, x := loadShared(t, c.file)
 			if cols != c.n*c.d {
 				t.Fatalf("%s has %d columns, want %d", c.file, cols, c.n*c.d)
 			}
@@ -324,4 +258,17 @@ func ExampleBenchmark() {
 	sys.Energy.EnergyGrad(x, e, nil)
 	fmt.Printf("%s: %d particles, dim %d, E = %.3f\n", sys.Name, sys.Energy.Particles(), sys.Dim(), e[0])
 	// Output: lj13: 13 particles, dim 39, E = 90.238
+}
+
+// loadShared reads a reference .npy file of ../shared/data.
+func loadShared(t *testing.T, name string) (rows, cols int, data []float64) {
+	t.Helper()
+	a, err := npy.ReadFile(testutil.SharedData(t, name))
+	if err != nil {
+		t.Fatalf("read reference data: %v", err)
+	}
+	if len(a.Shape) != 2 {
+		t.Fatalf("%s: shape %v, want 2-D", name, a.Shape)
+	}
+	return a.Shape[0], a.Shape[1], a.Data
 }

@@ -1,11 +1,10 @@
 package mcmc
 
 import (
+	"adjoint/internal/testutil"
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"adjoint/lib/display"
@@ -16,25 +15,6 @@ import (
 
 func quiet(t *testing.T) {
 	t.Cleanup(display.SetSink(nil))
-}
-
-func dataPath(t *testing.T, name string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "data", name)
-			if _, err := os.Stat(p); err != nil {
-				t.Fatalf("reference data missing: %v", err)
-			}
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
 }
 
 // TestGaussianMoments: samples of N(0, s²I) have mean 0 and variance s² per coordinate, and
@@ -135,7 +115,7 @@ func TestIdentitiesOnReference(t *testing.T) {
 		maxN         int
 	}{{"dw4", "test_split_DW4.npy", 6, 10000}, {"lj13", "test_split_LJ13-1000.npy", 36, 1000}} {
 		sys, _ := energy.Benchmark(c.system)
-		a, err := npy.ReadFile(dataPath(t, c.file))
+		a, err := npy.ReadFile(testutil.SharedData(t, c.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +157,7 @@ func TestDW4AgainstReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := npy.ReadFile(dataPath(t, "test_split_DW4.npy"))
+	ref, err := npy.ReadFile(testutil.SharedData(t, "test_split_DW4.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,10 @@
 package metrics
 
 import (
+	"adjoint/internal/testutil"
 	"context"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
@@ -14,31 +13,9 @@ import (
 	"adjoint/lib/npy"
 )
 
-func dataPath(t testing.TB, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "data", name)
-			if _, err := os.Stat(p); err != nil {
-				t.Fatalf("reference data missing: %v", err)
-			}
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-}
-
 func loadData(t testing.TB, name string) []float64 {
 	t.Helper()
-	a, err := npy.ReadFile(dataPath(t, name))
+	a, err := npy.ReadFile(testutil.SharedData(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package npy
 
 import (
+	"adjoint/internal/testutil"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -12,25 +13,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// dataDir returns ../shared/data relative to the repository root (found by walking up to go.mod).
-func dataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-}
 
 func TestReadSharedData(t *testing.T) {
 	cases := []struct {
@@ -45,7 +27,7 @@ func TestReadSharedData(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			path := filepath.Join(dataDir(t), c.file)
+			path := filepath.Join(testutil.SharedDir(t), c.file)
 			if _, err := os.Stat(path); err != nil {
 				t.Fatalf("reference data missing: %v", err)
 			}
