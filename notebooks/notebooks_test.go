@@ -308,7 +308,7 @@ func TestRunSmall(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, "run", sp.file, "--param", `size="small"`, "-o", out)
 			// The parameter alone must select the size.
-			cmd.Env = envWithout("ADJOINT_NB_SIZE")
+			cmd.Env = envWithout("ADJOINT_NB_SIZE", "ADJOINT_LJ13_CHECKPOINT")
 			var buf bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &buf, &buf
 			start := time.Now()
@@ -367,7 +367,7 @@ func TestNbclientSmall(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, py, "-c", nbclientScript, sp.file, out, cwd)
-			cmd.Env = append(envWithout("ADJOINT_NB_SIZE", "JUPYTER_PATH"),
+			cmd.Env = append(envWithout("ADJOINT_NB_SIZE", "ADJOINT_LJ13_CHECKPOINT", "JUPYTER_PATH"),
 				"ADJOINT_NB_SIZE=small",
 				"JUPYTER_PATH="+filepath.Join(prefix, "share", "jupyter"),
 				"JUPYTER_RUNTIME_DIR="+filepath.Join(tmp, "runtime"),
