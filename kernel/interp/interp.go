@@ -513,8 +513,10 @@ func (i *Interp) evalSeg(ctx context.Context, s segment, srcs []string) segResul
 	done := make(chan struct{})
 	i.errw.take()
 	go func() {
-		defer func() { <-i.sem }()
+		// Release the evaluation slot before signalling completion, so that the next segment
+		// never finds it still held by a segment that has finished.
 		defer close(done)
+		defer func() { <-i.sem }()
 		var prog *yaegi.Program
 		for _, src := range srcs {
 			prog, res.compileErr = i.compile(src)
