@@ -1,11 +1,11 @@
 package dsl
 
 import (
-	"adjoint/internal/testutil"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"adjoint/internal/testutil"
 	"adjoint/lib/energy"
 	"adjoint/lib/npy"
 )

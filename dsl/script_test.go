@@ -1,7 +1,6 @@
 package dsl
 
 import (
-	"adjoint/internal/testutil"
 	"context"
 	"errors"
 	"math"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"adjoint/internal/testutil"
 	"adjoint/lib/adjoint"
 	"adjoint/lib/display"
 	"adjoint/lib/energy"

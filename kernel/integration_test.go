@@ -1,9 +1,9 @@
 package kernel
 
 import (
-	"adjoint/internal/testutil"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"adjoint/internal/testutil"
 )
 
 // These tests build the adjoint binary, install its kernelspec into a temporary Jupyter path
@@ -424,5 +426,34 @@ func TestRunCommand(t *testing.T) {
 	o, err := exec.Command(exe, "run", script).CombinedOutput()
 	if err != nil || string(o) != "hello from main\n" {
 		t.Errorf("run hello.go: %v, output %q", err, o)
+	}
+}
+
+// TestRunScriptErrorsReachStderr runs failing scripts with `adjoint run`: the interpreter
+// redirects descriptors 1 and 2, yet the command's error must still reach the terminal's stderr
+// together with a non-zero exit status.
+func TestRunScriptErrorsReachStderr(t *testing.T) {
+	exe, _ := installedKernel(t)
+	dir := t.TempDir()
+	cases := []struct{ name, src, want string }{
+		{"panic.go", "package main\n\nfunc main() {\n\tpanic(\"boom\")\n}\n", "panic: boom"},
+		{"compile.go", "x := 1\ny := undefinedName\n", "run: "},
+	}
+	for _, c := range cases {
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, []byte(c.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd := exec.Command(exe, "run", p)
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("%s: exit %v, want status 1", c.name, err)
+		}
+		if !strings.Contains(stderr.String(), c.want) || !strings.Contains(stderr.String(), c.name) {
+			t.Errorf("%s: stderr %q lacks %q and the file name", c.name, stderr.String(), c.want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"adjoint/internal/testutil"
 	"encoding/json"
 	"io"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"adjoint/internal/testutil"
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
 )

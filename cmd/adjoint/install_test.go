@@ -1,7 +1,6 @@
 package main
 
 import (
-	"adjoint/internal/testutil"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"adjoint/internal/testutil"
 )
 
 func TestKernelSpecTemplateMatchesRepo(t *testing.T) {

@@ -17,9 +17,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // command is one subcommand: run gets the arguments after the subcommand's name.
@@ -70,11 +72,19 @@ func mainCode(args []string) int {
 		fmt.Fprintf(os.Stderr, "adjoint: unknown command %q\n\n%s", args[0], usage())
 		return 2
 	}
+	// The cell interpreter redirects file descriptors 1 and 2 to capture output; keep a
+	// duplicate of the original standard error so the command's own error still reaches it.
+	errOut := io.Writer(os.Stderr)
+	if fd, err := syscall.Dup(int(os.Stderr.Fd())); err == nil {
+		f := os.NewFile(uintptr(fd), "stderr")
+		defer f.Close()
+		errOut = f
+	}
 	if err := c.run(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(os.Stderr, "adjoint %s: %v\n", c.name, err)
+		fmt.Fprintf(errOut, "adjoint %s: %v\n", c.name, err)
 		if errors.Is(err, errUsage) {
 			return 2
 		}

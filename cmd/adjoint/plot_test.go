@@ -1,7 +1,6 @@
 package main
 
 import (
-	"adjoint/internal/testutil"
 	"bytes"
 	"image/png"
 	"math"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"adjoint/internal/testutil"
 	"adjoint/lib/npy"
 )
 

@@ -1,7 +1,6 @@
 package symbols
 
 import (
-	"adjoint/internal/testutil"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"adjoint/internal/testutil"
 	"adjoint/kernel/symbols/internal/apidigest"
 )
 

@@ -1,13 +1,14 @@
 package energy
 
 import (
-	"adjoint/internal/testutil"
-	"adjoint/lib/npy"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"adjoint/internal/testutil"
+	"adjoint/lib/npy"
 )
 
 func centre(x []float64, n, d int) {

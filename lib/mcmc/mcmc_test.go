@@ -1,12 +1,12 @@
 package mcmc
 
 import (
-	"adjoint/internal/testutil"
 	"context"
 	"fmt"
 	"math"
 	"testing"
 
+	"adjoint/internal/testutil"
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
 	"adjoint/lib/metrics"

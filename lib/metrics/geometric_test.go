@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"adjoint/internal/testutil"
 	"context"
 	"math"
 	"math/rand/v2"
@@ -10,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"adjoint/internal/testutil"
 	"adjoint/lib/npy"
 )
 

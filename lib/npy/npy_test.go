@@ -1,7 +1,6 @@
 package npy
 
 import (
-	"adjoint/internal/testutil"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"adjoint/internal/testutil"
 )
 
 func TestReadSharedData(t *testing.T) {
