@@ -189,3 +189,25 @@ func ExampleW2OneD() {
 	fmt.Println(w)
 	// Output: 3
 }
+
+// TestEvaluateOneParticle evaluates a one-particle 2-D system, which has no interatomic
+// distances: the report leaves the distance W2 out instead of failing.
+func TestEvaluateOneParticle(t *testing.T) {
+	g, err := energy.NewGaussian(1, 2, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := &energy.System{Name: "gauss", Energy: g}
+	rng := rand.New(rand.NewPCG(1, 2))
+	gen, ref := make([]float64, 400), make([]float64, 400)
+	for i := range gen {
+		gen[i], ref[i] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	r, err := Evaluate(sys, gen, ref, EvalOptions{N: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.DistanceW2 != 0 || !(r.GeometricW2 > 0 && r.GeometricW2 < 0.5) || strings.Contains(r.Table().String(), "interatomic") {
+		t.Fatalf("report %+v\n%s", r, r.Table())
+	}
+}

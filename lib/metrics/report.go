@@ -17,7 +17,7 @@ type Report struct {
 	System        string  `json:"system,omitempty"`
 	EnergyW2      float64 `json:"energy_w2"`
 	GeometricW2   float64 `json:"geometric_w2"`
-	DistanceW2    float64 `json:"distance_w2"`
+	DistanceW2    float64 `json:"distance_w2,omitempty"` // 0 (left out) for one-particle systems
 	MeanEnergyGen float64 `json:"mean_energy"`
 	MeanEnergyRef float64 `json:"ref_mean_energy"`
 	SDEnergyGen   float64 `json:"sd_energy"`
@@ -33,7 +33,9 @@ func (r *Report) Table() *display.Table {
 	t := &display.Table{Caption: "evaluation " + r.System, Header: []string{"metric", "generated", "reference"}}
 	t.AddRow("energy W2", r.EnergyW2, "")
 	t.AddRow("geometric W2", r.GeometricW2, "")
-	t.AddRow("interatomic-distance W2", r.DistanceW2, "")
+	if r.DistanceW2 > 0 {
+		t.AddRow("interatomic-distance W2", r.DistanceW2, "")
+	}
 	t.AddRow("mean energy", r.MeanEnergyGen, r.MeanEnergyRef)
 	t.AddRow("sd energy", r.SDEnergyGen, r.SDEnergyRef)
 	t.AddRow("samples used", r.N, r.N)
@@ -107,8 +109,10 @@ func EvaluateContext(ctx context.Context, sys *energy.System, gen, ref []float64
 	}
 	r.MeanEnergyGen, r.SDEnergyGen = Mean(eg)
 	r.MeanEnergyRef, r.SDEnergyRef = Mean(er)
-	if r.DistanceW2, err = DistanceW2(gen, ref, n, d); err != nil {
-		return nil, err
+	if n >= 2 { // one particle has no interatomic distances
+		if r.DistanceW2, err = DistanceW2(gen, ref, n, d); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case sys.Symmetry.Permutation || sys.Symmetry.Rotation:
