@@ -23,7 +23,7 @@ var apiDigests = map[string]string{
 	"adjoint/lib/display": "72c6d3b4ce97aaed",
 	"adjoint/lib/energy":  "6089b8cb33834694",
 	"adjoint/lib/mcmc":    "f8deade8c98d5768",
-	"adjoint/lib/metrics": "d0dc58d661a38639",
+	"adjoint/lib/metrics": "4f7ef6b4c6594c1a",
 	"adjoint/lib/nn":      "7ba435ec95b8557f",
 	"adjoint/lib/npy":     "e66d81b75cea5e2a",
 	"adjoint/lib/sde":     "3dddcdb9db3e0826",
