@@ -56,21 +56,9 @@ func (c cpuBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []f
 		return
 	}
 	ta, tb := tr(transA), tr(transB)
-	for i0 := 0; i0 < m; i0 += serialTile {
-		mb := min(serialTile, m-i0)
-		aOff := i0 * lda
-		if transA {
-			aOff = i0
-		}
-		for j0 := 0; j0 < n; j0 += serialTile {
-			nb := min(serialTile, n-j0)
-			bOff := j0
-			if transB {
-				bOff = j0 * ldb
-			}
-			c.impl.Sgemm(ta, tb, mb, nb, k, alpha, a[aOff:], lda, b[bOff:], ldb, beta, cc[i0*ldc+j0:], ldc)
-		}
-	}
+	forTiles(transA, transB, m, n, lda, ldb, ldc, func(mb, nb, aOff, bOff, cOff int) {
+		c.impl.Sgemm(ta, tb, mb, nb, k, alpha, a[aOff:], lda, b[bOff:], ldb, beta, cc[cOff:], ldc)
+	})
 }
 
 func (c cpuBackend) Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, cc []float64, ldc int) {
@@ -82,21 +70,9 @@ func (c cpuBackend) Dgemm(transA, transB bool, m, n, k int, alpha float64, a []f
 		return
 	}
 	ta, tb := tr(transA), tr(transB)
-	for i0 := 0; i0 < m; i0 += serialTile {
-		mb := min(serialTile, m-i0)
-		aOff := i0 * lda
-		if transA {
-			aOff = i0
-		}
-		for j0 := 0; j0 < n; j0 += serialTile {
-			nb := min(serialTile, n-j0)
-			bOff := j0
-			if transB {
-				bOff = j0 * ldb
-			}
-			c.impl.Dgemm(ta, tb, mb, nb, k, alpha, a[aOff:], lda, b[bOff:], ldb, beta, cc[i0*ldc+j0:], ldc)
-		}
-	}
+	forTiles(transA, transB, m, n, lda, ldb, ldc, func(mb, nb, aOff, bOff, cOff int) {
+		c.impl.Dgemm(ta, tb, mb, nb, k, alpha, a[aOff:], lda, b[bOff:], ldb, beta, cc[cOff:], ldc)
+	})
 }
 
 var (
@@ -126,3 +102,21 @@ func CurrentBackend() Backend {
 
 // BLASName names the CPU BLAS compiled in: "gonum" (pure Go) or "openblas".
 func BLASName() string { return blasName }
+
+// forTiles calls f for each serialTile×serialTile block of an m×n product C = op(A)·op(B), with
+// the block's size and the offsets of its first element in A, B and C (row-major).
+func forTiles(transA, transB bool, m, n, lda, ldb, ldc int, f func(mb, nb, aOff, bOff, cOff int)) {
+	for i0 := 0; i0 < m; i0 += serialTile {
+		aOff := i0 * lda
+		if transA {
+			aOff = i0
+		}
+		for j0 := 0; j0 < n; j0 += serialTile {
+			bOff := j0
+			if transB {
+				bOff = j0 * ldb
+			}
+			f(min(serialTile, m-i0), min(serialTile, n-j0), aOff, bOff, i0*ldc+j0)
+		}
+	}
+}
