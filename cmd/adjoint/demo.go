@@ -10,7 +10,6 @@ import (
 	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
 	"adjoint/lib/metrics"
-	"adjoint/lib/npy"
 )
 
 func init() {
@@ -134,14 +133,11 @@ func runDemo(args []string) error {
 			demoReference, sm.MeanEnergy(), sm.ESS, sm.N)
 		return nil
 	}
-	a, err := npy.ReadFile(refPath)
+	refData, err := loadSamples(refPath, cfg.System, "reference")
 	if err != nil {
-		return fmt.Errorf("reference: %w", err)
+		return err
 	}
-	if _, cols := a.Rows(); cols != cfg.System.Dim() {
-		return fmt.Errorf("reference %s has shape %v, want N×%d", refPath, a.Shape, cfg.System.Dim())
-	}
-	er, err := metrics.EvaluateContext(ctx, cfg.System, sm.X, a.Data, metrics.EvalOptions{N: *n})
+	er, err := metrics.EvaluateContext(ctx, cfg.System, sm.X, refData, metrics.EvalOptions{N: *n})
 	if err != nil {
 		return fmt.Errorf("evaluation: %w", err)
 	}

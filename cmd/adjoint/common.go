@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"adjoint/lib/display"
+	"adjoint/lib/energy"
+	"adjoint/lib/npy"
+)
+
+// Helpers shared by the subcommands.
+
+// progressToStderr sends library progress to stderr (stdout carries the JSON result) and
+// cancels the library work on Ctrl-C. The returned function restores the previous state.
+func progressToStderr() (context.Context, func()) {
+	restore := display.SetSink(display.NewTerminalSink(os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	prev := display.Context()
+	display.SetContext(ctx)
+	return ctx, func() {
+		stop()
+		display.SetContext(prev)
+		restore()
+	}
+}
+
+// loadSamples reads an .npy file of configurations for sys: B×dim or B×n×d.
+func loadSamples(path string, sys *energy.System, what string) ([]float64, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s file %s does not exist", what, path)
+		}
+		return nil, fmt.Errorf("%s file: %w", what, err)
+	}
+	a, err := npy.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s file: %w", what, err)
+	}
+	n, d := sys.Energy.Particles(), sys.Energy.SpatialDim()
+	_, cols := a.Rows()
+	ok := len(a.Shape) == 2 && cols == n*d || len(a.Shape) == 3 && a.Shape[1] == n && a.Shape[2] == d
+	if !ok {
+		return nil, fmt.Errorf("%s file %s has shape %v; %s needs B×%d (or B×%d×%d)", what, path, a.Shape, sys.Name, n*d, n, d)
+	}
+	return a.Data, nil
+}
