@@ -19,10 +19,10 @@ import (
 // thread per CUDA thread, blocks one after another).
 type modEmu struct {
 	*emu
-	cxx    string
-	dir    string
-	mu     sync.Mutex
-	n      int
+	cxx     string
+	dir     string
+	mu      sync.Mutex
+	n       int
 	entries map[uintptr]uintptr // kernel entry → its library's emu_launch
 }
 
