@@ -16,6 +16,7 @@ func runEval(args []string) error {
 	ref := fs.String("ref", "", "reference samples (.npy), e.g. ../shared/data/test_split_DW4.npy")
 	n := fs.Int("n", 2000, "samples drawn at random from each set")
 	seed := fs.Uint64("seed", 0, "seed of the subsampling")
+	cutoff := fs.Float64("pair-cutoff", -1, "also report the fractions of configurations by number of pairs closer than this (0: none; default 4 for dw4, the barrier of its pair potential, else none)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -39,9 +40,15 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *cutoff < 0 {
+		*cutoff = 0
+		if sys.Name == "dw4" {
+			*cutoff = 4
+		}
+	}
 	ctx, done := progressToStderr()
 	defer done()
-	r, err := metrics.EvaluateContext(ctx, sys, gen, refData, metrics.EvalOptions{N: *n, Seed: *seed})
+	r, err := metrics.EvaluateContext(ctx, sys, gen, refData, metrics.EvalOptions{N: *n, Seed: *seed, PairCutoff: *cutoff})
 	if err != nil {
 		return err
 	}

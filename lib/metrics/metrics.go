@@ -87,6 +87,49 @@ func DistanceW2(x, y []float64, n, d int) (float64, error) {
 	return W2OneD(PairDistances(x, n, d), PairDistances(y, n, d))
 }
 
+// ShortPairFractions classifies every configuration of x (n particles × d coordinates each) by
+// how many of its n(n−1)/2 pairs are closer than cutoff and returns the fraction of
+// configurations in each class (index k: k short pairs). With cutoff at the barrier of a
+// double-well pair potential (r = 4 for DW-4), the classes are the metastable arrangements, and
+// the fractions show whether a sampler puts the right mass in each: a sampler can match the
+// pair-distance histogram and still weight the arrangements wrongly.
+func ShortPairFractions(x []float64, n, d int, cutoff float64) ([]float64, error) {
+	dim := n * d
+	if n < 2 || d < 1 {
+		return nil, fmt.Errorf("metrics: short pairs need at least 2 particles (got %d × %d)", n, d)
+	}
+	if !(cutoff > 0) || math.IsInf(cutoff, 0) {
+		return nil, fmt.Errorf("metrics: short-pair cutoff %g must be positive and finite", cutoff)
+	}
+	if len(x) == 0 || len(x)%dim != 0 {
+		return nil, fmt.Errorf("metrics: short pairs: %d numbers is not a positive multiple of the dimension %d", len(x), dim)
+	}
+	b := len(x) / dim
+	out := make([]float64, n*(n-1)/2+1)
+	c2 := cutoff * cutoff
+	for c := range b {
+		cfg := x[c*dim : (c+1)*dim]
+		k := 0
+		for i := range n {
+			for j := i + 1; j < n; j++ {
+				s := 0.0
+				for a := range d {
+					t := cfg[i*d+a] - cfg[j*d+a]
+					s += t * t
+				}
+				if s < c2 {
+					k++
+				}
+			}
+		}
+		out[k]++
+	}
+	for k := range out {
+		out[k] /= float64(b)
+	}
+	return out, nil
+}
+
 // Histogram is a normalised histogram (a density: Σ Density·width = 1 over the range).
 type Histogram struct {
 	Edges   []float64 // bin edges, len(Density)+1

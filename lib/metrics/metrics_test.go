@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -150,7 +151,7 @@ func TestEvaluateDW4(t *testing.T) {
 	gen := loadData(t, "test_split_DW4.npy")[:800*8]
 	ref := loadData(t, "val_split_DW4.npy")
 	gen = append(gen, math.NaN(), 0, 0, 0, 0, 0, 0, 0)
-	r, err := Evaluate(sys, gen, ref, EvalOptions{N: 500, Seed: 3})
+	r, err := Evaluate(sys, gen, ref, EvalOptions{N: 500, Seed: 3, PairCutoff: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,19 +165,27 @@ func TestEvaluateDW4(t *testing.T) {
 		t.Fatalf("implausible metrics %+v", r)
 	}
 	// Same seed, same answer; different seed, different subsample.
-	r2, _ := Evaluate(sys, gen, ref, EvalOptions{N: 500, Seed: 3})
+	r2, _ := Evaluate(sys, gen, ref, EvalOptions{N: 500, Seed: 3, PairCutoff: 4})
 	r2.Seconds = r.Seconds
-	if *r2 != *r {
+	if !reflect.DeepEqual(r2, r) {
 		t.Fatalf("not deterministic: %+v vs %+v", r, r2)
 	}
 	b, _ := json.Marshal(r)
-	for _, k := range []string{`"energy_w2"`, `"geometric_w2"`, `"mean_energy"`, `"ref_mean_energy"`, `"n":500`, `"dropped":1`} {
+	for _, k := range []string{`"energy_w2"`, `"geometric_w2"`, `"mean_energy"`, `"ref_mean_energy"`, `"n":500`, `"dropped":1`, `"short_pairs":[`, `"ref_short_pairs":[`} {
 		if !strings.Contains(string(b), k) {
 			t.Fatalf("JSON %s lacks %s", b, k)
 		}
 	}
+	// The reference splits share their arrangement weights: about 44% with two short pairs.
+	sum := 0.0
+	for _, f := range r.ShortPairs {
+		sum += f
+	}
+	if len(r.ShortPairs) != 7 || math.Abs(sum-1) > 1e-12 || math.Abs(r.ShortPairs[2]-r.RefShortPairs[2]) > 0.1 {
+		t.Fatalf("short-pair fractions %v vs %v", r.ShortPairs, r.RefShortPairs)
+	}
 	bundle := r.MIMEBundle()
-	if html, _ := bundle.Data["text/html"].(string); !strings.Contains(html, "geometric W2") {
+	if html, _ := bundle.Data["text/html"].(string); !strings.Contains(html, "geometric W2") || !strings.Contains(html, "short pairs") {
 		t.Fatalf("bundle %v", bundle.Data)
 	}
 	if _, err := Evaluate(sys, gen[:7], ref, EvalOptions{}); err == nil {
@@ -209,5 +218,41 @@ func TestEvaluateOneParticle(t *testing.T) {
 	}
 	if r.DistanceW2 != 0 || !(r.GeometricW2 > 0 && r.GeometricW2 < 0.5) || strings.Contains(r.Table().String(), "interatomic") {
 		t.Fatalf("report %+v\n%s", r, r.Table())
+	}
+}
+
+func TestShortPairFractions(t *testing.T) {
+	// Three 3-particle configurations in 1-D: pairs (0,1),(0,2),(1,2).
+	x := []float64{
+		0, 1, 2, // distances 1, 2, 1: two pairs below 1.5
+		0, 5, 10, // 5, 10, 5: none
+		0, 0.5, 1, // 0.5, 1, 0.5: all three
+	}
+	got, err := ShortPairFractions(x, 3, 1, 1.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{1.0 / 3, 0, 1.0 / 3, 1.0 / 3}
+	for k := range want {
+		if math.Abs(got[k]-want[k]) > 1e-15 {
+			t.Fatalf("fractions %v, want %v", got, want)
+		}
+	}
+	bad := []struct {
+		name   string
+		x      []float64
+		n, d   int
+		cutoff float64
+	}{
+		{"one particle", []float64{0, 0}, 1, 2, 1},
+		{"zero cutoff", x, 3, 1, 0},
+		{"infinite cutoff", x, 3, 1, math.Inf(1)},
+		{"ragged", x[:4], 3, 1, 1},
+		{"empty", nil, 3, 1, 1},
+	}
+	for _, b := range bad {
+		if _, err := ShortPairFractions(b.x, b.n, b.d, b.cutoff); err == nil {
+			t.Errorf("%s: no error", b.name)
+		}
 	}
 }

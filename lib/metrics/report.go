@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"adjoint/lib/display"
@@ -22,10 +23,14 @@ type Report struct {
 	MeanEnergyRef float64 `json:"ref_mean_energy"`
 	SDEnergyGen   float64 `json:"sd_energy"`
 	SDEnergyRef   float64 `json:"ref_sd_energy"`
-	N             int     `json:"n"`
-	Dropped       int     `json:"dropped"`
-	DroppedRef    int     `json:"ref_dropped"`
-	Seconds       float64 `json:"seconds"`
+	// ShortPairs and RefShortPairs are the fractions of configurations with k pairs closer
+	// than EvalOptions.PairCutoff (index k; see ShortPairFractions), when a cutoff is given.
+	ShortPairs    []float64 `json:"short_pairs,omitempty"`
+	RefShortPairs []float64 `json:"ref_short_pairs,omitempty"`
+	N             int       `json:"n"`
+	Dropped       int       `json:"dropped"`
+	DroppedRef    int       `json:"ref_dropped"`
+	Seconds       float64   `json:"seconds"`
 }
 
 // Table returns the report as a display table.
@@ -38,6 +43,9 @@ func (r *Report) Table() *display.Table {
 	}
 	t.AddRow("mean energy", r.MeanEnergyGen, r.MeanEnergyRef)
 	t.AddRow("sd energy", r.SDEnergyGen, r.SDEnergyRef)
+	if len(r.ShortPairs) > 0 {
+		t.AddRow("configurations by short pairs", fractions(r.ShortPairs), fractions(r.RefShortPairs))
+	}
 	t.AddRow("samples used", r.N, r.N)
 	t.AddRow("dropped (non-finite)", r.Dropped, r.DroppedRef)
 	return t
@@ -53,6 +61,24 @@ func (r *Report) String() string { return r.Table().String() }
 type EvalOptions struct {
 	N    int    // samples drawn at random from each set; 0 means 2000 (or all, when fewer)
 	Seed uint64 // seed of the subsampling
+	// PairCutoff, when positive, adds the fractions of configurations by number of pairs
+	// closer than it (ShortPairFractions) for both sets; 4 separates DW-4's arrangements.
+	PairCutoff float64
+}
+
+// fractions formats class fractions as "k:f" for the classes that occur.
+func fractions(f []float64) string {
+	var b strings.Builder
+	for k, v := range f {
+		if v == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d:%.3f", k, v)
+	}
+	return b.String()
 }
 
 // Evaluate is EvaluateContext under the front end's cancellation (display.Context).
@@ -111,6 +137,14 @@ func EvaluateContext(ctx context.Context, sys *energy.System, gen, ref []float64
 	r.MeanEnergyRef, r.SDEnergyRef = Mean(er)
 	if n >= 2 { // one particle has no interatomic distances
 		if r.DistanceW2, err = DistanceW2(gen, ref, n, d); err != nil {
+			return nil, err
+		}
+	}
+	if opt.PairCutoff > 0 && n >= 2 {
+		if r.ShortPairs, err = ShortPairFractions(gen, n, d, opt.PairCutoff); err != nil {
+			return nil, err
+		}
+		if r.RefShortPairs, err = ShortPairFractions(ref, n, d, opt.PairCutoff); err != nil {
 			return nil, err
 		}
 	}
