@@ -1,0 +1,177 @@
+package nn
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"adjoint/lib/tensor"
+	"adjoint/lib/tensor/cuda"
+)
+
+// DeviceEGNN is an EGNN trained on a GPU: parameters, Adam's moments and activations live in
+// device memory (cuda.EGNN) and each call copies only its inputs in and its output out. It
+// implements Model with the same numbers as the CPU EGNN (float32; Adam's moments are kept in
+// float32 on the device) and saves in the same versioned format, so a checkpoint written on a
+// GPU loads on the CPU with Load. Like every model here it is not safe for concurrent use.
+type DeviceEGNN struct {
+	host *EGNN // architecture, names and shapes; receives the device state on Save and ToHost
+	net  *cuda.EGNN
+}
+
+var _ Model = (*DeviceEGNN)(nil)
+
+// NewEGNNOn builds an EGNN as NewEGNN does (same initialisation for the same seed) and moves it
+// to dev.
+func NewEGNNOn(cfg EGNNConfig, dev *cuda.Device) (*DeviceEGNN, error) {
+	m, err := NewEGNN(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ToDevice(m, dev)
+}
+
+// ToDevice copies a float32 EGNN (parameters, Adam's moments and step, learning rate) to dev.
+// m itself is not changed and stays usable on the CPU.
+func ToDevice(m *EGNN, dev *cuda.Device) (*DeviceEGNN, error) {
+	if m == nil || dev == nil {
+		return nil, errors.New("nn: ToDevice needs a network and a device")
+	}
+	if m.dtype != tensor.Float32 {
+		return nil, fmt.Errorf("nn: ToDevice: only float32 networks run on a GPU")
+	}
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		return nil, fmt.Errorf("nn: ToDevice: %w", err)
+	}
+	loaded, err := Load(&buf)
+	if err != nil {
+		return nil, fmt.Errorf("nn: ToDevice: %w", err)
+	}
+	host, ok := loaded.(*EGNN)
+	if !ok {
+		return nil, fmt.Errorf("nn: ToDevice: reloaded %T, want *EGNN", loaded)
+	}
+	cfg := host.Config()
+	dcfg := cuda.EGNNConfig{
+		Particles: cfg.Particles, SpatialDim: cfg.SpatialDim, Layers: cfg.Layers, Hidden: cfg.Hidden,
+		Attention: *cfg.Attention, TanhRange: cfg.TanhRange, LR: host.lr,
+	}
+	params := make([][]float32, len(host.params))
+	m1 := make([][]float32, len(host.params))
+	m2 := make([][]float32, len(host.params))
+	for i, p := range host.params {
+		params[i] = p.F32()
+		m1[i], m2[i] = toF32(host.m[i]), toF32(host.v[i])
+	}
+	net, err := cuda.NewEGNN(dev, dcfg, params)
+	if err != nil {
+		return nil, fmt.Errorf("nn: ToDevice: %w", err)
+	}
+	if err := net.SetAdamState(m1, m2, host.step); err != nil {
+		_ = net.Close()
+		return nil, fmt.Errorf("nn: ToDevice: %w", err)
+	}
+	return &DeviceEGNN{host: host, net: net}, nil
+}
+
+func toF32(s []float64) []float32 {
+	out := make([]float32, len(s))
+	for i, v := range s {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+// Dim is the state dimension n·d.
+func (m *DeviceEGNN) Dim() int { return m.host.Dim() }
+
+// Forward evaluates the network on the GPU into out (length B·Dim()).
+func (m *DeviceEGNN) Forward(x, t, out []float32) error {
+	if err := m.net.Forward(x, t, out); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	}
+	return nil
+}
+
+// TrainStep takes one Adam step on the GPU on (1/B) Σ_b ‖v_θ(x_b, t_b) − target_b‖² and
+// returns the loss before the step.
+func (m *DeviceEGNN) TrainStep(x, t, target []float32) (float64, error) {
+	loss, err := m.net.TrainStep(x, t, target)
+	if err != nil {
+		return loss, fmt.Errorf("nn: %w", err)
+	}
+	return loss, nil
+}
+
+// SetLearningRate changes Adam's learning rate.
+func (m *DeviceEGNN) SetLearningRate(lr float64) { m.net.SetLearningRate(lr) }
+
+// LearningRate is Adam's learning rate.
+func (m *DeviceEGNN) LearningRate() float64 { return m.net.LearningRate() }
+
+// Steps is the number of optimiser steps taken.
+func (m *DeviceEGNN) Steps() int64 { return m.net.Steps() }
+
+// NumParams is the number of trainable scalars.
+func (m *DeviceEGNN) NumParams() int { return m.host.NumParams() }
+
+// Config is the configuration the network was built with (current learning rate).
+func (m *DeviceEGNN) Config() EGNNConfig {
+	c := m.host.Config()
+	c.LR = m.net.LearningRate()
+	return c
+}
+
+// Device names the GPU the network trains on, e.g. "cuda: NVIDIA H100 80GB HBM3 (sm_90)".
+func (m *DeviceEGNN) Device() string { return m.net.Device().String() }
+
+// sync copies the device state (parameters, moments, step, learning rate) into m.host.
+func (m *DeviceEGNN) sync() error {
+	params, err := m.net.Params()
+	if err != nil {
+		return err
+	}
+	m1, m2, step, err := m.net.AdamState()
+	if err != nil {
+		return err
+	}
+	for i, p := range m.host.params {
+		copy(p.F32(), params[i])
+		for k := range m.host.m[i] {
+			m.host.m[i][k], m.host.v[i][k] = float64(m1[i][k]), float64(m2[i][k])
+		}
+	}
+	m.host.step, m.host.lr = step, m.net.LearningRate()
+	return nil
+}
+
+// Save writes the network in the CPU EGNN's versioned format (kind "egnn"): Load returns an
+// *EGNN with these parameters, moments and step.
+func (m *DeviceEGNN) Save(w io.Writer) error {
+	if err := m.sync(); err != nil {
+		return fmt.Errorf("save egnn: %w", err)
+	}
+	return m.host.Save(w)
+}
+
+// ToHost returns a CPU copy of the network in its current state.
+func (m *DeviceEGNN) ToHost() (*EGNN, error) {
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		return nil, fmt.Errorf("nn: ToHost: %w", err)
+	}
+	c, err := Load(&buf)
+	if err != nil {
+		return nil, fmt.Errorf("nn: ToHost: %w", err)
+	}
+	h, ok := c.(*EGNN)
+	if !ok {
+		return nil, fmt.Errorf("nn: ToHost: reloaded %T, want *EGNN", c)
+	}
+	return h, nil
+}
+
+// Close releases the network's device memory; it is unusable afterwards.
+func (m *DeviceEGNN) Close() error { return m.net.Close() }
