@@ -28,7 +28,8 @@ type trainFlags struct {
 	net                                              string
 	layers, hidden, batch, trainBatch, buffer, grads int
 	steps, every, prefill                            int
-	lr, clip                                         float64
+	lr, clip, lrFinal                                float64
+	timeSampling                                     string
 	seed                                             int64
 	noBase                                           bool
 }
@@ -44,6 +45,8 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.buffer, "buffer", 0, "replay buffer capacity")
 	fs.IntVar(&t.grads, "grad-steps", 0, "gradient steps per epoch")
 	fs.Float64Var(&t.lr, "lr", 0, "Adam learning rate")
+	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")
+	fs.StringVar(&t.timeSampling, "time-sampling", "", "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
@@ -74,6 +77,10 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.LR = t.lr
 		case "clip":
 			cfg.ClipNorm = t.clip
+		case "lr-final":
+			cfg.LRFinal = t.lrFinal
+		case "time-sampling":
+			cfg.TimeSampling = t.timeSampling
 		case "steps":
 			cfg.Steps = t.steps
 		case "seed":
@@ -115,6 +122,8 @@ func runTrain(args []string) error {
 	tf.register(fs)
 	out := fs.String("o", "", "checkpoint to write (required)")
 	resume := fs.Bool("resume", false, "continue from the checkpoint given with -o (its configuration wins)")
+	device := addDeviceFlag(fs)
+	after := addSampleFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -122,6 +131,9 @@ func runTrain(args []string) error {
 	if len(pos) != 1 || *out == "" {
 		fs.Usage()
 		return fmt.Errorf("%w: need a system and -o CHECKPOINT", errUsage)
+	}
+	if err := after.check(); err != nil {
+		return err
 	}
 	opt, err := tf.options()
 	if err != nil {
@@ -131,8 +143,15 @@ func runTrain(args []string) error {
 	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
 		return fmt.Errorf("checkpoint directory of %s does not exist", *out)
 	}
+	dev, err := openDevice(*device, os.Stderr)
+	if err != nil {
+		return err
+	}
 	var s *adjoint.Sampler
 	if *resume {
+		if dev != nil {
+			fmt.Fprintln(os.Stderr, "device: --resume continues on the CPU")
+		}
 		if s, err = adjoint.Load(*out); err != nil {
 			return err
 		}
@@ -142,6 +161,9 @@ func runTrain(args []string) error {
 			return err
 		}
 		tf.apply(fs, &cfg)
+		if err := placeOnDevice(&cfg, dev, os.Stderr); err != nil {
+			return err
+		}
 		if s, err = adjoint.NewSampler(cfg); err != nil {
 			return err
 		}
@@ -157,5 +179,8 @@ func runTrain(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "checkpoint: %s (epoch %d)\n", *out, s.Epoch())
-	return nil
+	if err != nil {
+		return nil
+	}
+	return after.run(s)
 }

@@ -235,6 +235,9 @@ func testResume(t *testing.T, kind string) {
 	cfg := DefaultConfig(sys)
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
 		20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
+	if kind == "mlp" { // the annealed learning rate and κ time sampling survive a resume too
+		cfg.TimeSampling, cfg.LRFinal = "kappa", 1e-5
+	}
 	a, err := NewSampler(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -403,6 +406,8 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		func(c *Config) { c.Steps = 0 },
 		func(c *Config) { c.LR = 0 },
 		func(c *Config) { c.Net.Kind = "cnn" },
+		func(c *Config) { c.TimeSampling = "log" },
+		func(c *Config) { c.LRFinal = -1 },
 	}
 	for i, mod := range bad {
 		c := cfg

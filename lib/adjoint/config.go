@@ -44,6 +44,16 @@ type Config struct {
 	// before the first epoch, as the conformer configuration does; the synthetic benchmark
 	// configurations start from an empty buffer (0).
 	PrefillBase int
+	// TimeSampling chooses how gradient steps draw t: "" or "uniform" is the paper's t ~ U[0, 1];
+	// "kappa" draws half of each batch uniformly in γ = κ(t)/κ(1) instead (the other half stays
+	// uniform in t). The regression's minimiser is the same at every t, so this only moves
+	// effort: under a geometric schedule κ reaches 90% of κ(1) by t ≈ 0.16, so uniform t spends
+	// most steps where σ(t) is tiny and the control barely moves the samples.
+	TimeSampling string
+	// LRFinal, when positive, anneals the learning rate from LR down to LRFinal along a half
+	// cosine over the run's Epochs (so a resumed run follows the same curve), or over the
+	// duration of a training call limited by time.
+	LRFinal float64
 	// NoBaseCorrection drops the base-marginal correction log p_1^base from the terminal cost,
 	// which makes the sampler target exp(−E/τ)·p_1^base instead of exp(−E/τ) (for teaching).
 	NoBaseCorrection bool
@@ -119,6 +129,14 @@ func (c *Config) Validate() error {
 	}
 	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
 		return fmt.Errorf("adjoint: learning rate %g must be positive", c.LR)
+	}
+	switch c.TimeSampling {
+	case "", "uniform", "kappa":
+	default:
+		return fmt.Errorf("adjoint: unknown time sampling %q (uniform or kappa)", c.TimeSampling)
+	}
+	if c.LRFinal < 0 || math.IsNaN(c.LRFinal) || math.IsInf(c.LRFinal, 0) {
+		return fmt.Errorf("adjoint: final learning rate %g must be positive (or 0: constant)", c.LRFinal)
 	}
 	if math.IsNaN(c.ClipNorm) {
 		return fmt.Errorf("adjoint: clip norm is NaN")

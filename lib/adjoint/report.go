@@ -67,6 +67,12 @@ func (s *Sampler) Table() *display.Table {
 	t.AddRow("gradient steps per epoch", c.GradSteps)
 	t.AddRow("learning rate", c.LR)
 	t.AddRow("gradient clip (per particle)", c.ClipNorm)
+	if c.LRFinal > 0 {
+		t.AddRow("learning rate, final (cosine)", c.LRFinal)
+	}
+	if c.TimeSampling == "kappa" {
+		t.AddRow("time sampling", "half uniform in t, half uniform in κ(t)/κ(1)")
+	}
 	t.AddRow("base-marginal correction", !c.NoBaseCorrection)
 	if c.PrefillBase > 0 {
 		t.AddRow("buffer prefill (base process)", c.PrefillBase)

@@ -34,6 +34,43 @@ type Sampler struct {
 	trainEvals int64         // energy evaluations made by training
 	wall       time.Duration // training wall time, all calls together
 	lastEnergy float64       // mean energy of the latest generated batch
+	kinv       []float64     // t at γ = κ(t)/κ(1) = i/(len−1), for TimeSampling "kappa"
+}
+
+// kinvPoints is the size of the table that inverts γ(t) = κ(t)/κ(1).
+const kinvPoints = 4097
+
+// kappaInverse tabulates t(γ) on a uniform γ grid by bisection of the increasing κ.
+func kappaInverse(sch sde.Schedule) []float64 {
+	k1 := sch.Kappa(1)
+	out := make([]float64, kinvPoints)
+	for i := range out {
+		g := float64(i) / float64(kinvPoints-1) * k1
+		lo, hi := 0.0, 1.0
+		for range 60 {
+			mid := 0.5 * (lo + hi)
+			if sch.Kappa(mid) < g {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		out[i] = 0.5 * (lo + hi)
+	}
+	out[0], out[kinvPoints-1] = 0, 1
+	return out
+}
+
+// timeAt maps a uniform draw u to the time of a gradient-step sample: u itself, or for
+// TimeSampling "kappa" on odd batch rows, the t with κ(t)/κ(1) = u.
+func (s *Sampler) timeAt(u float64, row int) float64 {
+	if s.kinv == nil || row%2 == 0 {
+		return u
+	}
+	f := u * float64(kinvPoints-1)
+	i := min(int(f), kinvPoints-2)
+	w := f - float64(i)
+	return (1-w)*s.kinv[i] + w*s.kinv[i+1]
 }
 
 // buffer is the FIFO replay buffer of terminal states and regression targets −∇g(X_1).
@@ -82,6 +119,9 @@ func newSampler(cfg Config, model nn.Model, note string) *Sampler {
 	}
 	s.buf = buffer{cap: cfg.Buffer, dim: cfg.System.Dim()}
 	s.lastEnergy = math.NaN()
+	if cfg.TimeSampling == "kappa" {
+		s.kinv = kappaInverse(cfg.Schedule)
+	}
 	return s
 }
 
@@ -256,7 +296,7 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 		}
 		for b := range tb {
 			j := s.rng.IntN(s.buf.n)
-			t := s.rng.Float64()
+			t := s.timeAt(s.rng.Float64(), b)
 			s.space.Bridge(s.rng, s.cfg.Schedule, t, s.buf.x[j*nd:(j+1)*nd], xt)
 			for i := range nd {
 				x32[b*nd+i] = float32(xt[i])
@@ -283,6 +323,12 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 	s.epoch++
 	s.losses = append(s.losses, mean)
 	return mean, nil
+}
+
+// cosineLR is the learning rate at fraction f ∈ [0, 1] of a half-cosine from lr0 to lr1.
+func cosineLR(lr0, lr1, f float64) float64 {
+	f = min(max(f, 0), 1)
+	return lr1 + (lr0-lr1)*0.5*(1+math.Cos(math.Pi*f))
 }
 
 // TrainOptions limit and report a training call.
@@ -395,6 +441,13 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 		}
 		return r, nil
 	}
+	if s.cfg.LRFinal > 0 {
+		f := float64(s.epoch) / float64(max(s.cfg.Epochs, 1))
+		if opt.Duration > 0 {
+			f = 0
+		}
+		s.model.SetLearningRate(cosineLR(s.cfg.LR, s.cfg.LRFinal, f))
+	}
 	lastReport := time.Time{}
 	// the time limit also interrupts a running epoch (large networks on a CPU can take minutes
 	// per epoch); the interrupted epoch's samples and steps are kept but it does not count
@@ -417,8 +470,19 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 		if err := ctx.Err(); err != nil {
 			return finish(fmt.Errorf("adjoint: training stopped at epoch %d: %w", s.epoch, err), true)
 		}
+		stepInEpoch := 0
 		_, err := s.runEpoch(ectx, func(loss float64) error {
 			stepLoss = loss
+			stepInEpoch++
+			if s.cfg.LRFinal > 0 {
+				var f float64
+				if opt.Duration > 0 {
+					f = float64(time.Since(start)) / float64(opt.Duration)
+				} else {
+					f = (float64(s.epoch) + float64(stepInEpoch)/float64(max(s.cfg.GradSteps, 1))) / float64(max(s.cfg.Epochs, 1))
+				}
+				s.model.SetLearningRate(cosineLR(s.cfg.LR, s.cfg.LRFinal, f))
+			}
 			if time.Since(lastReport) > 200*time.Millisecond {
 				lastReport = time.Now()
 				rep.Report(progress(false))
