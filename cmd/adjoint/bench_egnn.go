@@ -36,10 +36,11 @@ type egnnResult struct {
 	MsPerStep float64 `json:"ms_per_step"`
 	Threads   int     `json:"threads"`
 	BLAS      string  `json:"blas"`
+	Device    string  `json:"device,omitempty"`
 }
 
 func runBenchEGNN(args []string) error {
-	fs := newFlagSet("bench egnn", "--system dw4|lj13|lj55 [--batch B] [--layers L] [--hidden H] [--steps N] [--peer [--peer-layout edges|dense]]")
+	fs := newFlagSet("bench egnn", "--system dw4|lj13|lj55 [--batch B] [--layers L] [--hidden H] [--steps N] [--device cpu|cuda] [--peer [--peer-layout edges|dense]]")
 	system := fs.String("system", "dw4", "system: dw4, lj13 or lj55")
 	batch := fs.Int("batch", 512, "batch size")
 	layers := fs.Int("layers", 5, "EGNN layers")
@@ -51,6 +52,7 @@ func runBenchEGNN(args []string) error {
 	python := fs.String("python", "/usr/bin/python3", "Python for --peer")
 	script := fs.String("script", "", "path of torch_egnn.py (default: found next to the binary or in ./scripts)")
 	peerLayout := fs.String("peer-layout", "edges", "PyTorch layout: edges (reference-style edge list) or dense (split first layer, like lib/nn)")
+	device := addDeviceFlag(fs)
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -63,8 +65,21 @@ func runBenchEGNN(args []string) error {
 	}
 	tensor.SetWorkers(*threads)
 	n, d := sys[0], sys[1]
-	m, err := nn.NewEGNN(nn.EGNNConfig{Particles: n, SpatialDim: d, Layers: *layers, Hidden: *hidden, Seed: 1})
+	dev, err := openDevice(*device, os.Stderr)
 	if err != nil {
+		return err
+	}
+	var m nn.Model
+	ecfg := nn.EGNNConfig{Particles: n, SpatialDim: d, Layers: *layers, Hidden: *hidden, Seed: 1}
+	impl, blas, devName := "go", tensor.BLASName(), "cpu"
+	if dev != nil {
+		gm, err := nn.NewEGNNOn(ecfg, dev)
+		if err != nil {
+			return fmt.Errorf("bench egnn: %w", err)
+		}
+		defer gm.Close()
+		m, impl, blas, devName = gm, "go-cuda", "cublas", gm.Device()
+	} else if m, err = nn.NewEGNN(ecfg); err != nil {
 		return fmt.Errorf("bench egnn: %w", err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -90,15 +105,19 @@ func runBenchEGNN(args []string) error {
 		}
 		times[i] = float64(time.Since(start).Microseconds()) / 1000
 	}
-	goRes := egnnResult{Bench: "egnn", Impl: "go", System: *system, Batch: *batch, Layers: *layers, Hidden: *hidden,
-		Steps: *steps, MsPerStep: median(times), Threads: *threads, BLAS: tensor.BLASName()}
+	goRes := egnnResult{Bench: "egnn", Impl: impl, System: *system, Batch: *batch, Layers: *layers, Hidden: *hidden,
+		Steps: *steps, MsPerStep: median(times), Threads: *threads, BLAS: blas, Device: devName}
 	if err := emitJSON(goRes); err != nil {
 		return err
 	}
 	if !*peer {
 		return nil
 	}
-	path, err := findTorchScript(*script)
+	peerScript := "torch_egnn.py"
+	if dev != nil {
+		peerScript = "torch_egnn_cuda.py"
+	}
+	path, err := findTorchScript(*script, peerScript)
 	if err != nil {
 		return fmt.Errorf("bench egnn --peer: %w", err)
 	}
@@ -127,7 +146,7 @@ func runBenchEGNN(args []string) error {
 		return fmt.Errorf("bench egnn --peer: no JSON result from %s", path)
 	}
 	return emitJSON(map[string]any{
-		"bench": "egnn", "system": *system, "batch": *batch, "compare": "torch/go",
+		"bench": "egnn", "system": *system, "batch": *batch, "compare": "torch/" + impl, "device": devName,
 		"go_ms_per_step": goRes.MsPerStep, "torch_ms_per_step": peerRes.MsPerStep,
 		"ratio": peerRes.MsPerStep / goRes.MsPerStep, "threads": *threads, "blas": goRes.BLAS, "peer_layout": *peerLayout,
 	})
@@ -142,22 +161,22 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// findTorchScript locates scripts/torch_egnn.py: the flag, next to the binary (../scripts), or
-// ./scripts.
-func findTorchScript(flagPath string) (string, error) {
+// findTorchScript locates scripts/NAME (torch_egnn.py, or its CUDA runner): the flag, next to
+// the binary (../scripts), or ./scripts.
+func findTorchScript(flagPath, name string) (string, error) {
 	cands := []string{}
 	if flagPath != "" {
 		cands = append(cands, flagPath)
 	}
 	if exe, err := os.Executable(); err == nil {
 		dir := filepath.Dir(exe)
-		cands = append(cands, filepath.Join(dir, "..", "scripts", "torch_egnn.py"), filepath.Join(dir, "scripts", "torch_egnn.py"))
+		cands = append(cands, filepath.Join(dir, "..", "scripts", name), filepath.Join(dir, "scripts", name))
 	}
-	cands = append(cands, filepath.Join("scripts", "torch_egnn.py"))
+	cands = append(cands, filepath.Join("scripts", name))
 	for _, c := range cands {
 		if st, err := os.Stat(c); err == nil && !st.IsDir() {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("torch_egnn.py not found (tried %s)", strings.Join(cands, ", "))
+	return "", fmt.Errorf("%s not found (tried %s)", name, strings.Join(cands, ", "))
 }
