@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# GPU check of the CUDA backend (lib/tensor/cuda): device discovery, kernel and sgemm parity,
-# one sgemm timing, and the PyTorch CUDA peer of the EGNN benchmark. Builds nothing.
+# GPU check of the CUDA backend (lib/tensor/cuda): device discovery, kernel, sgemm and EGNN
+# parity (TestEGNNDeviceParity: the device EGNN's Forward and TrainSteps against lib/nn's CPU
+# EGNN), sgemm timings, the EGNN training step on the GPU beside the PyTorch CUDA peer, and a
+# short LJ-55 training on the GPU with 2000 samples drawn after it. Builds nothing.
 #
 # Prepare on any machine (no CUDA needed), from the repository root:
 #   CGO_ENABLED=0 go build -o bin/adjoint ./cmd/adjoint
 #   CGO_ENABLED=0 go test -c -o bin/cuda.test ./lib/tensor/cuda
 # and carry bin/ (and the working tree: the test binary runs in lib/tensor/cuda) to the GPU
 # machine. Run there, from the repository root:
-#   scripts/gpu-check.sh OUTDIR
+#   scripts/gpu-check.sh OUTDIR [LJ55_REFERENCE.npy]
+# (the reference, also taken from $LJ55_REF, makes `adjoint eval` score the LJ-55 samples).
 # Every step has its own timeout (the whole script stays under 8 minutes). OUTDIR receives
 # one file per step (NAME.out, NAME.err), steps.jsonl (one JSON line per step: name, exit
 # status, seconds) and summary.json. Environment passed through: ADJOINT_CUDA_LIB_DIR,
@@ -15,7 +18,8 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-OUT=${1:?usage: scripts/gpu-check.sh OUTDIR}
+OUT=${1:?usage: scripts/gpu-check.sh OUTDIR [LJ55_REFERENCE.npy]}
+LJ55_REF=${2:-${LJ55_REF:-}}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 : >"$OUT/steps.jsonl"
@@ -59,20 +63,43 @@ ADJOINT_TF32=1 step sgemm-tf32 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" 
 # The same product from host slices through HostBackend (copies included).
 step hostgemm 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench HostBackendEGNN -test.benchtime 5x
 
-# 5. EGNN training step, adjoint on the GPU beside the PyTorch CUDA peer.
-# TODO(cuda wiring): once lib/tensor runs on a cuda.Device, time the Go side here, e.g.
-#   step egnn-lj13-adjoint 60 "$ROOT" env ADJOINT_DEVICE=cuda bin/adjoint bench egnn --system lj13 --batch 256 --device cuda
-#   step egnn-lj55-adjoint 90 "$ROOT" env ADJOINT_DEVICE=cuda bin/adjoint bench egnn --system lj55 --batch 256 --device cuda
+# 5. EGNN training step (forward, loss, backward, Adam), the whole network on the GPU, beside
+#    the PyTorch CUDA peer at the same sizes (5 layers × 128, attention; median of 5 steps).
+step egnn-lj13-adjoint 90 "$ROOT" bin/adjoint bench egnn --system lj13 --batch 512 --steps 5 --warmup 2 --device cuda
+step egnn-lj55-adjoint 120 "$ROOT" bin/adjoint bench egnn --system lj55 --batch 200 --steps 5 --warmup 2 --device cuda
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  step egnn-lj13-torch 60 "$ROOT" python3 scripts/torch_egnn_cuda.py --system lj13 --batch 256 --steps 5 --warmup 2 --layout dense
-  step egnn-lj55-torch 90 "$ROOT" python3 scripts/torch_egnn_cuda.py --system lj55 --batch 256 --steps 5 --warmup 2 --layout dense
+  step egnn-lj13-torch 60 "$ROOT" python3 scripts/torch_egnn_cuda.py --system lj13 --batch 512 --steps 5 --warmup 2 --layout dense
+  step egnn-lj55-torch 90 "$ROOT" python3 scripts/torch_egnn_cuda.py --system lj55 --batch 200 --steps 5 --warmup 2 --layout dense
 else
   echo '{"step":"egnn-torch","skipped":"python3 has no torch with CUDA"}' >>"$OUT/steps.jsonl"
 fi
 
-# 6. A short LJ-55 training on the GPU.
-# TODO(cuda wiring): e.g.
-#   step train-lj55 120 "$ROOT" env ADJOINT_DEVICE=cuda bin/adjoint train lj55 --steps 50 -o "$OUT/lj55.ckpt"
+# 6. A short LJ-55 training with the EGNN on the GPU (paper configuration but 400
+#    Euler–Maruyama steps, so that sampling fits), then 2000 samples drawn with the trained
+#    network on the GPU; `adjoint eval` scores them when a reference is given. The step's
+#    time limit shrinks to what is left of the script's 8 minutes.
+left=$((470 - ($(date +%s) - T0)))
+minutes=2
+[ "$left" -lt 260 ] && minutes=1
+if [ "$left" -gt 120 ]; then
+  step train-lj55 $((left - 60)) "$ROOT" bin/adjoint train lj55 --device cuda --minutes "$minutes" --steps 400 \
+    --checkpoint-every 5 -o "$OUT/lj55.ckpt" --sample 2000 --samples-out "$OUT/lj55-samples.npy"
+  {
+    printf '{"step":"train-lj55","minutes":%s' "$minutes"
+    printf ',"device":"%s"' "$(grep -m1 '^device: ' "$OUT/train-lj55.err" | sed 's/^device: //; s/"/'"'"'/g')"
+    printf ',"epochs":%s' "$(grep -o 'checkpoint: .* (epoch [0-9]*)' "$OUT/train-lj55.err" | grep -o '[0-9]*)$' | tr -d ')' | tail -1 | grep . || echo null)"
+    printf ',"ess":"%s"' "$(grep -m1 '^ESS ' "$OUT/train-lj55.out")"
+    printf ',"samples":%s}\n' "$([ -s "$OUT/lj55-samples.npy" ] && echo true || echo false)"
+  } >"$OUT/train-lj55.json"
+  if [ -n "$LJ55_REF" ] && [ -s "$OUT/lj55-samples.npy" ]; then
+    step eval-lj55 60 "$ROOT" bin/adjoint eval lj55 "$OUT/lj55-samples.npy" --ref "$LJ55_REF" -n 2000
+    cp "$OUT/eval-lj55.out" "$OUT/eval-lj55.json" 2>/dev/null
+  else
+    echo '{"step":"eval-lj55","skipped":"no reference (second argument or LJ55_REF) or no samples"}' >>"$OUT/steps.jsonl"
+  fi
+else
+  echo '{"step":"train-lj55","skipped":"too little of the 8 minutes left"}' >>"$OUT/steps.jsonl"
+fi
 
 # Summary: the device line, every step, the parity verdict.
 {
@@ -88,6 +115,13 @@ fi
   printf ',"sgemm_fp32":"%s"' "$(grep -o '[0-9.]* GFLOP/s' "$OUT/sgemm-fp32.out" | head -1)"
   printf ',"sgemm_tf32":"%s"' "$(grep -o '[0-9.]* GFLOP/s' "$OUT/sgemm-tf32.out" | head -1)"
   printf ',"hostgemm":"%s"' "$(grep -o '[0-9.]* GFLOP/s' "$OUT/hostgemm.out" | head -1)"
+  printf ',"egnn_parity":"%s"' "$(grep -E -- '--- (PASS|FAIL|SKIP): TestEGNNDeviceParity ' "$OUT/parity.out" | awk '{print $2}' | tr -d ':' | head -1)"
+  for k in lj13-adjoint lj55-adjoint lj13-torch lj55-torch; do
+    printf ',"egnn_%s_ms":%s' "${k/-/_}" "$(grep -o '"ms_per_step": *[0-9.]*' "$OUT/egnn-$k.out" 2>/dev/null | head -1 | grep -o '[0-9.]*$' | grep . || echo null)"
+  done
+  printf ',"egnn_impl":"%s"' "$(grep -o '"impl": *"[^"]*"' "$OUT/egnn-lj55-adjoint.out" 2>/dev/null | head -1 | sed 's/.*"\([^"]*\)"$/\1/')"
+  printf ',"train_lj55":'
+  if [ -s "$OUT/train-lj55.json" ]; then tr -d '\n' <"$OUT/train-lj55.json"; else printf 'null'; fi
   printf ',"seconds":%d,"steps":[' "$(($(date +%s) - T0))"
   paste -sd, "$OUT/steps.jsonl" | tr -d '\n'
   printf ']}\n'
