@@ -187,13 +187,13 @@ __device__ __forceinline__ double adj_sign(double a) { return a > 0.0 ? 1.0 : (a
 __device__ __forceinline__ double adj_min(double a, double b) {
     if (a == -adj_inf() || b == -adj_inf()) return -adj_inf();
     if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? a : b;
+    if (a == b) return __double_as_longlong(a) < 0 ? a : b;
     return a < b ? a : b;
 }
 __device__ __forceinline__ double adj_max(double a, double b) {
     if (a == adj_inf() || b == adj_inf()) return adj_inf();
     if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? b : a;
+    if (a == b) return __double_as_longlong(a) < 0 ? b : a;
     return a > b ? a : b;
 }
 __device__ __forceinline__ double adj_b(bool c) { return c ? 1.0 : 0.0; }

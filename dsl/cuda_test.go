@@ -39,6 +39,7 @@ static std::mutex host_atomic_mu;
 inline void __syncthreads() { host_bar->arrive_and_wait(); }
 inline double atomicAdd(double* p, double v) { std::lock_guard<std::mutex> g(host_atomic_mu); double o = *p; *p += v; return o; }
 inline double __longlong_as_double(long long v) { double d; memcpy(&d, &v, 8); return d; }
+inline long long __double_as_longlong(double v) { long long d; memcpy(&d, &v, 8); return d; }
 typedef void (*host_kernel)(const double*, double*, double*, int);
 struct host_entry { const char* name; host_kernel e, eg; int threads, nd; };
 `

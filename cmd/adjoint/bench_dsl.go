@@ -31,15 +31,19 @@ const benchDW4Src = `system dw4 {
 }`
 
 func runBenchDSL(args []string) error {
-	fs := newFlagSet("bench dsl", "[-batch N] [-rounds N] [-threads N]")
+	fs := newFlagSet("bench dsl", "[-batch N] [-rounds N] [-threads N] [-device cpu|cuda]")
 	batch := fs.Int("batch", 512, "configurations per evaluation")
 	rounds := fs.Int("rounds", 15, "alternating rounds (the best and the median are reported)")
 	threads := fs.Int("threads", 0, "GOMAXPROCS (0: all cores)")
+	device := fs.String("device", "cpu", "cpu, or cuda: the DSL energies on the GPU beside the CPU")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	if *threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*threads))
+	}
+	if *device != "cpu" {
+		return runBenchDSLCUDA(*device, *batch, *rounds)
 	}
 	lj, err := energy.NewLJ(13)
 	if err != nil {
