@@ -101,6 +101,33 @@ else
   echo '{"step":"train-lj55","skipped":"too little of the 8 minutes left"}' >>"$OUT/steps.jsonl"
 fi
 
+# ---- DSL energies on the GPU (dsl/cuda*.go) ----------------------------------------------
+# Needs bin/dsl.test, built beside the others:  CGO_ENABLED=0 go test -c -o bin/dsl.test ./dsl
+# Parity of the CUDA kernels generated from DSL energies (every test energy: energies and
+# gradients within 1e-10 of the CPU; the test binary runs in dsl/), then LJ-13 and DW-4 timed
+# on the GPU (batch 1024, copies included) and `adjoint bench dsl -device cuda` (GPU beside
+# CPU). Results: dsl-cuda-*.out and dsl-cuda.json (verdict, ns per configuration).
+if [ -x bin/dsl.test ]; then
+  ADJOINT_CUDA_SYNC=1 step dsl-cuda-parity 90 "$ROOT/dsl" "$ROOT/bin/dsl.test" -test.v -test.count=1 \
+    -test.run 'TestCUDADeviceParity|TestCUDAOnDevice' -test.timeout=80s
+  step dsl-cuda-bench 45 "$ROOT/dsl" "$ROOT/bin/dsl.test" -test.run '^$' -test.bench 'CUDADevice' -test.benchtime 200x
+  step dsl-cuda-adjoint 45 "$ROOT" bin/adjoint bench dsl -device cuda -batch 1024 -rounds 5
+  {
+    v=fail
+    if grep -q -- '--- FAIL' "$OUT/dsl-cuda-parity.out"; then v=fail
+    elif grep -q 'no CUDA device' "$OUT/dsl-cuda-parity.out"; then v="not run: no CUDA device"
+    elif grep -qE '^(ok|PASS)' "$OUT/dsl-cuda-parity.out"; then v=pass
+    fi
+    printf '{"step":"dsl-cuda","parity":"%s"' "$v"
+    printf ',"lj13_ns_per_config":%s' "$(grep -E '^BenchmarkCUDADeviceLJ13' "$OUT/dsl-cuda-bench.out" | grep -o '[0-9.]* ns/config' | grep -o '^[0-9.]*' | grep . || echo null)"
+    printf ',"dw4_ns_per_config":%s}\n' "$(grep -E '^BenchmarkCUDADeviceDW4' "$OUT/dsl-cuda-bench.out" | grep -o '[0-9.]* ns/config' | grep -o '^[0-9.]*' | grep . || echo null)"
+  } >"$OUT/dsl-cuda.json"
+  cat "$OUT/dsl-cuda.json" >>"$OUT/steps.jsonl"
+else
+  echo '{"step":"dsl-cuda","skipped":"bin/dsl.test not built (go test -c -o bin/dsl.test ./dsl)"}' >>"$OUT/steps.jsonl"
+fi
+# ---- end of DSL energies on the GPU -----------------------------------------------------
+
 # Summary: the device line, every step, the parity verdict.
 {
   printf '{"device":'
