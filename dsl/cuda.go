@@ -293,14 +293,26 @@ func (g *cgen) tape(t *tape, inputs []string) []string {
 		g.fail("tape with %d inputs given %d", t.nin, len(inputs))
 		return nil
 	}
+	// inputs and constants are written only where the code or an output reads them
+	read := map[int32]bool{}
+	for _, in := range t.code {
+		read[in.a], read[in.b], read[in.c] = true, true, true
+	}
+	for _, o := range t.outs {
+		read[o] = true
+	}
 	kind := map[int32]string{}
 	for i, in := range inputs {
-		g.line("const double t%d = %s;", i, in)
 		kind[int32(i)] = "in"
+		if read[int32(i)] {
+			g.line("const double t%d = %s;", i, in)
+		}
 	}
 	for _, c := range t.consts {
-		g.line("const double t%d = %s;", c.slot, cLit(c.v))
 		kind[c.slot] = "const"
+		if read[c.slot] {
+			g.line("const double t%d = %s;", c.slot, cLit(c.v))
+		}
 	}
 	var temps []string
 	for _, in := range t.code {
@@ -382,6 +394,9 @@ func (g *cgen) kernel(name string, withGrad bool) {
 		}
 	}
 	g.line("const int tid = threadIdx.x;")
+	if !withGrad {
+		g.line("(void)gg;")
+	}
 	g.open("for (int cfg = blockIdx.x; cfg < B; cfg += gridDim.x) {")
 	g.line("const double* xrow = xg + (long long)cfg * %d;", nd)
 	if g.shared {

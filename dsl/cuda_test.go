@@ -287,6 +287,53 @@ func TestCUDASourceOnHost(t *testing.T) {
 	}
 }
 
+// cudaSyntaxShim lets a host compiler parse the generated source as NVRTC's C++14 (syntax and
+// types only).
+const cudaSyntaxShim = `#include <math.h>
+#include <string.h>
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__ __restrict
+#define __shared__ static
+struct adj_dim3 { unsigned x, y, z; };
+static adj_dim3 blockIdx, blockDim, threadIdx, gridDim;
+inline void __syncthreads() {}
+inline double atomicAdd(double* p, double v) { double o = *p; *p += v; return o; }
+inline double __longlong_as_double(long long v) { double d; memcpy(&d, &v, 8); return d; }
+inline long long __double_as_longlong(double v) { long long d; memcpy(&d, &v, 8); return d; }
+`
+
+// TestCUDASourceIsCxx14 parses the generated source of every test energy as C++14 (the
+// language NVRTC is given) with warnings as errors, but for variables that only some
+// energies use.
+func TestCUDASourceIsCxx14(t *testing.T) {
+	cxx, err := exec.LookPath("g++")
+	if err != nil {
+		t.Skip("no g++ to parse the generated CUDA C")
+	}
+	var src strings.Builder
+	src.WriteString(cudaSyntaxShim)
+	for _, c := range cudaCases {
+		opt := c.opt
+		opt.Name = "k_" + c.name
+		s, err := compileOne(t, c.src).Energy.(*Energy).CUDASource(opt)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		src.WriteString(s)
+	}
+	f := filepath.Join(t.TempDir(), "energies.cpp")
+	if err := os.WriteFile(f, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(cxx, "-std=c++14", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-Wno-unused-variable",
+		"-Wno-unused-but-set-variable", f).CombinedOutput()
+	if err != nil {
+		t.Fatalf("g++ -std=c++14 rejects the generated source: %v\n%s", err, out)
+	}
+}
+
 // TestCUDAOps compiles the C form of every tape operation on the host and compares it with
 // evalOp on ordinary and special operands (signed zeros, infinities, NaN, halves).
 func TestCUDAOps(t *testing.T) {
