@@ -119,12 +119,11 @@ func (de *DeviceEnergy) energyGrad(x, e, grad []float64) error {
 	if err := d.CopyHtoD64(de.x, x[:B*nd]); err != nil {
 		return err
 	}
-	k := de.kE
-	if grad != nil {
-		k = de.kEG
+	g := de.g
+	if grad == nil {
+		g = nil
 	}
-	grid := min(B, cudaMaxGrid)
-	if err := k.Launch([3]int{grid, 1, 1}, [3]int{de.prog.threads, 1, 1}, 0, de.x, de.e, de.g, B); err != nil {
+	if err := de.EnergyGradDevice(de.x, de.e, g, B); err != nil {
 		return err
 	}
 	if err := d.CopyDtoH64(e, de.e); err != nil {
@@ -134,6 +133,24 @@ func (de *DeviceEnergy) energyGrad(x, e, grad []float64) error {
 		return d.CopyDtoH64(grad[:B*nd], de.g)
 	}
 	return nil
+}
+
+// EnergyGradDevice evaluates B configurations that are already in device memory: x holds
+// B·n·d doubles, e receives B energies and grad, when not nil, B·n·d gradients. Nothing is
+// copied; the work is queued on the device's stream (copies back to the host wait for it).
+func (de *DeviceEnergy) EnergyGradDevice(x, e, grad *cuda.Buffer64, B int) error {
+	nd := de.en.n * de.en.d
+	if B < 0 || x.Len() < B*nd || e.Len() < B || (grad != nil && grad.Len() < B*nd) {
+		return fmt.Errorf("dsl: EnergyGradDevice of %d configurations of %d numbers given buffers of %d, %d and %d", B, nd, x.Len(), e.Len(), grad.Len())
+	}
+	if B == 0 {
+		return nil
+	}
+	k := de.kE
+	if grad != nil {
+		k = de.kEG
+	}
+	return k.Launch([3]int{min(B, cudaMaxGrid), 1, 1}, [3]int{de.prog.threads, 1, 1}, 0, x, e, grad, B)
 }
 
 // reserve makes the device buffers hold at least B configurations.

@@ -73,6 +73,51 @@ func TestCUDADeviceParity(t *testing.T) {
 					}
 				}
 			}
+			// device-resident batches give the same numbers as host slices
+			{
+				const B = 5
+				x := make([]float64, B*nd)
+				for i := range x {
+					x[i] = 1.5 * rng.NormFloat64()
+				}
+				e, g := make([]float64, B), make([]float64, B*nd)
+				if err := de.EnergyGradErr(x, e, g); err != nil {
+					t.Fatal(err)
+				}
+				bx, err := dev.Upload64(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer dev.Free64(bx)
+				be, err := dev.Alloc64(B)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer dev.Free64(be)
+				bg, err := dev.Alloc64(B * nd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer dev.Free64(bg)
+				if err := de.EnergyGradDevice(bx, be, bg, B); err != nil {
+					t.Fatal(err)
+				}
+				e2, g2 := make([]float64, B), make([]float64, B*nd)
+				if err := dev.CopyDtoH64(e2, be); err != nil {
+					t.Fatal(err)
+				}
+				if err := dev.CopyDtoH64(g2, bg); err != nil {
+					t.Fatal(err)
+				}
+				for i := range g {
+					if i < B && !closeTo(e2[i], e[i], 1e-12) || !closeTo(g2[i], g[i], 1e-12) {
+						t.Fatalf("EnergyGradDevice differs from EnergyGrad at %d", i)
+					}
+				}
+				if err := de.EnergyGradDevice(bx, be, bg, B+1); err == nil {
+					t.Error("EnergyGradDevice past the buffers: no error")
+				}
+			}
 			// too short slices give NaN energies and an error
 			e := []float64{0, 0}
 			de.EnergyGrad(make([]float64, nd), e, nil)
