@@ -28,7 +28,8 @@ type trainFlags struct {
 	net                                              string
 	layers, hidden, batch, trainBatch, buffer, grads int
 	steps, every, prefill                            int
-	lr, clip                                         float64
+	lr, clip, lrFinal                                float64
+	timeSampling, integrator                         string
 	seed                                             int64
 	noBase                                           bool
 }
@@ -44,6 +45,9 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.buffer, "buffer", 0, "replay buffer capacity")
 	fs.IntVar(&t.grads, "grad-steps", 0, "gradient steps per epoch")
 	fs.Float64Var(&t.lr, "lr", 0, "Adam learning rate")
+	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")
+	fs.StringVar(&t.timeSampling, "time-sampling", "", "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
+	fs.StringVar(&t.integrator, "integrator", "", "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
@@ -74,6 +78,12 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.LR = t.lr
 		case "clip":
 			cfg.ClipNorm = t.clip
+		case "lr-final":
+			cfg.LRFinal = t.lrFinal
+		case "integrator":
+			cfg.Integrator = t.integrator
+		case "time-sampling":
+			cfg.TimeSampling = t.timeSampling
 		case "steps":
 			cfg.Steps = t.steps
 		case "seed":

@@ -236,7 +236,7 @@ func testResume(t *testing.T, kind string) {
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
 		20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
 	if kind == "mlp" { // the annealed learning rate and κ time sampling survive a resume too
-		cfg.TimeSampling, cfg.LRFinal = "kappa", 1e-5
+		cfg.TimeSampling, cfg.LRFinal, cfg.Integrator = "kappa", 1e-5, "kappa"
 	}
 	a, err := NewSampler(cfg)
 	if err != nil {
@@ -407,6 +407,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		func(c *Config) { c.LR = 0 },
 		func(c *Config) { c.Net.Kind = "cnn" },
 		func(c *Config) { c.TimeSampling = "log" },
+		func(c *Config) { c.Integrator = "rk4" },
 		func(c *Config) { c.LRFinal = -1 },
 	}
 	for i, mod := range bad {

@@ -42,6 +42,7 @@ type ckptHeader struct {
 	NoBaseCorrection bool              `json:"no_base_correction"`
 	PrefillBase      int               `json:"prefill_base,omitempty"`
 	TimeSampling     string            `json:"time_sampling,omitempty"`
+	Integrator       string            `json:"integrator,omitempty"`
 	LRFinal          float64           `json:"lr_final,omitempty"`
 
 	Epoch      int       `json:"epoch"`
@@ -75,7 +76,7 @@ func (s *Sampler) Save(path string) error {
 		ScheduleName: c.Schedule.Name(), Steps: c.Steps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
-		TimeSampling: c.TimeSampling, LRFinal: c.LRFinal,
+		TimeSampling: c.TimeSampling, LRFinal: c.LRFinal, Integrator: c.Integrator,
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
 		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, ModelBytes: mb.Len(),
 	}
@@ -219,7 +220,7 @@ func LoadWith(path string, sys *energy.System, sched sde.Schedule) (*Sampler, er
 		System: sys, Schedule: sched, Steps: h.Steps, Net: h.Net, Batch: h.Batch, TrainBatch: h.TrainBatch,
 		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
 		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase, Model: model,
-		TimeSampling: h.TimeSampling, LRFinal: h.LRFinal,
+		TimeSampling: h.TimeSampling, LRFinal: h.LRFinal, Integrator: h.Integrator,
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("adjoint: load %s: %w", path, err)

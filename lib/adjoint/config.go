@@ -44,6 +44,11 @@ type Config struct {
 	// before the first epoch, as the conformer configuration does; the synthetic benchmark
 	// configurations start from an empty buffer (0).
 	PrefillBase int
+	// Integrator chooses the discretisation of the SDE when sampling: "" or "em" is the paper's
+	// Euler–Maruyama with σ at the left end of each step; "kappa" matches each step's noise
+	// and drift to the base increment κ(t_{k+1}) − κ(t_k) (sde.Space.IntegrateKappa), so the
+	// uncontrolled chain has exactly the base marginals on the grid.
+	Integrator string
 	// TimeSampling chooses how gradient steps draw t: "" or "uniform" is the paper's t ~ U[0, 1];
 	// "kappa" draws half of each batch uniformly in γ = κ(t)/κ(1) instead (the other half stays
 	// uniform in t). The regression's minimiser is the same at every t, so this only moves
@@ -129,6 +134,11 @@ func (c *Config) Validate() error {
 	}
 	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
 		return fmt.Errorf("adjoint: learning rate %g must be positive", c.LR)
+	}
+	switch c.Integrator {
+	case "", "em", "kappa":
+	default:
+		return fmt.Errorf("adjoint: unknown integrator %q (em or kappa)", c.Integrator)
 	}
 	switch c.TimeSampling {
 	case "", "uniform", "kappa":

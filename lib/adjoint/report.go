@@ -70,6 +70,9 @@ func (s *Sampler) Table() *display.Table {
 	if c.LRFinal > 0 {
 		t.AddRow("learning rate, final (cosine)", c.LRFinal)
 	}
+	if c.Integrator == "kappa" {
+		t.AddRow("integrator", "steps matched to κ increments")
+	}
 	if c.TimeSampling == "kappa" {
 		t.AddRow("time sampling", "half uniform in t, half uniform in κ(t)/κ(1)")
 	}

@@ -214,10 +214,46 @@ func (s *Sampler) terminalTargets(x, g []float64) error {
 // generate integrates the current model for n new terminal states.
 func (s *Sampler) generate(ctx context.Context, n int, logw []float64) ([]float64, error) {
 	x := make([]float64, n*s.space.Dim())
-	if err := s.space.Integrate(s.rng, s.cfg.Schedule, s.cfg.Steps, x, s.control(ctx), logw); err != nil {
+	if err := s.integrate(x, s.control(ctx), logw); err != nil {
 		return nil, err
 	}
 	return x, nil
+}
+
+// integrate runs the configuration's integrator on x.
+func (s *Sampler) integrate(x []float64, ctl sde.Control, logw []float64) error {
+	if s.cfg.Integrator == "kappa" {
+		return s.space.IntegrateKappa(s.rng, s.cfg.Schedule, s.cfg.Steps, x, ctl, logw)
+	}
+	return s.space.Integrate(s.rng, s.cfg.Schedule, s.cfg.Steps, x, ctl, logw)
+}
+
+// baseKappa is the terminal variance of the discretised base chain: κ(1) for the κ-matched
+// integrator, Σ_k σ(t_k)² Δt for Euler–Maruyama.
+func (s *Sampler) baseKappa() float64 {
+	if s.cfg.Integrator == "kappa" {
+		return s.kappa1
+	}
+	var kem float64
+	dt := 1 / float64(s.cfg.Steps)
+	for k := range s.cfg.Steps {
+		sg := s.cfg.Schedule.Sigma(float64(k) * dt)
+		kem += sg * sg * dt
+	}
+	return kem
+}
+
+// SetIntegrator switches the discretisation used from now on ("em" or "kappa"; see
+// Config.Integrator), e.g. to sample a checkpoint with another integrator than it was trained
+// with.
+func (s *Sampler) SetIntegrator(name string) error {
+	c := s.cfg
+	c.Integrator = name
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	s.cfg.Integrator = name
+	return nil
 }
 
 // prefill pushes Config.PrefillBase base-process samples (in batches of Config.Batch) into the
@@ -227,7 +263,7 @@ func (s *Sampler) prefill(ctx context.Context) error {
 	for done := 0; done < s.cfg.PrefillBase; done += s.cfg.Batch {
 		b := min(s.cfg.Batch, s.cfg.PrefillBase-done)
 		x := make([]float64, b*nd)
-		if err := s.space.Integrate(s.rng, s.cfg.Schedule, s.cfg.Steps, x, nil, nil); err != nil {
+		if err := s.integrate(x, nil, nil); err != nil {
 			return fmt.Errorf("prefill: %w", err)
 		}
 		if err := ctx.Err(); err != nil {

@@ -40,13 +40,7 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 	nd := s.space.Dim()
 	out := &Samples{N: n, Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
 		X: make([]float64, 0, n*nd), Energy: make([]float64, n), LogW: make([]float64, n)}
-	// terminal variance of the discretised base chain
-	var kem float64
-	dt := 1 / float64(s.cfg.Steps)
-	for k := range s.cfg.Steps {
-		sg := s.cfg.Schedule.Sigma(float64(k) * dt)
-		kem += sg * sg * dt
-	}
+	kem := s.baseKappa() // terminal variance of the discretised base chain
 	tau := s.cfg.System.Tau()
 	for lo := 0; lo < n; lo += s.cfg.Batch {
 		b := min(s.cfg.Batch, n-lo)

@@ -20,6 +20,24 @@ type Control func(x []float64, t float64, u []float64) error
 // Σ_k [−u_k·ξ_k sqrt(Δt) − ½‖u_k‖² Δt] are added to it, with ξ_k the projected noise drawn.
 // The noise is drawn from rng in a fixed order, so a seed fixes the result.
 func (sp Space) Integrate(rng *rand.Rand, s Schedule, steps int, x []float64, control Control, logw []float64) error {
+	return sp.integrate(rng, s, steps, x, control, logw, false)
+}
+
+// IntegrateKappa is Integrate with each step's increments matched to the base process: the noise
+// of step k has variance Δκ_k = κ(t_{k+1}) − κ(t_k) instead of σ(t_k)²Δt, and the drift
+// σ²·(u/σ) is integrated with the same Δκ_k:
+//
+//	X_{k+1} = Π[X_k + c_k σ(t_k) (c_k u Δt + sqrt(Δt) ξ_k)],   c_k = sqrt(Δκ_k / (σ(t_k)² Δt))
+//
+// With u = 0 its grid values have exactly the base marginals N(0, κ(t_k)), for any number of
+// steps, so the base-marginal correction log p_1^base is exact; plain Euler–Maruyama with σ at
+// the left end overshoots κ(1) when σ falls fast (by 3.7% for the geometric schedule
+// 1e-3…1.5 over 199 steps). The log weights use the scaled control c_k·u.
+func (sp Space) IntegrateKappa(rng *rand.Rand, s Schedule, steps int, x []float64, control Control, logw []float64) error {
+	return sp.integrate(rng, s, steps, x, control, logw, true)
+}
+
+func (sp Space) integrate(rng *rand.Rand, s Schedule, steps int, x []float64, control Control, logw []float64, exact bool) error {
 	nd := sp.Dim()
 	if steps < 1 {
 		return fmt.Errorf("sde: %d integration steps", steps)
@@ -43,12 +61,30 @@ func (sp Space) Integrate(rng *rand.Rand, s Schedule, steps int, x []float64, co
 	for k := range steps {
 		t := float64(k) * dt
 		sig := s.Sigma(t)
+		c := 1.0 // scale of the control; sig becomes the step's effective σ
+		if exact {
+			dk := s.Kappa(float64(k+1)*dt) - s.Kappa(t)
+			switch {
+			case sig > 0 && dk > 0:
+				c = math.Sqrt(dk / (sig * sig * dt))
+				sig *= c
+			case dk > 0: // σ(t_k) = 0, so u = σ·v = 0: noise from Δκ alone
+				sig, c = math.Sqrt(dk/dt), 0
+			default:
+				sig, c = 0, 0
+			}
+		}
 		sp.Normal(rng, xi)
 		if control != nil {
 			if err := control(x, t, u); err != nil {
 				return fmt.Errorf("sde: control at t = %g: %w", t, err)
 			}
 			sp.Project(u)
+			if c != 1 {
+				for i := range u {
+					u[i] *= c
+				}
+			}
 			if logw != nil {
 				for j := range b {
 					var dot, uu float64

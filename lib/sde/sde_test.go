@@ -337,3 +337,63 @@ func TestIntegrateTorus(t *testing.T) {
 		t.Fatalf("E[cos x] = %.4f, want %.4f", c, want)
 	}
 }
+
+// TestIntegrateKappaBaseProcess: with u = 0 the κ-matched steps give the base marginal's
+// variance κ(1) exactly, even with 20 steps of a fast-falling geometric schedule, where
+// left-end Euler–Maruyama overshoots.
+func TestIntegrateKappaBaseProcess(t *testing.T) {
+	geo, _ := Geometric(1e-3, 1.5)
+	sp := Space{Particles: 3, SpatialDim: 2, Translation: true}
+	const B, steps = 20000, 20
+	x := make([]float64, B*6)
+	if err := sp.IntegrateKappa(rand.New(rand.NewPCG(5, 5)), geo, steps, x, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, v := moments(x)
+	want := geo.Kappa(1) * 2 / 3
+	if math.Abs(v-want) > 0.02*want { // sampling error of a variance from 80000 numbers: ~0.5%
+		t.Fatalf("terminal variance %g, want %g", v, want)
+	}
+	var em float64
+	for k := range steps {
+		s := geo.Sigma(float64(k) / steps)
+		em += s * s / steps
+	}
+	if em < 1.3*geo.Kappa(1) {
+		t.Fatalf("left-end EM variance %g should overshoot κ(1) = %g at 20 steps", em, geo.Kappa(1))
+	}
+}
+
+// TestIntegrateKappaGirsanov: the log weights of κ-matched steps reweight controlled paths back
+// to the base process (mean weight 1, base variance κ(1)) under a geometric schedule.
+func TestIntegrateKappaGirsanov(t *testing.T) {
+	geo, _ := Geometric(1e-2, 1.5)
+	sp := Space{Particles: 1, SpatialDim: 2}
+	const B = 40000
+	x := make([]float64, 2*B)
+	logw := make([]float64, B)
+	ctl := func(x []float64, tt float64, u []float64) error {
+		s := geo.Sigma(tt)
+		for i := range u {
+			u[i] = s * (0.3 - 0.2*x[i]) // u = σ·v
+		}
+		return nil
+	}
+	if err := sp.IntegrateKappa(rand.New(rand.NewPCG(6, 6)), geo, 50, x, ctl, logw); err != nil {
+		t.Fatal(err)
+	}
+	var sw, sx, sx2 float64
+	for k := range B {
+		w := math.Exp(logw[k])
+		sw += w
+		sx += w * x[2*k]
+		sx2 += w * x[2*k] * x[2*k]
+	}
+	k1 := geo.Kappa(1)
+	if math.Abs(sw/B-1) > 0.05 {
+		t.Fatalf("E[dP0/dPu] = %g, want 1", sw/B)
+	}
+	if m, v := sx/sw, sx2/sw-(sx/sw)*(sx/sw); math.Abs(m) > 0.05 || math.Abs(v-k1) > 0.06*k1 {
+		t.Fatalf("reweighted mean %g var %g, want 0, %g", m, v, k1)
+	}
+}
