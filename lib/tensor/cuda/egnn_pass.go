@@ -240,28 +240,9 @@ func (m *EGNN) backward(f *egnnFrame) error {
 		dmsg := f.bufA
 		next, prev := f.dpos[cur], f.dpos[1-cur]
 		first := l == 0 // the input positions need no gradient
-		var ops []func() error
-		ops = append(ops, func() error { return dev.Zero(dmsg) })
-		if lf.hasNodeUpdate {
-			// h_{l+1} = h_l + Lin(SiLU(Lin([h_l, Σ_j m_ij]))); f.dh holds dL/dh_{l+1}.
-			ops = append(ops,
-				func() error { return dev.Zero(f.du) },
-				func() error {
-					return dev.LinearBackward(f.du, m.grad(L.wn2, H*H), m.grad(L.bn2, H), nil, lf.nu, m.par(L.wn2, H*H), f.dh, nil,
-						f.dh, ActNone, N, H, H)
-				},
-				func() error { return dev.Zero(f.dcat) },
-				func() error {
-					return dev.LinearBackward(f.dcat, m.grad(L.wn1, 2*H*H), m.grad(L.bn1, H), f.scratch, lf.cat, m.par(L.wn1, 2*H*H),
-						lf.nu, lf.sigNu, f.du, ActSiLU, N, 2*H, H)
-				},
-				func() error { return dev.Zero(f.dag) },
-				func() error { return dev.ConcatBackward(f.dh, f.dag, f.dcat, N, H, H) },
-				func() error { return dev.SumPairsBackward(dmsg, f.dag, N, n-1, H) },
-			)
-		}
 		dc1 := f.bufB
-		ops = append(ops,
+		ops := []func() error{
+			// Coordinate path: x_{l+1} = x_l + Σ_j Dn_ij·c_ij, c = step·tanh(SiLU(msg·W_c1 + b_c1)·w_c2).
 			func() error { return dev.Zero(f.dc) },
 			func() error {
 				if first {
@@ -275,15 +256,32 @@ func (m *EGNN) backward(f *egnnFrame) error {
 				}
 				return dev.CoordUpdateBackward(prev, f.dDn, f.dc, lf.Dn, lf.c, next, B, n, d)
 			},
-			func() error { return dev.Zero(dc1) },
 			func() error {
-				return dev.DotTanhBackward(dc1, m.grad(L.wc2, H), f.dz, lf.c1, m.par(L.wc2, H), lf.u, f.dc, step, P, H)
+				return dev.DotTanhBackward(nil, m.grad(L.wc2, H), f.dz, lf.c1, m.par(L.wc2, H), lf.u, f.dc, step, P, H)
 			},
+			// dc1 = dz ⊗ w_c2, a rank-one product that overwrites dc1.
+			func() error { return dev.Sgemm(false, false, P, H, 1, 1, f.dz, 1, m.par(L.wc2, H), H, 0, dc1, H) },
 			func() error {
-				return dev.LinearBackward(dmsg, m.grad(L.wc1, H*H), m.grad(L.bc1, H), f.scratch, lf.msg, m.par(L.wc1, H*H), lf.c1,
-					lf.sigC1, dc1, ActSiLU, P, H, H)
+				return m.linearBackward(dmsg, 0, m.grad(L.wc1, H*H), m.grad(L.bc1, H), f.scratch, lf.msg, m.par(L.wc1, H*H),
+					lf.c1, lf.sigC1, dc1, ActSiLU, P, H, H)
 			},
-		)
+		}
+		if lf.hasNodeUpdate {
+			// h_{l+1} = h_l + Lin(SiLU(Lin([h_l, Σ_j m_ij]))); f.dh holds dL/dh_{l+1}.
+			ops = append(ops,
+				func() error {
+					return m.linearBackward(f.du, 0, m.grad(L.wn2, H*H), m.grad(L.bn2, H), nil, lf.nu, m.par(L.wn2, H*H), nil, nil,
+						f.dh, ActNone, N, H, H)
+				},
+				func() error {
+					return m.linearBackward(f.dcat, 0, m.grad(L.wn1, 2*H*H), m.grad(L.bn1, H), f.scratch, lf.cat, m.par(L.wn1, 2*H*H),
+						lf.nu, lf.sigNu, f.du, ActSiLU, N, 2*H, H)
+				},
+				func() error { return dev.Zero(f.dag) },
+				func() error { return dev.ConcatBackward(f.dh, f.dag, f.dcat, N, H, H) },
+				func() error { return dev.SumPairsBackward(dmsg, f.dag, N, n-1, H) },
+			)
+		}
 		dm, de1 := dmsg, f.bufB
 		if m.cfg.Attention {
 			dm, de1 = f.bufB, f.bufA
@@ -295,10 +293,9 @@ func (m *EGNN) backward(f *egnnFrame) error {
 			)
 		}
 		ops = append(ops,
-			func() error { return dev.Zero(de1) },
 			func() error {
-				return dev.LinearBackward(de1, m.grad(L.w2, H*H), m.grad(L.b2, H), f.scratch, lf.e1, m.par(L.w2, H*H), lf.m0, lf.sigM,
-					dm, ActSiLU, P, H, H)
+				return m.linearBackward(de1, 0, m.grad(L.w2, H*H), m.grad(L.b2, H), f.scratch, lf.e1, m.par(L.w2, H*H), lf.m0,
+					lf.sigM, dm, ActSiLU, P, H, H)
 			},
 			func() error { return dev.Zero(f.dab) },
 			func() error {
@@ -339,6 +336,32 @@ func (m *EGNN) backward(f *egnnFrame) error {
 	err := dev.LinearBackward(nil, m.grad(m.embW, H), m.grad(m.embB, H), nil, f.tn, m.par(m.embW, H), f.dh, nil, f.dh, ActNone, N, 1, H)
 	if err != nil {
 		return fmt.Errorf("EGNN embedding backward: %w", err)
+	}
+	return nil
+}
+
+// linearBackward is LinearBackward with dx = beta·dx + g·Wᵀ (beta 0 overwrites dx, which then
+// needs no clearing), g the pre-activation gradient (in scratch unless act is ActNone); dW and
+// db (optional) accumulate.
+func (m *EGNN) linearBackward(dx *Buffer, beta float32, dw, db, scratch, x, w, y, sig, dy *Buffer, act Act, rows, K, N int) error {
+	dev := m.dev
+	g := dy
+	if act != ActNone {
+		g = view(scratch, 0, rows*N)
+		if err := dev.ActBackward(g, sig, y, dy, act, false); err != nil {
+			return err
+		}
+	}
+	if dx != nil {
+		if err := dev.Sgemm(false, true, rows, K, N, 1, g, N, w, N, beta, dx, K); err != nil {
+			return err
+		}
+	}
+	if err := dev.Sgemm(true, false, K, N, rows, 1, x, K, g, N, 1, dw, N); err != nil {
+		return err
+	}
+	if db != nil {
+		return dev.ColSum(db, g, nil, rows, N)
 	}
 	return nil
 }
