@@ -67,6 +67,8 @@ step hostgemm 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -t
 #    the PyTorch CUDA peer at the same sizes (5 layers × 128, attention; median of 5 steps).
 step egnn-lj13-adjoint 90 "$ROOT" bin/adjoint bench egnn --system lj13 --batch 512 --steps 5 --warmup 2 --device cuda
 step egnn-lj55-adjoint 120 "$ROOT" bin/adjoint bench egnn --system lj55 --batch 200 --steps 5 --warmup 2 --device cuda
+# Forward alone (what sampling calls at every step) and the training step, from Go.
+step egnn-device-bench 90 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench EGNNDevice -test.benchtime 5x
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   step egnn-lj13-torch 60 "$ROOT" python3 scripts/torch_egnn_cuda.py --system lj13 --batch 512 --steps 5 --warmup 2 --layout dense
   step egnn-lj55-torch 90 "$ROOT" python3 scripts/torch_egnn_cuda.py --system lj55 --batch 200 --steps 5 --warmup 2 --layout dense
