@@ -13,24 +13,35 @@ type CUDAOptions struct {
 	// It must be a C identifier; empty means "adj_dsl".
 	Name string
 	// Threads is the number of threads per block, a power of two from 32 to 1024; 0 picks
-	// one from the number of particles and pairs (32 to 256).
+	// one (128, or the threads of one configuration when more).
 	Threads int
+	// ThreadsPerConfig is the number of threads that share one configuration, a power of two
+	// from 1 to Threads; 0 picks the smallest that covers the largest sum's particles or pairs
+	// (at most 256). A block evaluates Threads/ThreadsPerConfig configurations side by side;
+	// 1 gives one thread per configuration.
+	ThreadsPerConfig int
 	// GlobalScratch keeps the configuration and its gradient in global memory instead of
-	// shared memory (chosen anyway when they do not fit in 40 KiB of shared memory).
+	// shared memory (chosen anyway when they do not fit in 40 KiB of shared memory); a block
+	// then evaluates one configuration at a time with all its threads.
 	GlobalScratch bool
+}
+
+// cudaLayout is how the generated kernels spread a batch over threads: blocks of T threads,
+// G configurations per block side by side, Tc = T/G threads per configuration.
+type cudaLayout struct {
+	T, Tc, G int
+	shared   bool // configuration and gradient in shared memory
 }
 
 // cudaProgram is a generated source with what launching it needs.
 type cudaProgram struct {
-	src            string
-	kernE, kernEG  string
-	threads        int
-	sharedScratch  bool
-	particles, dim int
+	src           string
+	kernE, kernEG string
+	layout        cudaLayout
 }
 
-// cudaSharedLimit bounds the static shared memory a generated kernel uses for the
-// configuration and its gradient (the per-block limit is 48 KiB).
+// cudaSharedLimit bounds the static shared memory of a generated kernel (the per-block limit
+// is 48 KiB).
 const cudaSharedLimit = 40 << 10
 
 // CUDASource returns CUDA C computing the energy, and its gradient, of batches of
@@ -41,12 +52,12 @@ const cudaSharedLimit = 40 << 10
 //	extern "C" __global__ void NAME_eg(const double* x, double* e, double* grad, int B)
 //
 // x holds B configurations of n·d doubles, e receives B energies and grad (NAME_eg only; NAME_e
-// ignores it) B·n·d gradients. One thread block evaluates one configuration at a time (blocks
-// stride over the batch): its threads share the particles (particle sums) or pairs (pair sums)
-// of each sum, reduce the partial sums in shared memory, and thread 0 evaluates the top-level
-// expression. Gradients are accumulated with atomicAdd on doubles (compute capability 6.0 or
-// newer). The kernels must be launched with blockDim.x equal to the chosen thread count
-// (CUDAThreads).
+// ignores it) B·n·d gradients. A group of threads evaluates one configuration (blocks hold
+// one or more groups and stride over the batch): the group's threads share the particles
+// (particle sums) or pairs (pair sums) of each sum, reduce the partial sums in shared memory,
+// and its first thread evaluates the top-level expression. Gradients are accumulated with
+// atomicAdd on doubles (compute capability 6.0 or newer). The kernels must be launched with
+// the block size and no more blocks than CUDALayout gives.
 //
 // Double precision is used throughout: the CPU evaluation is float64, energies such as
 // Lennard-Jones span many orders of magnitude near contact, and the batch evaluation of an
@@ -60,20 +71,60 @@ func (en *Energy) CUDASource(opt CUDAOptions) (string, error) {
 	return p.src, nil
 }
 
-// CUDAThreads is the number of threads per block the kernels of CUDASource(opt) expect.
-func (en *Energy) CUDAThreads(opt CUDAOptions) int {
-	if opt.Threads > 0 {
-		return opt.Threads
+// CUDALayout returns the launch shape the kernels of CUDASource(opt) expect: threads per
+// block (blockDim.x) and configurations per block (a batch of B needs ⌈B/perBlock⌉ blocks;
+// fewer blocks stride over it).
+func (en *Energy) CUDALayout(opt CUDAOptions) (threads, perBlock int, err error) {
+	l, err := en.cudaLayout(opt)
+	return l.T, l.G, err
+}
+
+func pow2(v int) bool { return v > 0 && v&(v-1) == 0 }
+
+func (en *Energy) cudaLayout(opt CUDAOptions) (cudaLayout, error) {
+	if en == nil {
+		return cudaLayout{}, fmt.Errorf("dsl: CUDA source of a nil energy")
 	}
-	lanes := en.n * en.d
+	if opt.Threads != 0 && (!pow2(opt.Threads) || opt.Threads < 32 || opt.Threads > 1024) {
+		return cudaLayout{}, fmt.Errorf("dsl: %d threads per block: want a power of two from 32 to 1024", opt.Threads)
+	}
+	if opt.ThreadsPerConfig != 0 && (!pow2(opt.ThreadsPerConfig) || opt.ThreadsPerConfig > 1024 ||
+		opt.Threads != 0 && opt.ThreadsPerConfig > opt.Threads) {
+		return cudaLayout{}, fmt.Errorf("dsl: %d threads per configuration: want a power of two from 1 to the threads per block", opt.ThreadsPerConfig)
+	}
+	lanes := 1
 	for _, k := range en.kernels {
 		lanes = max(lanes, k.lanes)
 	}
-	t := 32
-	for t < lanes && t < 256 {
-		t *= 2
+	Tc := opt.ThreadsPerConfig
+	if Tc == 0 {
+		Tc = 1
+		for Tc < lanes && Tc < 256 {
+			Tc *= 2
+		}
+		if opt.Threads != 0 {
+			Tc = min(Tc, opt.Threads)
+		}
 	}
-	return t
+	T := opt.Threads
+	if T == 0 {
+		T = max(Tc, 128)
+	}
+	l := cudaLayout{T: T, Tc: Tc, G: T / Tc, shared: !opt.GlobalScratch}
+	nd := en.n * en.d
+	M := max(1, len(en.kernels))
+	perCfg := 8 * (2*nd + 2*en.d + 2*M)
+	if l.shared {
+		for l.G > 1 && 8*l.T+l.G*perCfg > cudaSharedLimit {
+			l.G /= 2
+			l.T = l.G * l.Tc
+		}
+		l.shared = 8*l.T+l.G*perCfg <= cudaSharedLimit
+	}
+	if !l.shared {
+		l = cudaLayout{T: T, Tc: T, G: 1}
+	}
+	return l, nil
 }
 
 func validCIdent(s string) bool {
@@ -89,8 +140,9 @@ func validCIdent(s string) bool {
 }
 
 func (en *Energy) cudaProgram(opt CUDAOptions) (*cudaProgram, error) {
-	if en == nil {
-		return nil, fmt.Errorf("dsl: CUDA source of a nil energy")
+	l, err := en.cudaLayout(opt)
+	if err != nil {
+		return nil, err
 	}
 	name := opt.Name
 	if name == "" {
@@ -99,20 +151,12 @@ func (en *Energy) cudaProgram(opt CUDAOptions) (*cudaProgram, error) {
 	if !validCIdent(name) {
 		return nil, fmt.Errorf("dsl: CUDA kernel name %q is not a C identifier", name)
 	}
-	T := en.CUDAThreads(opt)
-	if T < 32 || T > 1024 || T&(T-1) != 0 {
-		return nil, fmt.Errorf("dsl: %d threads per block: want a power of two from 32 to 1024", T)
-	}
 	for _, k := range en.kernels {
 		k.buildLists()
 	}
-	nd := en.n * en.d
-	M := max(1, len(en.kernels))
-	shared := 8 * (2*nd + T + 2*en.d + 2*M)
-	g := &cgen{en: en, T: T, shared: !opt.GlobalScratch && shared <= cudaSharedLimit}
+	g := &cgen{en: en, l: l}
 	g.prelude()
-	p := &cudaProgram{kernE: name + "_e", kernEG: name + "_eg", threads: T, sharedScratch: g.shared,
-		particles: en.n, dim: en.d}
+	p := &cudaProgram{kernE: name + "_e", kernEG: name + "_eg", layout: l}
 	g.kernel(p.kernE, false)
 	g.kernel(p.kernEG, true)
 	if g.err != nil {
@@ -124,12 +168,11 @@ func (en *Energy) cudaProgram(opt CUDAOptions) (*cudaProgram, error) {
 
 // cgen writes CUDA C.
 type cgen struct {
-	b      strings.Builder
-	en     *Energy
-	T      int
-	shared bool
-	ind    int
-	err    error
+	b   strings.Builder
+	en  *Energy
+	l   cudaLayout
+	ind int
+	err error
 }
 
 func (g *cgen) line(format string, args ...any) {
@@ -368,61 +411,83 @@ func (g *cgen) coordIndex(p, k int) string {
 	return fmt.Sprintf("%s * %d + %d", particle(p), g.en.d, k)
 }
 
-// kernel writes one kernel: energies only, or energies and gradients.
+// kernel writes one kernel: energies only, or energies and gradients. Thread tid belongs to
+// group grp (configuration cfg = base + grp of the block's G) as its thread gt of Tc; every
+// group has its slice of the shared arrays.
 func (g *cgen) kernel(name string, withGrad bool) {
 	en := g.en
 	n, d := en.n, en.d
 	nd := n * d
 	M := max(1, len(en.kernels))
+	T, Tc, G := g.l.T, g.l.Tc, g.l.G
 	g.line("")
 	g.open("extern \"C\" __global__ void %s(const double* __restrict__ xg, double* __restrict__ eg, double* __restrict__ gg, int B) {", name)
-	g.line("__shared__ double red[%d];", g.T)
-	g.line("__shared__ double sums[%d];", M)
+	g.line("__shared__ double red[%d];", T)
+	g.line("__shared__ double sumsh[%d];", G*M)
 	if withGrad {
-		g.line("__shared__ double seeds[%d];", M)
+		g.line("__shared__ double seedsh[%d];", G*M)
 	}
 	if en.usesCom {
-		g.line("__shared__ double com[%d];", d)
+		g.line("__shared__ double comsh[%d];", G*d)
 		if withGrad {
-			g.line("__shared__ double comg[%d];", d)
+			g.line("__shared__ double comgsh[%d];", G*d)
 		}
 	}
-	if g.shared {
-		g.line("__shared__ double xsh[%d];", nd)
+	if g.l.shared {
+		g.line("__shared__ double xsh[%d];", G*nd)
 		if withGrad {
-			g.line("__shared__ double gsh[%d];", nd)
+			g.line("__shared__ double gsh[%d];", G*nd)
 		}
 	}
 	g.line("const int tid = threadIdx.x;")
+	if G == 1 {
+		g.line("const int gt = tid, grp = 0;")
+	} else {
+		g.line("const int gt = tid & %d, grp = tid / %d;", Tc-1, Tc)
+	}
 	if !withGrad {
 		g.line("(void)gg;")
 	}
-	g.open("for (int cfg = blockIdx.x; cfg < B; cfg += gridDim.x) {")
-	g.line("const double* xrow = xg + (long long)cfg * %d;", nd)
-	if g.shared {
-		g.line("double* xs = xsh;")
-		g.line("for (int q = tid; q < %d; q += %d) xs[q] = xrow[q];", nd, g.T)
+	g.line("double* sums = sumsh + grp * %d;", M)
+	if withGrad {
+		g.line("double* seeds = seedsh + grp * %d;", M)
+	}
+	if en.usesCom {
+		g.line("double* com = comsh + grp * %d;", d)
 		if withGrad {
-			g.line("double* gs = gsh;")
+			g.line("double* comg = comgsh + grp * %d;", d)
+		}
+	}
+	g.open("for (int base = blockIdx.x * %d; base < B; base += gridDim.x * %d) {", G, G)
+	g.line("const int cfg = base + grp;")
+	g.line("const bool valid = cfg < B;")
+	g.line("(void)valid;")
+	if g.l.shared {
+		g.line("double* xs = xsh + grp * %d;", nd)
+		g.line("const double* xrow = xg + (long long)(valid ? cfg : 0) * %d;", nd)
+		g.line("for (int q = gt; q < %d; q += %d) xs[q] = valid ? xrow[q] : 0.0;", nd, Tc)
+		if withGrad {
+			g.line("double* gs = gsh + grp * %d;", nd)
 		}
 	} else {
-		g.line("const double* xs = xrow;")
+		// one configuration per block: cfg < B
+		g.line("const double* xs = xg + (long long)cfg * %d;", nd)
 		if withGrad {
 			g.line("double* gs = gg + (long long)cfg * %d;", nd)
 		}
 	}
 	if withGrad {
-		g.line("for (int q = tid; q < %d; q += %d) gs[q] = 0.0;", nd, g.T)
+		g.line("for (int q = gt; q < %d; q += %d) gs[q] = 0.0;", nd, Tc)
 		if en.usesCom {
-			g.line("if (tid < %d) comg[tid] = 0.0;", d)
+			g.line("for (int k = gt; k < %d; k += %d) comg[k] = 0.0;", d, Tc)
 		}
 	}
 	g.line("__syncthreads();")
 	if en.usesCom {
-		g.open("if (tid < %d) {", d)
+		g.open("for (int k = gt; k < %d; k += %d) {", d, Tc)
 		g.line("double s = 0.0;")
-		g.line("for (int p = 0; p < %d; p++) s += xs[p * %d + tid];", n, d)
-		g.line("com[tid] = s * %s;", cLit(1/float64(n)))
+		g.line("for (int p = 0; p < %d; p++) s += xs[p * %d + k];", n, d)
+		g.line("com[k] = s * %s;", cLit(1/float64(n)))
 		g.close()
 		g.line("__syncthreads();")
 	}
@@ -452,12 +517,14 @@ func (g *cgen) kernel(name string, withGrad bool) {
 		if len(second) > 0 {
 			g.line("__syncthreads();")
 		}
-		g.open("for (int q = tid; q < %d; q += %d) {", nd, g.T)
+		g.open("if (valid) {")
+		g.open("for (int q = gt; q < %d; q += %d) {", nd, Tc)
 		if en.usesCom {
 			g.line("gg[(long long)cfg * %d + q] = gs[q] + comg[q %% %d] * %s;", nd, d, cLit(1/float64(n)))
 		} else {
 			g.line("gg[(long long)cfg * %d + q] = gs[q];", nd)
 		}
+		g.close()
 		g.close()
 	}
 	g.line("__syncthreads();")
@@ -487,7 +554,7 @@ func (g *cgen) sum(m int, k *compiledCtx, mode, seed string) {
 	if mode == "grad" {
 		g.open("if (sd != 0.0) {")
 	}
-	g.open("for (int l = tid; l < %d; l += %d) {", k.lanes, g.T)
+	g.open("for (int l = gt; l < %d; l += %d) {", k.lanes, g.l.Tc)
 	switch k.kind {
 	case SumParticles:
 		g.line("const int pi = l;")
@@ -576,11 +643,13 @@ func (g *cgen) sum(m int, k *compiledCtx, mode, seed string) {
 	if withValue {
 		g.line("red[tid] = acc;")
 		g.line("__syncthreads();")
-		g.open("for (int w = %d; w > 0; w >>= 1) {", g.T/2)
-		g.line("if (tid < w) red[tid] += red[tid + w];")
-		g.line("__syncthreads();")
-		g.close()
-		g.line("if (tid == 0) sums[%d] = %s * red[0];", m, cLit(k.scale))
+		if g.l.Tc > 1 {
+			g.open("for (int w = %d; w > 0; w >>= 1) {", g.l.Tc/2)
+			g.line("if (gt < w) red[tid] += red[tid + w];")
+			g.line("__syncthreads();")
+			g.close()
+		}
+		g.line("if (gt == 0) sums[%d] = %s * red[tid];", m, cLit(k.scale))
 		g.line("__syncthreads();")
 	}
 	g.close()
@@ -654,7 +723,7 @@ func (g *cgen) scatterSum(k *compiledCtx, outs []string) {
 	}
 }
 
-// top writes the top-level expression, evaluated by thread 0: the energy, the seeds of the
+// top writes the top-level expression, evaluated by each group's first thread: the energy, the seeds of the
 // sums and the gradient by fixed coordinates and the centre of mass.
 func (g *cgen) top(withGrad bool) {
 	en := g.en
@@ -663,7 +732,7 @@ func (g *cgen) top(withGrad bool) {
 	if withGrad {
 		t = c.full
 	}
-	g.open("if (tid == 0) { // top level")
+	g.open("if (gt == 0) { // top level")
 	inputs := make([]string, len(c.specs))
 	for i, s := range c.specs {
 		switch {
@@ -684,7 +753,7 @@ func (g *cgen) top(withGrad bool) {
 	if g.err != nil {
 		return
 	}
-	g.line("eg[cfg] = %s;", outs[0])
+	g.line("if (valid) eg[cfg] = %s;", outs[0])
 	if withGrad {
 		for i, s := range c.specs {
 			gi := outs[1+i]

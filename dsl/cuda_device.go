@@ -150,7 +150,8 @@ func (de *DeviceEnergy) EnergyGradDevice(x, e, grad *cuda.Buffer64, B int) error
 	if grad != nil {
 		k = de.kEG
 	}
-	return k.Launch([3]int{min(B, cudaMaxGrid), 1, 1}, [3]int{de.prog.threads, 1, 1}, 0, x, e, grad, B)
+	l := de.prog.layout
+	return k.Launch([3]int{min((B+l.G-1)/l.G, cudaMaxGrid), 1, 1}, [3]int{l.T, 1, 1}, 0, x, e, grad, B)
 }
 
 // reserve makes the device buffers hold at least B configurations.

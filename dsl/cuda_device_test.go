@@ -143,7 +143,8 @@ func TestCUDAOnDeviceWithoutGPU(t *testing.T) {
 // TestCUDASourceErrors checks the options that the generator refuses.
 func TestCUDASourceErrors(t *testing.T) {
 	en := compileOne(t, dw4Src).Energy.(*Energy)
-	for _, opt := range []CUDAOptions{{Name: "2bad"}, {Name: "a-b"}, {Threads: 48}, {Threads: 2048}, {Threads: 16}} {
+	for _, opt := range []CUDAOptions{{Name: "2bad"}, {Name: "a-b"}, {Threads: 48}, {Threads: 2048}, {Threads: 16},
+		{ThreadsPerConfig: 3}, {Threads: 32, ThreadsPerConfig: 64}, {ThreadsPerConfig: 2048}} {
 		if _, err := en.CUDASource(opt); err == nil {
 			t.Errorf("options %+v: no error", opt)
 		}

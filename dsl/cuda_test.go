@@ -85,11 +85,15 @@ type cudaCase struct {
 	name, src string
 	data      string // reference configurations in ../shared/data ("" for random ones)
 	opt       CUDAOptions
-	grid      int // blocks (fewer than the batch: blocks stride over it)
+	grid      int // at most this many blocks (fewer than the batch needs: blocks stride over it)
 }
 
 var cudaCases = []cudaCase{
-	{name: "dw4", src: dw4Src, data: "test_split_DW4.npy", grid: 4},
+	{name: "dw4", src: dw4Src, data: "test_split_DW4.npy", grid: 3},
+	{name: "lj13_per_thread", src: lj13Src, data: "test_split_LJ13-1000.npy", opt: CUDAOptions{Threads: 32, ThreadsPerConfig: 1}, grid: 1},
+	{name: "centred_tc2", src: `system s { particles 4 in 3d
+		energy = sum pairs i<j: dot(x[i] - com, x[j] - com) * r[i,j] + (x[0].y - com.y)^3 + sum i: exp(0.1*(x[i].z - com.z)) }`,
+		opt: CUDAOptions{Threads: 32, ThreadsPerConfig: 2}},
 	{name: "lj13", src: lj13Src, data: "test_split_LJ13-1000.npy", opt: CUDAOptions{Threads: 32}, grid: 3},
 	{name: "lj13_global", src: lj13Src, data: "test_split_LJ13-1000.npy", opt: CUDAOptions{GlobalScratch: true}, grid: 2},
 	{name: "pairs_ne_asym", src: `system s { particles 3 in 3d
@@ -146,13 +150,13 @@ func buildHostCUDA(t *testing.T, ens []*Energy, cases []cudaCase) *hostCUDA {
 	for i, en := range ens {
 		opt := cases[i].opt
 		opt.Name = "k_" + cases[i].name
-		s, err := en.CUDASource(opt)
+		p, err := en.cudaProgram(opt)
 		if err != nil {
 			t.Fatalf("%s: %v", cases[i].name, err)
 		}
-		src.WriteString(s)
+		src.WriteString(p.src)
 		entries = append(entries, fmt.Sprintf("{%q, %s_e, %s_eg, %d, %d}", cases[i].name, opt.Name, opt.Name,
-			en.CUDAThreads(opt), en.n*en.d))
+			p.layout.T, en.n*en.d))
 	}
 	src.WriteString("static const host_entry host_entries[] = {" + strings.Join(entries, ", ") + "};\n")
 	src.WriteString(cudaHostRunner)
@@ -263,9 +267,13 @@ func TestCUDASourceOnHost(t *testing.T) {
 			en := ens[i]
 			nd := en.n * en.d
 			x, B := cudaInputs(t, c, en, rng)
-			grid := c.grid
-			if grid == 0 {
-				grid = B
+			_, perBlock, err := en.CUDALayout(c.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grid := (B + perBlock - 1) / perBlock // one block per group of configurations
+			if c.grid > 0 {
+				grid = min(grid, c.grid) // fewer: blocks stride over the batch
 			}
 			e, g, e2 := h.run(t, c.name, grid, x, B, nd)
 			we, wg := make([]float64, B), make([]float64, B*nd)
