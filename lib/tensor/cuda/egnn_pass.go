@@ -10,14 +10,14 @@ import "fmt"
 
 // egnnLayerFrame holds one layer's activations.
 type egnnLayerFrame struct {
-	D, r, Dn, c, u, gate   *Buffer // pair geometry [P, d], [P], [P, d]; coordinate head [P]; gate [P]
-	pos                    *Buffer // positions after the layer [B, n, d]
-	h                      *Buffer // node features entering the layer [N, H]
-	cat, nu, sigNu         *Buffer // node update: [h | agg] [N, 2H], SiLU output and sigmoid [N, H]
-	e1, sigE1, m0, sigM    *Buffer // edge layers [P, H]
-	mg, c1, sigC1          *Buffer // gated message, coordinate hidden layer and sigmoid [P, H]
-	msg                    *Buffer // the message the layer passes on (mg or m0)
-	hasNodeUpdate, trained bool
+	D, r, Dn, c, u, gate *Buffer // pair geometry [P, d], [P], [P, d]; coordinate head [P]; gate [P]
+	pos                  *Buffer // positions after the layer [B, n, d]
+	h                    *Buffer // node features entering the layer [N, H]
+	cat, nu, sigNu       *Buffer // node update: [h | agg] [N, 2H], SiLU output and sigmoid [N, H]
+	e1, sigE1, m0, sigM  *Buffer // edge layers [P, H]
+	mg, c1, sigC1        *Buffer // gated message, coordinate hidden layer and sigmoid [P, H]
+	msg                  *Buffer // the message the layer passes on (mg or m0)
+	hasNodeUpdate        bool
 }
 
 // egnnFrame holds the views of one call.
@@ -61,7 +61,6 @@ func (m *EGNN) layout(c *carver, B int, train bool) *egnnFrame {
 	f.layers = make([]egnnLayerFrame, L)
 	for l := range f.layers {
 		lf := &f.layers[l]
-		lf.trained = train
 		lf.hasNodeUpdate = l < L-1
 		lf.D, lf.r, lf.Dn, lf.c, lf.u = c.take(P*d), c.take(P), c.take(P*d), c.take(P), c.take(P)
 		if m.cfg.Attention {
