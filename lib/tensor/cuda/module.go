@@ -13,7 +13,8 @@ import (
 // Module is a user-supplied CUDA C source compiled by NVRTC for one device and loaded into
 // its context. Kernels are its extern "C" __global__ functions. Compiled images are cached
 // by the hash of the source and the NVRTC options (for the process), loaded modules by
-// device and source hash, so compiling the same source twice costs a map lookup.
+// device and source hash, so compiling the same source twice costs a map lookup. A module
+// stays loaded until its device closes.
 type Module struct {
 	dev    *Device
 	name   string
