@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"adjoint/lib/tensor/cuda"
 )
@@ -38,11 +39,15 @@ func TestCUDADeviceParity(t *testing.T) {
 	for _, c := range cudaCases {
 		t.Run(c.name, func(t *testing.T) {
 			en := compileOne(t, c.src).Energy.(*Energy)
+			start := time.Now()
 			de, err := en.OnDeviceWith(dev, c.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer de.Close()
+			threads, perBlock, _ := en.CUDALayout(c.opt)
+			t.Logf("compiled in %v (%d bytes of CUDA C, %d threads per block, %d configurations per block)",
+				time.Since(start).Round(time.Millisecond), len(de.Source()), threads, perBlock)
 			nd := en.n * en.d
 			for _, B := range []int{1, 37, 300} {
 				x := make([]float64, B*nd)
