@@ -35,12 +35,17 @@ func (m *modEmu) loadModule(src string) (uintptr, error) {
 	m.n++
 	base := filepath.Join(m.dir, fmt.Sprintf("mod%d", m.n))
 	m.mu.Unlock()
-	if err := os.WriteFile(base+".cpp", []byte(emuShim+src+wrappers), 0o644); err != nil {
+	// Hidden symbols but for the emu_ entry points, and -Bsymbolic: each module keeps its own
+	// shim state, and binds none of the other emulator libraries in the process to it.
+	const vis = `extern "C" __attribute__((visibility("default")))`
+	text := emuShim + src + wrappers
+	text = strings.ReplaceAll(text, `extern "C" void emu_`, vis+` void emu_`)
+	text = strings.ReplaceAll(text, `extern "C" int emu_launch`, vis+` int emu_launch`)
+	if err := os.WriteFile(base+".cpp", []byte(text), 0o644); err != nil {
 		return 0, err
 	}
-	// -Bsymbolic: each module keeps its own shim state even when libraries share symbol names
-	if out, err := exec.Command(m.cxx, "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-Wl,-Bsymbolic",
-		"-o", base+".so", base+".cpp").CombinedOutput(); err != nil {
+	if out, err := exec.Command(m.cxx, "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-fvisibility=hidden",
+		"-fvisibility-inlines-hidden", "-Wl,-Bsymbolic", "-o", base+".so", base+".cpp").CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("g++: %v\n%s", err, out)
 	}
 	return dlopen(base + ".so")
