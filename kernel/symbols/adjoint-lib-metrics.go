@@ -28,6 +28,7 @@ func init() {
 		"NormalizedESS":      reflect.ValueOf(metrics.NormalizedESS),
 		"NuclearNorm":        reflect.ValueOf(metrics.NuclearNorm),
 		"PairDistances":      reflect.ValueOf(metrics.PairDistances),
+		"ShortPairFractions": reflect.ValueOf(metrics.ShortPairFractions),
 		"W2":                 reflect.ValueOf(metrics.W2),
 		"W2OneD":             reflect.ValueOf(metrics.W2OneD),
 

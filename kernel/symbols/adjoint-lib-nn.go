@@ -18,10 +18,13 @@ func init() {
 		"Load":      reflect.ValueOf(nn.Load),
 		"LoadFile":  reflect.ValueOf(nn.LoadFile),
 		"NewEGNN":   reflect.ValueOf(nn.NewEGNN),
+		"NewEGNNOn": reflect.ValueOf(nn.NewEGNNOn),
 		"NewMLP":    reflect.ValueOf(nn.NewMLP),
 		"SaveFile":  reflect.ValueOf(nn.SaveFile),
+		"ToDevice":  reflect.ValueOf(nn.ToDevice),
 
 		// type definitions
+		"DeviceEGNN": reflect.ValueOf((*nn.DeviceEGNN)(nil)),
 		"EGNN":       reflect.ValueOf((*nn.EGNN)(nil)),
 		"EGNNConfig": reflect.ValueOf((*nn.EGNNConfig)(nil)),
 		"MLP":        reflect.ValueOf((*nn.MLP)(nil)),
