@@ -7,6 +7,8 @@
 # Prepare on any machine (no CUDA needed), from the repository root:
 #   CGO_ENABLED=0 go build -o bin/adjoint ./cmd/adjoint
 #   CGO_ENABLED=0 go test -c -o bin/cuda.test ./lib/tensor/cuda
+#   CGO_ENABLED=0 go test -c -o bin/dsl.test ./dsl
+#   mkdir -p bin/data && cp ../shared/data/*.npy bin/data/    # reference data for the parity tests
 # and carry bin/ (and the working tree: the test binary runs in lib/tensor/cuda) to the GPU
 # machine. Run there, from the repository root:
 #   scripts/gpu-check.sh OUTDIR [LJ55_REFERENCE.npy]
@@ -18,6 +20,8 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# Tests read reference data from $ADJOINT_DATA; a copy carried in bin/data serves when set.
+if [ -z "${ADJOINT_DATA:-}" ] && [ -d "$ROOT/bin/data" ]; then export ADJOINT_DATA="$ROOT/bin/data"; fi
 OUT=${1:?usage: scripts/gpu-check.sh OUTDIR [LJ55_REFERENCE.npy]}
 LJ55_REF=${2:-${LJ55_REF:-}}
 mkdir -p "$OUT"
@@ -76,6 +80,33 @@ else
   echo '{"step":"egnn-torch","skipped":"python3 has no torch with CUDA"}' >>"$OUT/steps.jsonl"
 fi
 
+# ---- DSL energies on the GPU (dsl/cuda*.go) ----------------------------------------------
+# Needs bin/dsl.test, built beside the others:  CGO_ENABLED=0 go test -c -o bin/dsl.test ./dsl
+# Parity of the CUDA kernels generated from DSL energies (every test energy: energies and
+# gradients within 1e-10 of the CPU; the test binary runs in dsl/), then LJ-13 and DW-4 timed
+# on the GPU (batch 1024, copies included) and `adjoint bench dsl -device cuda` (GPU beside
+# CPU). Results: dsl-cuda-*.out and dsl-cuda.json (verdict, ns per configuration).
+if [ -x bin/dsl.test ]; then
+  ADJOINT_CUDA_SYNC=1 step dsl-cuda-parity 90 "$ROOT/dsl" "$ROOT/bin/dsl.test" -test.v -test.count=1 \
+    -test.run 'TestCUDADeviceParity|TestCUDAOnDevice' -test.timeout=80s
+  step dsl-cuda-bench 45 "$ROOT/dsl" "$ROOT/bin/dsl.test" -test.run '^$' -test.bench 'CUDADevice' -test.benchtime 200x
+  step dsl-cuda-adjoint 45 "$ROOT" bin/adjoint bench dsl -device cuda -batch 1024 -rounds 5
+  {
+    v=fail
+    if grep -q -- '--- FAIL' "$OUT/dsl-cuda-parity.out"; then v=fail
+    elif grep -q 'no CUDA device' "$OUT/dsl-cuda-parity.out"; then v="not run: no CUDA device"
+    elif grep -qE '^(ok|PASS)' "$OUT/dsl-cuda-parity.out"; then v=pass
+    fi
+    printf '{"step":"dsl-cuda","parity":"%s"' "$v"
+    printf ',"lj13_ns_per_config":%s' "$(grep -E '^BenchmarkCUDADeviceLJ13' "$OUT/dsl-cuda-bench.out" | grep -o '[0-9.]* ns/config' | grep -o '^[0-9.]*' | grep . || echo null)"
+    printf ',"dw4_ns_per_config":%s}\n' "$(grep -E '^BenchmarkCUDADeviceDW4' "$OUT/dsl-cuda-bench.out" | grep -o '[0-9.]* ns/config' | grep -o '^[0-9.]*' | grep . || echo null)"
+  } >"$OUT/dsl-cuda.json"
+  cat "$OUT/dsl-cuda.json" >>"$OUT/steps.jsonl"
+else
+  echo '{"step":"dsl-cuda","skipped":"bin/dsl.test not built (go test -c -o bin/dsl.test ./dsl)"}' >>"$OUT/steps.jsonl"
+fi
+# ---- end of DSL energies on the GPU -----------------------------------------------------
+
 # 6. A short LJ-55 training with the EGNN on the GPU (paper configuration but 400
 #    Euler–Maruyama steps, so that sampling fits), then 2000 samples drawn with the trained
 #    network on the GPU; `adjoint eval` scores them when a reference is given. The step's
@@ -103,32 +134,6 @@ else
   echo '{"step":"train-lj55","skipped":"too little of the 8 minutes left"}' >>"$OUT/steps.jsonl"
 fi
 
-# ---- DSL energies on the GPU (dsl/cuda*.go) ----------------------------------------------
-# Needs bin/dsl.test, built beside the others:  CGO_ENABLED=0 go test -c -o bin/dsl.test ./dsl
-# Parity of the CUDA kernels generated from DSL energies (every test energy: energies and
-# gradients within 1e-10 of the CPU; the test binary runs in dsl/), then LJ-13 and DW-4 timed
-# on the GPU (batch 1024, copies included) and `adjoint bench dsl -device cuda` (GPU beside
-# CPU). Results: dsl-cuda-*.out and dsl-cuda.json (verdict, ns per configuration).
-if [ -x bin/dsl.test ]; then
-  ADJOINT_CUDA_SYNC=1 step dsl-cuda-parity 90 "$ROOT/dsl" "$ROOT/bin/dsl.test" -test.v -test.count=1 \
-    -test.run 'TestCUDADeviceParity|TestCUDAOnDevice' -test.timeout=80s
-  step dsl-cuda-bench 45 "$ROOT/dsl" "$ROOT/bin/dsl.test" -test.run '^$' -test.bench 'CUDADevice' -test.benchtime 200x
-  step dsl-cuda-adjoint 45 "$ROOT" bin/adjoint bench dsl -device cuda -batch 1024 -rounds 5
-  {
-    v=fail
-    if grep -q -- '--- FAIL' "$OUT/dsl-cuda-parity.out"; then v=fail
-    elif grep -q 'no CUDA device' "$OUT/dsl-cuda-parity.out"; then v="not run: no CUDA device"
-    elif grep -qE '^(ok|PASS)' "$OUT/dsl-cuda-parity.out"; then v=pass
-    fi
-    printf '{"step":"dsl-cuda","parity":"%s"' "$v"
-    printf ',"lj13_ns_per_config":%s' "$(grep -E '^BenchmarkCUDADeviceLJ13' "$OUT/dsl-cuda-bench.out" | grep -o '[0-9.]* ns/config' | grep -o '^[0-9.]*' | grep . || echo null)"
-    printf ',"dw4_ns_per_config":%s}\n' "$(grep -E '^BenchmarkCUDADeviceDW4' "$OUT/dsl-cuda-bench.out" | grep -o '[0-9.]* ns/config' | grep -o '^[0-9.]*' | grep . || echo null)"
-  } >"$OUT/dsl-cuda.json"
-  cat "$OUT/dsl-cuda.json" >>"$OUT/steps.jsonl"
-else
-  echo '{"step":"dsl-cuda","skipped":"bin/dsl.test not built (go test -c -o bin/dsl.test ./dsl)"}' >>"$OUT/steps.jsonl"
-fi
-# ---- end of DSL energies on the GPU -----------------------------------------------------
 
 # Summary: the device line, every step, the parity verdict.
 {

@@ -16,6 +16,7 @@ func runSample(args []string) error {
 	n := fs.Int("n", 2000, "number of samples")
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
 	wout := fs.String("weights", "", "also write the log importance weights (.npy, N float64)")
+	steps := fs.Int("steps", 0, "integration steps (default: the checkpoint's)")
 	integ := fs.String("integrator", "", "SDE discretisation: em or kappa (default: the checkpoint's)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -31,6 +32,11 @@ func runSample(args []string) error {
 	s, err := adjoint.Load(pos[0])
 	if err != nil {
 		return err
+	}
+	if *steps != 0 {
+		if err := s.SetSteps(*steps); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
 	}
 	if *integ != "" {
 		if err := s.SetIntegrator(*integ); err != nil {

@@ -28,9 +28,13 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// SharedDir returns ../shared/data beside the repository root.
+// SharedDir returns the reference data directory: $ADJOINT_DATA when set (as on a GPU machine
+// that gets a copy of the data inside the tree), else ../shared/data beside the repository root.
 func SharedDir(t testing.TB) string {
 	t.Helper()
+	if d := os.Getenv("ADJOINT_DATA"); d != "" {
+		return d
+	}
 	return filepath.Join(RepoRoot(t), "..", "shared", "data")
 }
 

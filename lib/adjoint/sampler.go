@@ -243,6 +243,16 @@ func (s *Sampler) baseKappa() float64 {
 	return kem
 }
 
+// SetSteps changes the number of integration steps used from now on, e.g. to sample a trained
+// checkpoint on a finer grid than it was trained with.
+func (s *Sampler) SetSteps(steps int) error {
+	if steps < 1 {
+		return fmt.Errorf("adjoint: %d integration steps", steps)
+	}
+	s.cfg.Steps = steps
+	return nil
+}
+
 // SetIntegrator switches the discretisation used from now on ("em" or "kappa"; see
 // Config.Integrator), e.g. to sample a checkpoint with another integrator than it was trained
 // with.
