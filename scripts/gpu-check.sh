@@ -5,14 +5,10 @@
 # short LJ-55 training on the GPU with 2000 samples drawn after it. Builds nothing.
 #
 # Prepare on any machine (no CUDA needed), from the repository root:
-#   CGO_ENABLED=0 go build -o bin/adjoint ./cmd/adjoint
-#   CGO_ENABLED=0 go test -c -o bin/cuda.test ./lib/tensor/cuda
-#   CGO_ENABLED=0 go test -c -o bin/dsl.test ./dsl
-#   mkdir -p bin/data && cp ../shared/data/*.npy bin/data/    # reference data for the parity tests
-# and carry bin/ (and the working tree: the test binary runs in lib/tensor/cuda) to the GPU
-# machine. Run there, from the repository root:
-#   scripts/gpu-check.sh OUTDIR [LJ55_REFERENCE.npy]
-# (the reference, also taken from $LJ55_REF, makes `adjoint eval` score the LJ-55 samples).
+#   bash scripts/gpu-prepare.sh        # bin/adjoint, bin/cuda.test, bin/dsl.test, bin/data (≈ 51 MB)
+# and carry bin/ (with the working tree: the test binaries run in lib/tensor/cuda and dsl) to
+# the GPU machine. Run there, from the repository root:
+#   scripts/gpu-check.sh OUTDIR [LJ55_REF.npy]
 # Every step has its own timeout (the whole script stays under 8 minutes). OUTDIR receives
 # one file per step (NAME.out, NAME.err), steps.jsonl (one JSON line per step: name, exit
 # status, seconds) and summary.json. Environment passed through: ADJOINT_CUDA_LIB_DIR,
