@@ -53,13 +53,9 @@ func runBenchDSL(args []string) error {
 		name, src string
 		hand      energy.Energy
 	}{{"lj13", benchLJ13Src, lj}, {"dw4", benchDW4Src, energy.NewDW4()}} {
-		binds, err := dsl.NewSession().Exec(context.Background(), c.src, c.name+".adj", nil)
+		sys, err := compileBenchSystem(c.name, c.src)
 		if err != nil {
-			return fmt.Errorf("compile %s: %w", c.name, err)
-		}
-		sys, ok := binds[0].Value.(*energy.System)
-		if !ok {
-			return fmt.Errorf("compile %s: no system", c.name)
+			return err
 		}
 		hand, comp, handCPU, compCPU := timeAlternating(c.hand, sys.Energy, *batch, *rounds)
 		med := func(v []float64) float64 { return v[len(v)/2] }
@@ -130,4 +126,20 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// compileBenchSystem compiles one of the benchmark DSL sources and returns its system.
+func compileBenchSystem(name, src string) (*energy.System, error) {
+	binds, err := dsl.NewSession().Exec(context.Background(), src, name+".adj", nil)
+	if err != nil {
+		return nil, fmt.Errorf("compile %s: %w", name, err)
+	}
+	if len(binds) == 0 {
+		return nil, fmt.Errorf("compile %s: nothing declared", name)
+	}
+	sys, ok := binds[0].Value.(*energy.System)
+	if !ok {
+		return nil, fmt.Errorf("compile %s: no system", name)
+	}
+	return sys, nil
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 
 	"adjoint/dsl"
-	"adjoint/lib/energy"
 	"adjoint/lib/tensor/cuda"
 )
 
@@ -23,13 +21,9 @@ func runBenchDSLCUDA(device string, batch, rounds int) error {
 		return fmt.Errorf("bench dsl --device cuda: no CUDA device: %w", err)
 	}
 	for _, c := range []struct{ name, src string }{{"lj13", benchLJ13Src}, {"dw4", benchDW4Src}} {
-		binds, err := dsl.NewSession().Exec(context.Background(), c.src, c.name+".adj", nil)
+		sys, err := compileBenchSystem(c.name, c.src)
 		if err != nil {
-			return fmt.Errorf("compile %s: %w", c.name, err)
-		}
-		sys, ok := binds[0].Value.(*energy.System)
-		if !ok {
-			return fmt.Errorf("compile %s: no system", c.name)
+			return err
 		}
 		cpu, ok := sys.Energy.(*dsl.Energy)
 		if !ok {

@@ -64,22 +64,12 @@ func placeOnDevice(cfg *adjoint.Config, dev *cuda.Device, w io.Writer) error {
 	if dev == nil || cfg.Model != nil || cfg.System == nil || cfg.System.Energy == nil {
 		return nil
 	}
-	sys := cfg.System
-	kind := cfg.Net.Kind
-	if kind == "" {
-		kind = "mlp"
-		if sys.Symmetry.Rotation && sys.Symmetry.Permutation && sys.Energy.Particles() > 1 {
-			kind = "egnn"
-		}
-	}
+	kind := cfg.NetKind()
 	if kind != "egnn" {
 		fmt.Fprintf(w, "device: only the EGNN runs on the GPU; the %s computes on the CPU\n", kind)
 		return nil
 	}
-	m, err := nn.NewEGNNOn(nn.EGNNConfig{
-		Particles: sys.Energy.Particles(), SpatialDim: sys.Energy.SpatialDim(),
-		Layers: cfg.Net.Layers, Hidden: cfg.Net.Hidden, Seed: cfg.Seed, LR: cfg.LR,
-	}, dev)
+	m, err := nn.NewEGNNOn(cfg.EGNNConfig(), dev)
 	if err != nil {
 		return fmt.Errorf("EGNN on %s: %w", dev, err)
 	}

@@ -6,24 +6,38 @@ import (
 	"adjoint/lib/nn"
 )
 
+// NetKind is the controller network the configuration gets: Net.Kind when set, else the EGNN
+// for systems with rotation and permutation symmetry and more than one particle, else the MLP.
+func (c Config) NetKind() string {
+	if c.Net.Kind != "" {
+		return c.Net.Kind
+	}
+	sys := c.System
+	if sys != nil && sys.Energy != nil && sys.Symmetry.Rotation && sys.Symmetry.Permutation && sys.Energy.Particles() > 1 {
+		return "egnn"
+	}
+	return "mlp"
+}
+
+// EGNNConfig is the EGNN the configuration builds (particles, width, depth, seed, learning
+// rate), for building the same network elsewhere, e.g. on a GPU with nn.NewEGNNOn.
+func (c Config) EGNNConfig() nn.EGNNConfig {
+	sys := c.System
+	return nn.EGNNConfig{
+		Particles: sys.Energy.Particles(), SpatialDim: sys.Energy.SpatialDim(),
+		Layers: c.Net.Layers, Hidden: c.Net.Hidden, Seed: c.Seed, LR: c.LR,
+	}
+}
+
 // buildModel builds the controller network of a configuration and says which one it built.
 // Systems with rotation and permutation symmetry get the EGNN unless Net.Kind asks for the MLP;
 // when the EGNN cannot be built the MLP is used and the note says why.
 func buildModel(c Config) (nn.Model, string, error) {
 	sys := c.System
-	kind := c.Net.Kind
-	if kind == "" {
-		kind = "mlp"
-		if sys.Symmetry.Rotation && sys.Symmetry.Permutation && sys.Energy.Particles() > 1 {
-			kind = "egnn"
-		}
-	}
+	kind := c.NetKind()
 	fallback := ""
 	if kind == "egnn" {
-		m, err := nn.NewEGNN(nn.EGNNConfig{
-			Particles: sys.Energy.Particles(), SpatialDim: sys.Energy.SpatialDim(),
-			Layers: c.Net.Layers, Hidden: c.Net.Hidden, Seed: c.Seed, LR: c.LR,
-		})
+		m, err := nn.NewEGNN(c.EGNNConfig())
 		if err == nil {
 			return m, fmt.Sprintf("egnn %d×%d", c.Net.Layers, c.Net.Hidden), nil
 		}

@@ -67,19 +67,23 @@ func PairDistances(x []float64, n, d int) []float64 {
 	b := len(x) / dim
 	out := make([]float64, 0, b*n*(n-1)/2)
 	for c := range b {
-		cfg := x[c*dim : (c+1)*dim]
-		for i := range n {
-			for j := i + 1; j < n; j++ {
-				s := 0.0
-				for k := range d {
-					t := cfg[i*d+k] - cfg[j*d+k]
-					s += t * t
-				}
-				out = append(out, math.Sqrt(s))
-			}
-		}
+		pairSquares(x[c*dim:(c+1)*dim], n, d, func(s float64) { out = append(out, math.Sqrt(s)) })
 	}
 	return out
+}
+
+// pairSquares calls fn with |x_i − x_j|² for every pair i < j of one configuration.
+func pairSquares(cfg []float64, n, d int, fn func(s float64)) {
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			s := 0.0
+			for k := range d {
+				t := cfg[i*d+k] - cfg[j*d+k]
+				s += t * t
+			}
+			fn(s)
+		}
+	}
 }
 
 // DistanceW2 returns the 1-D W2 between the pooled interatomic distances of two sample sets.
@@ -108,20 +112,12 @@ func ShortPairFractions(x []float64, n, d int, cutoff float64) ([]float64, error
 	out := make([]float64, n*(n-1)/2+1)
 	c2 := cutoff * cutoff
 	for c := range b {
-		cfg := x[c*dim : (c+1)*dim]
 		k := 0
-		for i := range n {
-			for j := i + 1; j < n; j++ {
-				s := 0.0
-				for a := range d {
-					t := cfg[i*d+a] - cfg[j*d+a]
-					s += t * t
-				}
-				if s < c2 {
-					k++
-				}
+		pairSquares(x[c*dim:(c+1)*dim], n, d, func(s float64) {
+			if s < c2 {
+				k++
 			}
-		}
+		})
 		out[k]++
 	}
 	for k := range out {
