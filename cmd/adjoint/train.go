@@ -152,11 +152,13 @@ func runTrain(args []string) error {
 	}
 	var s *adjoint.Sampler
 	if *resume {
-		if dev != nil {
-			fmt.Fprintln(os.Stderr, "device: --resume continues on the CPU")
-		}
 		if s, err = adjoint.Load(*out); err != nil {
 			return err
+		}
+		if dev != nil {
+			if err := moveToDevice(s, dev, os.Stderr); err != nil {
+				return err
+			}
 		}
 	} else {
 		cfg, err := configFor(pos[0])

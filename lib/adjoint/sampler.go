@@ -243,6 +243,20 @@ func (s *Sampler) baseKappa() float64 {
 	return kem
 }
 
+// SetModel replaces the controller network, e.g. with the same network moved to a GPU
+// (nn.ToDevice) after loading a checkpoint. Its dimension must be the system's; training and
+// sampling continue with it, and checkpoints save it.
+func (s *Sampler) SetModel(m nn.Model) error {
+	if m == nil {
+		return fmt.Errorf("adjoint: no model")
+	}
+	if m.Dim() != s.cfg.System.Dim() {
+		return fmt.Errorf("adjoint: model dimension %d, system dimension %d", m.Dim(), s.cfg.System.Dim())
+	}
+	s.model = m
+	return nil
+}
+
 // SetSteps changes the number of integration steps used from now on, e.g. to sample a trained
 // checkpoint on a finer grid than it was trained with.
 func (s *Sampler) SetSteps(steps int) error {

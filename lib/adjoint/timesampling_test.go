@@ -50,3 +50,37 @@ func TestCosineLR(t *testing.T) {
 		}
 	}
 }
+
+// TestSetModel: a replacement network of the system's dimension is used from then on; one of
+// another dimension, or none, is refused.
+func TestSetModel(t *testing.T) {
+	cfg := gaussConfig(t, 2, 1)
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetModel(other.Model()); err != nil || s.Model() != other.Model() {
+		t.Fatalf("replacement refused or not used: %v", err)
+	}
+	wide := gaussConfig(t, 3, 1)
+	w, err := NewSampler(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetModel(w.Model()); err == nil {
+		t.Fatal("a network of another dimension was accepted")
+	}
+	if err := s.SetModel(nil); err == nil {
+		t.Fatal("a nil network was accepted")
+	}
+	if err := s.SetSteps(0); err == nil {
+		t.Fatal("zero steps accepted")
+	}
+	if err := s.SetIntegrator("rk4"); err == nil {
+		t.Fatal("unknown integrator accepted")
+	}
+}
