@@ -5,6 +5,9 @@
     scripts/dw4_arrangements.py --exact [DRAWS]  exact weights by importance sampling of
                                                  exp(-E) from a Gaussian on the zero-CoM space
                                                  (default 4e7 draws, about a minute)
+    scripts/dw4_arrangements.py --match LIKE.npy IN.npy OUT.npy [N]
+                                                 draw N (2000) of IN without replacement so that
+                                                 their arrangement weights are those of LIKE
 See docs/validation.md.
 """
 import sys
@@ -56,6 +59,20 @@ def main(args):
     if not args:
         print(__doc__)
         return 2
+    if args[0] == "--match":
+        like, src, out = args[1], args[2], args[3]
+        n = int(args[4]) if len(args) > 4 else 2000
+        x = np.load(src).astype(np.float64)
+        cx = (pair_r(x) < 4).sum(1)
+        cl = (pair_r(np.load(like).astype(np.float64)) < 4).sum(1)
+        fx = np.bincount(cx, minlength=7) / len(cx)
+        fl = np.bincount(cl, minlength=7) / len(cl)
+        w = fl[cx] / fx[cx]
+        idx = np.random.default_rng(0).choice(len(x), size=n, replace=False, p=w / w.sum())
+        np.save(out, x[idx].astype(np.float32))
+        got = np.bincount(cx[idx], minlength=7) / n
+        print("wrote %s: fractions by short pairs 0..6: %s (target %s)" % (out, np.round(got, 3), np.round(fl, 3)))
+        return 0
     if args[0] == "--exact":
         draws = int(float(args[1])) if len(args) > 1 else 40_000_000
         f, se, ess = exact(draws)
