@@ -467,7 +467,7 @@ func (s *Sampler) Train(ctx context.Context, opt TrainOptions) (*TrainReport, er
 		}
 		if target > 0 {
 			p.Epochs = r.StartEpoch + target
-			p.Steps = p.Epochs * s.cfg.GradSteps
+			p.Steps = steps0 + target*s.cfg.GradSteps // steps of an epoch cut by a time limit count too
 			if ran > 0 {
 				p.ETA = time.Duration(float64(el) / float64(ran) * float64(target-ran))
 			}
