@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(python3-jupyter-client python3-nbclient python3-nbformat python3-ipykernel
-      python3-jupyter-kernel-test python3-numpy)
+      python3-jupyter-kernel-test python3-numpy g++)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
