@@ -270,6 +270,11 @@ func (e *emu) sgemm(g colGemm, alpha float32, a uint64, strideA int, b uint64, s
 }
 
 // newEmulator builds the kernels into a host shared library and returns a Device that runs them.
+//
+// The library is built with hidden symbol visibility (only the emu_* entry points exported):
+// every emulator library is loaded RTLD_GLOBAL, so without it the kernels and the inline shim
+// functions (__syncthreads, shuffles) of a library loaded later bind to those of the first one
+// and use its launch state, which crashes the warp kernels.
 func newEmulator(t *testing.T) *Device {
 	t.Helper()
 	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
@@ -287,12 +292,17 @@ func newEmulator(t *testing.T) *Device {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const vis = `extern "C" __attribute__((visibility("default")))`
+	shim := strings.NewReplacer(`extern "C" void emu_single`, vis+` void emu_single`,
+		`extern "C" int emu_launch`, vis+` int emu_launch`).Replace(emuShim)
+	wrappers = strings.ReplaceAll(wrappers, `extern "C" void emu_`, vis+` void emu_`)
 	dir := t.TempDir()
 	cpp, so := filepath.Join(dir, "emu.cpp"), filepath.Join(dir, "libemu.so")
-	if err := os.WriteFile(cpp, []byte(emuShim+src+wrappers), 0o644); err != nil {
+	if err := os.WriteFile(cpp, []byte(shim+src+wrappers), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(cxx, "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-o", so, cpp).CombinedOutput(); err != nil {
+	if out, err := exec.Command(cxx, "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-fvisibility=hidden",
+		"-fvisibility-inlines-hidden", "-o", so, cpp).CombinedOutput(); err != nil {
 		t.Fatalf("build emulator: %v\n%s", err, out)
 	}
 	h, err := dlopen(so)
@@ -308,9 +318,16 @@ func newEmulator(t *testing.T) *Device {
 	if e.single, e.launchThreads = dlsym(h, "emu_single"), dlsym(h, "emu_launch"); e.single == 0 || e.launchThreads == 0 {
 		t.Fatal("emulator lacks emu_single/emu_launch")
 	}
+	return startEmulated(t, e, e.mem)
+}
+
+// startEmulated starts a Device whose kernels and copies run on the emulator e over host
+// memory mem; it is closed when the test ends.
+func startEmulated(t *testing.T, e emulator, mem *hostMem) *Device {
+	t.Helper()
 	d := &Device{name: "emulator", funcs: map[string]uintptr{}, args: newKernelArgs(), emu: e,
 		work: make(chan job), done: make(chan struct{}), drv: &driver{libs: map[string]string{}}}
-	d.pool = newPool(e.mem)
+	d.pool = newPool(mem)
 	ready := make(chan error, 1)
 	go d.loop(ready)
 	if err := <-ready; err != nil {

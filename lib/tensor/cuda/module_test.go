@@ -87,16 +87,7 @@ func newModuleEmulator(t *testing.T) *Device {
 	}
 	e := &modEmu{emu: &emu{mem: &hostMem{blocks: map[uint64][]byte{}}, funcs: map[string]uintptr{}},
 		cxx: cxx, dir: t.TempDir(), entries: map[uintptr]uintptr{}}
-	d := &Device{name: "emulator", funcs: map[string]uintptr{}, args: newKernelArgs(), emu: e,
-		work: make(chan job), done: make(chan struct{}), drv: &driver{libs: map[string]string{}}}
-	d.pool = newPool(e.mem)
-	ready := make(chan error, 1)
-	go d.loop(ready)
-	if err := <-ready; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	return d
+	return startEmulated(t, e, e.mem)
 }
 
 const testModuleSrc = `
