@@ -81,18 +81,26 @@ func (d *Device) Upload(src []float32) (*Buffer, error) {
 // Free returns a buffer's block to the pool (views are ignored). Work already queued on the
 // stream that uses the block finishes before any later reuse, because reuse is queued after it.
 func (d *Device) Free(b *Buffer) error {
-	if b == nil || !b.owned {
+	if b == nil {
 		return nil
 	}
-	if b.dev != d {
+	return d.release(&b.owned, b.dev, b.ptr)
+}
+
+// release returns an owned block at ptr of a buffer made on dev to the pool, once.
+func (d *Device) release(owned *bool, dev *Device, ptr uint64) error {
+	if !*owned {
+		return nil
+	}
+	if dev != d {
 		return errors.New("cuda: buffer freed on another device")
 	}
 	return d.Do(func() error {
-		if !b.owned {
+		if !*owned {
 			return nil
 		}
-		b.owned = false
-		return d.pool.put(b.ptr)
+		*owned = false
+		return d.pool.put(ptr)
 	})
 }
 

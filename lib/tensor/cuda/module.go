@@ -318,19 +318,10 @@ func (d *Device) Upload64(src []float64) (*Buffer64, error) {
 
 // Free64 returns a float64 buffer's block to the pool.
 func (d *Device) Free64(b *Buffer64) error {
-	if b == nil || !b.owned {
+	if b == nil {
 		return nil
 	}
-	if b.dev != d {
-		return errors.New("cuda: buffer freed on another device")
-	}
-	return d.Do(func() error {
-		if !b.owned {
-			return nil
-		}
-		b.owned = false
-		return d.pool.put(b.ptr)
-	})
+	return d.release(&b.owned, b.dev, b.ptr)
 }
 
 // asFloat32 views float64 data as twice as many float32 words (for the byte copies).
