@@ -29,6 +29,7 @@ func init() {
 		"NuclearNorm":        reflect.ValueOf(metrics.NuclearNorm),
 		"PairDistances":      reflect.ValueOf(metrics.PairDistances),
 		"ShortPairFractions": reflect.ValueOf(metrics.ShortPairFractions),
+		"ShortPairs":         reflect.ValueOf(metrics.ShortPairs),
 		"W2":                 reflect.ValueOf(metrics.W2),
 		"W2OneD":             reflect.ValueOf(metrics.W2OneD),
 

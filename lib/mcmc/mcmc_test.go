@@ -214,12 +214,7 @@ func TestDW4ArrangementsAgainstImportanceSampling(t *testing.T) {
 			q += v * v
 		}
 		logw[i] = -e[0] + q/(2*sd*sd)
-		f, _ := metrics.ShortPairFractions(x, 4, 2, 4)
-		for k, v := range f {
-			if v == 1 {
-				class[i] = k
-			}
-		}
+		class[i] = metrics.ShortPairs(x, 4, 2, 4)
 	}
 	top := math.Inf(-1)
 	for _, v := range logw {
@@ -283,13 +278,7 @@ func TestDW4AtFloorWithinArrangements(t *testing.T) {
 	}
 	keys := make([]keyed, 0, res.N)
 	for i := range res.N {
-		f, _ := metrics.ShortPairFractions(res.Samples[i*8:(i+1)*8], 4, 2, 4)
-		k := 0
-		for c, v := range f {
-			if v == 1 {
-				k = c
-			}
-		}
+		k := metrics.ShortPairs(res.Samples[i*8:(i+1)*8], 4, 2, 4)
 		if want[k] == 0 || have[k] == 0 {
 			continue
 		}

@@ -110,20 +110,26 @@ func ShortPairFractions(x []float64, n, d int, cutoff float64) ([]float64, error
 	}
 	b := len(x) / dim
 	out := make([]float64, n*(n-1)/2+1)
-	c2 := cutoff * cutoff
 	for c := range b {
-		k := 0
-		pairSquares(x[c*dim:(c+1)*dim], n, d, func(s float64) {
-			if s < c2 {
-				k++
-			}
-		})
-		out[k]++
+		out[ShortPairs(x[c*dim:(c+1)*dim], n, d, cutoff)]++
 	}
 	for k := range out {
 		out[k] /= float64(b)
 	}
 	return out, nil
+}
+
+// ShortPairs is the number of pairs of one configuration (n particles × d coordinates) closer
+// than cutoff: its class in ShortPairFractions.
+func ShortPairs(cfg []float64, n, d int, cutoff float64) int {
+	k := 0
+	c2 := cutoff * cutoff
+	pairSquares(cfg, n, d, func(s float64) {
+		if s < c2 {
+			k++
+		}
+	})
+	return k
 }
 
 // Histogram is a normalised histogram (a density: Σ Density·width = 1 over the range).

@@ -232,6 +232,11 @@ func TestShortPairFractions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i, want := range []int{2, 0, 3} {
+		if got := ShortPairs(x[3*i:3*i+3], 3, 1, 1.5); got != want {
+			t.Errorf("configuration %d: %d short pairs, want %d", i, got, want)
+		}
+	}
 	want := []float64{1.0 / 3, 0, 1.0 / 3, 1.0 / 3}
 	for k := range want {
 		if math.Abs(got[k]-want[k]) > 1e-15 {
