@@ -5,6 +5,10 @@
     scripts/dw4_arrangements.py --exact [DRAWS]  exact weights by importance sampling of
                                                  exp(-E) from a Gaussian on the zero-CoM space
                                                  (default 4e7 draws, about a minute)
+    scripts/dw4_arrangements.py --mixing FILE.npy CHAINS
+                                                 how often a chain changes arrangement between
+                                                 consecutive kept samples (adjoint mcmc orders
+                                                 samples by round, then chain)
     scripts/dw4_arrangements.py --match LIKE.npy IN.npy OUT.npy [N]
                                                  draw N (2000) of IN without replacement so that
                                                  their arrangement weights are those of LIKE
@@ -59,6 +63,12 @@ def main(args):
     if not args:
         print(__doc__)
         return 2
+    if args[0] == "--mixing":
+        chains = int(args[2])
+        k = (pair_r(np.load(args[1]).astype(np.float64)) < 4).sum(1).reshape(-1, chains)
+        print("%s: %.3f of consecutive samples of a chain change arrangement (%d rounds × %d chains)"
+              % (args[1], (k[1:] != k[:-1]).mean(), k.shape[0], chains))
+        return 0
     if args[0] == "--match":
         like, src, out = args[1], args[2], args[3]
         n = int(args[4]) if len(args) > 4 else 2000
