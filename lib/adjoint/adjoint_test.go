@@ -12,6 +12,7 @@ import (
 
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
+	"adjoint/lib/nn"
 	"adjoint/lib/sde"
 )
 
@@ -422,5 +423,54 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		if _, ok := b.Data["text/html"]; !ok {
 			t.Errorf("bundle without HTML: %v", b.Data)
 		}
+	}
+}
+
+// described is an MLP that names itself, as nn.DeviceEGNN does.
+type described struct{ nn.Model }
+
+func (described) Describe() string { return "mlp on a test device" }
+
+// TestNetworkNote: the sampler's table names a supplied network by its own description when it
+// has one, both when it comes in the configuration and when SetModel swaps it in.
+func TestNetworkNote(t *testing.T) {
+	cfg := gaussConfig(t, 2, 1)
+	mlp, err := nn.NewMLP(nn.MLPConfig{Dim: 2, Hidden: []int{8}, Activation: "silu", Seed: 1, LR: 1e-3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	network := func(s *Sampler) string {
+		for _, row := range s.Table().Rows {
+			if row[0] == "network" {
+				return row[1]
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		name  string
+		model nn.Model
+		want  string
+	}{
+		{"built", nil, "mlp 2×32, "},
+		{"plain", mlp, "user-supplied network, "},
+		{"described", described{mlp}, "mlp on a test device, "},
+	} {
+		c := cfg
+		c.Model = tc.model
+		s, err := NewSampler(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := network(s); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: network %q, want prefix %q", tc.name, got, tc.want)
+		}
+	}
+	s, _ := NewSampler(cfg)
+	if err := s.SetModel(described{mlp}); err != nil {
+		t.Fatal(err)
+	}
+	if got := network(s); !strings.HasPrefix(got, "mlp on a test device") {
+		t.Errorf("after SetModel: network %q", got)
 	}
 }

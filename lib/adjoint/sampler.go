@@ -100,7 +100,7 @@ func NewSampler(cfg Config) (*Sampler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	model, note := cfg.Model, "user-supplied network"
+	model, note := cfg.Model, describe(cfg.Model)
 	if model == nil {
 		var err error
 		model, note, err = buildModel(cfg)
@@ -109,6 +109,15 @@ func NewSampler(cfg Config) (*Sampler, error) {
 		}
 	}
 	return newSampler(cfg, model, note), nil
+}
+
+// describe names a user-supplied network for the report: its own description when it has one
+// (nn.DeviceEGNN says its size and GPU), else "user-supplied network".
+func describe(m nn.Model) string {
+	if d, ok := m.(interface{ Describe() string }); ok {
+		return d.Describe()
+	}
+	return "user-supplied network"
 }
 
 func newSampler(cfg Config, model nn.Model, note string) *Sampler {
@@ -254,6 +263,7 @@ func (s *Sampler) SetModel(m nn.Model) error {
 		return fmt.Errorf("adjoint: model dimension %d, system dimension %d", m.Dim(), s.cfg.System.Dim())
 	}
 	s.model = m
+	s.netNote = describe(m)
 	return nil
 }
 

@@ -127,6 +127,12 @@ func (m *DeviceEGNN) Config() EGNNConfig {
 // Device names the GPU the network trains on, e.g. "cuda: NVIDIA H100 80GB HBM3 (sm_90)".
 func (m *DeviceEGNN) Device() string { return m.net.Device().String() }
 
+// Describe names the network for reports, e.g. "egnn 5×128 on cuda: NVIDIA H200 (sm_90)".
+func (m *DeviceEGNN) Describe() string {
+	c := m.host.Config()
+	return fmt.Sprintf("egnn %d×%d on %s", c.Layers, c.Hidden, m.Device())
+}
+
 // sync copies the device state (parameters, moments, step, learning rate) into m.host.
 func (m *DeviceEGNN) sync() error {
 	params, err := m.net.Params()
