@@ -37,6 +37,8 @@ type egnnResult struct {
 	Threads   int     `json:"threads"`
 	BLAS      string  `json:"blas"`
 	Device    string  `json:"device,omitempty"`
+	// TF32 says whether cuBLAS may use TF32 tensor cores (ADJOINT_TF32=1; GPU runs only).
+	TF32 *bool `json:"tf32,omitempty"`
 }
 
 func runBenchEGNN(args []string) error {
@@ -72,6 +74,7 @@ func runBenchEGNN(args []string) error {
 	var m nn.Model
 	ecfg := nn.EGNNConfig{Particles: n, SpatialDim: d, Layers: *layers, Hidden: *hidden, Seed: 1}
 	impl, blas, devName := "go", tensor.BLASName(), "cpu"
+	var tf32 *bool
 	if dev != nil {
 		gm, err := nn.NewEGNNOn(ecfg, dev)
 		if err != nil {
@@ -79,6 +82,8 @@ func runBenchEGNN(args []string) error {
 		}
 		defer gm.Close()
 		m, impl, blas, devName = gm, "go-cuda", "cublas", gm.Device()
+		on := dev.TF32()
+		tf32 = &on
 	} else if m, err = nn.NewEGNN(ecfg); err != nil {
 		return fmt.Errorf("bench egnn: %w", err)
 	}
@@ -106,7 +111,7 @@ func runBenchEGNN(args []string) error {
 		times[i] = float64(time.Since(start).Microseconds()) / 1000
 	}
 	goRes := egnnResult{Bench: "egnn", Impl: impl, System: *system, Batch: *batch, Layers: *layers, Hidden: *hidden,
-		Steps: *steps, MsPerStep: median(times), Threads: *threads, BLAS: blas, Device: devName}
+		Steps: *steps, MsPerStep: median(times), Threads: *threads, BLAS: blas, Device: devName, TF32: tf32}
 	if err := emitJSON(goRes); err != nil {
 		return err
 	}
