@@ -28,7 +28,7 @@ type trainFlags struct {
 	net                                              string
 	layers, hidden, batch, trainBatch, buffer, grads int
 	steps, every, prefill                            int
-	lr, clip, lrFinal                                float64
+	lr, clip, lrFinal, tanhRange                     float64
 	timeSampling, integrator                         string
 	seed                                             int64
 	noBase                                           bool
@@ -40,6 +40,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.net, "net", "", "controller network: egnn or mlp")
 	fs.IntVar(&t.layers, "layers", 0, "network layers")
 	fs.IntVar(&t.hidden, "hidden", 0, "network hidden width")
+	fs.Float64Var(&t.tanhRange, "tanh-range", 0, "EGNN coordinate range: bounds the pair force the network can express (default 15, the paper's)")
 	fs.IntVar(&t.batch, "batch", 0, "new samples per epoch")
 	fs.IntVar(&t.trainBatch, "train-batch", 0, "samples per gradient step")
 	fs.IntVar(&t.buffer, "buffer", 0, "replay buffer capacity")
@@ -66,6 +67,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.Net.Layers = t.layers
 		case "hidden":
 			cfg.Net.Hidden = t.hidden
+		case "tanh-range":
+			cfg.Net.TanhRange = t.tanhRange
 		case "batch":
 			cfg.Batch = t.batch
 		case "train-batch":

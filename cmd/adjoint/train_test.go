@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -94,5 +95,38 @@ func TestDemoWithoutReference(t *testing.T) {
 	}
 	if got := string(b); !strings.Contains(got, "reference samples missing") {
 		t.Fatalf("demo output does not mention the missing reference:\n%s", got)
+	}
+}
+
+// TestTrainFlagsApply: each configuration flag given on the command line lands in its field,
+// and flags not given leave the benchmark's defaults alone.
+func TestTrainFlagsApply(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		check func(c adjoint.Config) bool
+	}{
+		{[]string{"--tanh-range", "60"}, func(c adjoint.Config) bool { return c.Net.TanhRange == 60 && c.LR == 1e-4 }},
+		{[]string{"--layers", "3", "--hidden", "32"}, func(c adjoint.Config) bool {
+			return c.Net.Layers == 3 && c.Net.Hidden == 32 && c.Net.TanhRange == 0
+		}},
+		{[]string{"--lr", "5e-4", "--lr-final", "5e-5"}, func(c adjoint.Config) bool { return c.LR == 5e-4 && c.LRFinal == 5e-5 }},
+		{[]string{"--time-sampling", "kappa", "--steps", "200"}, func(c adjoint.Config) bool {
+			return c.TimeSampling == "kappa" && c.Steps == 200 && c.Batch == 512
+		}},
+	} {
+		cfg, err := configFor("lj13")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tf trainFlags
+		fs := flag.NewFlagSet("train", flag.ContinueOnError)
+		tf.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		tf.apply(fs, &cfg)
+		if !tc.check(cfg) {
+			t.Errorf("%v: configuration %+v", tc.args, cfg)
+		}
 	}
 }

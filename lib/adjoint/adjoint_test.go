@@ -393,7 +393,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		cfg := DefaultConfig(sys)
 		if cfg.Steps != c.steps || cfg.Batch != c.batch || cfg.TrainBatch != c.batch || cfg.Epochs != c.epochs ||
 			cfg.Buffer != 10000 || cfg.GradSteps != 100 || cfg.LR != 1e-4 || cfg.ClipNorm != 100 ||
-			cfg.Net != (NetConfig{"egnn", 5, 128}) || math.Abs(cfg.Schedule.Kappa(1)-(c.smax*c.smax-1e-6)) > 1e-9 {
+			cfg.Net != (NetConfig{Kind: "egnn", Layers: 5, Hidden: 128}) || math.Abs(cfg.Schedule.Kappa(1)-(c.smax*c.smax-1e-6)) > 1e-9 {
 			t.Errorf("%s: %+v", c.name, cfg)
 		}
 		if err := cfg.Validate(); err != nil {
@@ -410,6 +410,9 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		func(c *Config) { c.TimeSampling = "log" },
 		func(c *Config) { c.Integrator = "rk4" },
 		func(c *Config) { c.LRFinal = -1 },
+		func(c *Config) { c.Net.TanhRange = -1 },
+		func(c *Config) { c.Net.TanhRange = math.NaN() },
+		func(c *Config) { c.Net.TanhRange = math.Inf(1) },
 	}
 	for i, mod := range bad {
 		c := cfg
@@ -472,5 +475,56 @@ func TestNetworkNote(t *testing.T) {
 	}
 	if got := network(s); !strings.HasPrefix(got, "mlp on a test device") {
 		t.Errorf("after SetModel: network %q", got)
+	}
+}
+
+// TestTanhRange: NetConfig.TanhRange reaches the EGNN, the sampler's table names it, and a
+// checkpoint keeps it.
+func TestTanhRange(t *testing.T) {
+	sys, err := energy.Benchmark("dw4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		set, want float64
+		note      string
+	}{{0, 15, "egnn 2×8, "}, {15, 15, "egnn 2×8, "}, {40, 40, "egnn 2×8, tanh range 40, "}} {
+		cfg := DefaultConfig(sys)
+		cfg.Net = NetConfig{Kind: "egnn", Layers: 2, Hidden: 8, TanhRange: tc.set}
+		cfg.Steps, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps = 10, 8, 8, 16, 2
+		s, err := NewSampler(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		train(t, s, 1)
+		path := filepath.Join(t.TempDir(), "s.ckpt")
+		if err := s.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		back, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, smp := range map[string]*Sampler{"new": s, "loaded": back} {
+			m, ok := smp.Model().(*nn.EGNN)
+			if !ok {
+				t.Fatalf("%g %s: model %T", tc.set, name, smp.Model())
+			}
+			if got := m.Config().TanhRange; got != tc.want {
+				t.Errorf("%g %s: EGNN tanh range %g, want %g", tc.set, name, got, tc.want)
+			}
+			if got := smp.Config().Net.TanhRange; got != tc.set {
+				t.Errorf("%g %s: config tanh range %g", tc.set, name, got)
+			}
+		}
+		var note string
+		for _, row := range s.Table().Rows {
+			if row[0] == "network" {
+				note = row[1]
+			}
+		}
+		if !strings.HasPrefix(note, tc.note) {
+			t.Errorf("%g: network %q, want prefix %q", tc.set, note, tc.note)
+		}
 	}
 }

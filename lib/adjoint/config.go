@@ -21,6 +21,10 @@ type NetConfig struct {
 	Kind   string // "egnn" or "mlp"; empty picks EGNN for systems with rotation and permutation symmetry, MLP otherwise
 	Layers int    // message-passing layers (EGNN) or hidden layers (MLP)
 	Hidden int    // hidden width
+	// TanhRange is the EGNN's total coordinate range: each layer moves a particle by at most
+	// tanh(·)·TanhRange/Layers per neighbour and unit direction (0: the paper's 15). It bounds
+	// the pair force the network can express, about TanhRange·r/(r+1) (see docs/validation.md).
+	TanhRange float64 `json:",omitempty"`
 }
 
 // Config is a training configuration.
@@ -164,6 +168,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Net.Layers < 1 || c.Net.Hidden < 1 {
 		return fmt.Errorf("adjoint: network %d layers × %d hidden", c.Net.Layers, c.Net.Hidden)
+	}
+	if r := c.Net.TanhRange; !(r >= 0) || math.IsInf(r, 0) {
+		return fmt.Errorf("adjoint: EGNN tanh range %g must be positive (0: the default 15)", r)
 	}
 	return nil
 }

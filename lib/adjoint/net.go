@@ -25,7 +25,7 @@ func (c Config) EGNNConfig() nn.EGNNConfig {
 	sys := c.System
 	return nn.EGNNConfig{
 		Particles: sys.Energy.Particles(), SpatialDim: sys.Energy.SpatialDim(),
-		Layers: c.Net.Layers, Hidden: c.Net.Hidden, Seed: c.Seed, LR: c.LR,
+		Layers: c.Net.Layers, Hidden: c.Net.Hidden, TanhRange: c.Net.TanhRange, Seed: c.Seed, LR: c.LR,
 	}
 }
 
@@ -39,7 +39,11 @@ func buildModel(c Config) (nn.Model, string, error) {
 	if kind == "egnn" {
 		m, err := nn.NewEGNN(c.EGNNConfig())
 		if err == nil {
-			return m, fmt.Sprintf("egnn %d×%d", c.Net.Layers, c.Net.Hidden), nil
+			note := fmt.Sprintf("egnn %d×%d", c.Net.Layers, c.Net.Hidden)
+			if r := c.Net.TanhRange; r != 0 && r != 15 {
+				note += fmt.Sprintf(", tanh range %g", r)
+			}
+			return m, note, nil
 		}
 		fallback = fmt.Sprintf(" (EGNN unavailable: %v)", err)
 	}
