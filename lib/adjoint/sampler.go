@@ -2,6 +2,7 @@ package adjoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -354,13 +355,44 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 	}
 	s.buf.push(x, g)
 
+	sum, err := s.gradSteps(ctx, s.cfg.GradSteps, afterStep)
+	if err != nil {
+		var se *stepError
+		if errors.As(err, &se) {
+			return 0, fmt.Errorf("epoch %d %w", ep, err)
+		}
+		return 0, err
+	}
+	mean := sum / float64(max(s.cfg.GradSteps, 1))
+	s.epoch++
+	s.losses = append(s.losses, mean)
+	return mean, nil
+}
+
+// stepError is a failed gradient step: the network's error or a loss that is not finite.
+type stepError struct {
+	step int // 1-based
+	err  error
+}
+
+func (e *stepError) Error() string { return fmt.Sprintf("step %d: %v", e.step, e.err) }
+func (e *stepError) Unwrap() error { return e.err }
+
+// gradSteps takes n gradient steps on bridge draws from the replay buffer and returns the sum
+// of their losses. A failed step is a *stepError; the context's error and afterStep's are
+// returned as they are.
+func (s *Sampler) gradSteps(ctx context.Context, n int, afterStep func(loss float64) error) (float64, error) {
+	if s.buf.n == 0 {
+		return 0, fmt.Errorf("adjoint: the replay buffer is empty")
+	}
+	nd := s.space.Dim()
 	tb := s.cfg.TrainBatch
 	xt := make([]float64, nd)
 	x32 := make([]float32, tb*nd)
 	y32 := make([]float32, tb*nd)
 	t32 := make([]float32, tb)
 	var sum float64
-	for step := range s.cfg.GradSteps {
+	for step := range n {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
@@ -376,10 +408,10 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 		}
 		loss, err := s.model.TrainStep(x32, t32, y32)
 		if err != nil {
-			return 0, fmt.Errorf("epoch %d step %d: %w", ep, step+1, err)
+			return 0, &stepError{step + 1, err}
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return 0, fmt.Errorf("epoch %d step %d: loss is %g", ep, step+1, loss)
+			return 0, &stepError{step + 1, fmt.Errorf("loss is %g", loss)}
 		}
 		s.steps++
 		sum += loss
@@ -389,10 +421,7 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 			}
 		}
 	}
-	mean := sum / float64(max(s.cfg.GradSteps, 1))
-	s.epoch++
-	s.losses = append(s.losses, mean)
-	return mean, nil
+	return sum, nil
 }
 
 // cosineLR is the learning rate at fraction f ∈ [0, 1] of a half-cosine from lr0 to lr1.

@@ -1,0 +1,99 @@
+package adjoint
+
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// SeedBuffer evaluates ∇E at configurations x (row-major, one configuration of the system per
+// row), turns them into regression targets as training does, and pushes them into the replay
+// buffer. Configurations are projected onto the state space first (centre of mass removed, or
+// wrapped into the box). Once seeded with samples from elsewhere (MCMC, known minima) the
+// sampler no longer learns from the energy alone: use it to warm-start, or, with Fit and
+// LossByTime, to see how well the network can fit ideal targets.
+func (s *Sampler) SeedBuffer(x []float64) error {
+	nd := s.space.Dim()
+	if len(x) == 0 || len(x)%nd != 0 {
+		return fmt.Errorf("adjoint: seed buffer: %d values are not whole configurations of %d", len(x), nd)
+	}
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("adjoint: seed buffer: configuration %d is not finite", i/nd)
+		}
+	}
+	x = append([]float64(nil), x...)
+	s.space.Project(x)
+	n := len(x) / nd
+	e, g := make([]float64, n), make([]float64, len(x))
+	s.counter.EnergyGrad(x, e, g)
+	s.trainEvals += int64(n)
+	if err := s.terminalTargets(x, g); err != nil {
+		return fmt.Errorf("adjoint: seed buffer: %w", err)
+	}
+	s.buf.push(x, g)
+	return nil
+}
+
+// Fit takes steps gradient steps on the replay buffer as it is, drawing no new samples, and
+// returns their mean loss. With a buffer seeded from exact samples (SeedBuffer) this is
+// regression onto the optimal control's targets, which separates what the network can fit from
+// what the self-consistent training finds.
+func (s *Sampler) Fit(ctx context.Context, steps int) (float64, error) {
+	if steps < 1 {
+		return 0, fmt.Errorf("adjoint: fit: %d steps", steps)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sum, err := s.gradSteps(ctx, steps, nil)
+	if err != nil {
+		return 0, fmt.Errorf("adjoint: fit: %w", err)
+	}
+	return sum / float64(steps), nil
+}
+
+// LossByTime estimates the regression loss ‖v_θ(X_t, t) + ∇g(X_1)‖² (summed over coordinates,
+// averaged over draws) in bins equal slices of [0, 1], from draws fresh bridge draws per bin on
+// the replay buffer's terminal states. It changes neither the network nor the buffer, only the
+// sampler's random stream. Early bins stay high for any network: there the bridge noise hides
+// X_1; late bins show how well the network fits ∇g itself.
+func (s *Sampler) LossByTime(bins, draws int) ([]float64, error) {
+	if bins < 1 || draws < 1 {
+		return nil, fmt.Errorf("adjoint: loss by time: %d bins × %d draws", bins, draws)
+	}
+	if s.buf.n == 0 {
+		return nil, fmt.Errorf("adjoint: loss by time: the replay buffer is empty")
+	}
+	nd := s.space.Dim()
+	tb := min(draws, max(s.cfg.TrainBatch, 1))
+	xt := make([]float64, nd)
+	x32, y32, out := make([]float32, tb*nd), make([]float32, tb*nd), make([]float32, tb*nd)
+	t32 := make([]float32, tb)
+	loss := make([]float64, bins)
+	for bin := range bins {
+		var sum float64
+		for done := 0; done < draws; done += tb {
+			b := min(tb, draws-done)
+			for k := range b {
+				j := s.rng.IntN(s.buf.n)
+				t := (float64(bin) + s.rng.Float64()) / float64(bins)
+				s.space.Bridge(s.rng, s.cfg.Schedule, t, s.buf.x[j*nd:(j+1)*nd], xt)
+				for i := range nd {
+					x32[k*nd+i] = float32(xt[i])
+					y32[k*nd+i] = float32(s.buf.y[j*nd+i])
+				}
+				t32[k] = float32(t)
+			}
+			if err := s.model.Forward(x32[:b*nd], t32[:b], out[:b*nd]); err != nil {
+				return nil, fmt.Errorf("adjoint: loss by time: %w", err)
+			}
+			for i := range b * nd {
+				d := float64(out[i] - y32[i])
+				sum += d * d
+			}
+		}
+		loss[bin] = sum / float64(draws)
+	}
+	return loss, nil
+}
