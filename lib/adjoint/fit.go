@@ -24,14 +24,9 @@ func (s *Sampler) SeedBuffer(x []float64) error {
 	}
 	x = append([]float64(nil), x...)
 	s.space.Project(x)
-	n := len(x) / nd
-	e, g := make([]float64, n), make([]float64, len(x))
-	s.counter.EnergyGrad(x, e, g)
-	s.trainEvals += int64(n)
-	if err := s.terminalTargets(x, g); err != nil {
+	if err := s.addToBuffer(x, nil); err != nil {
 		return fmt.Errorf("adjoint: seed buffer: %w", err)
 	}
-	s.buf.push(x, g)
 	return nil
 }
 

@@ -304,14 +304,28 @@ func (s *Sampler) prefill(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		e, g := make([]float64, b), make([]float64, len(x))
-		s.counter.EnergyGrad(x, e, g)
-		s.trainEvals += int64(b)
-		if err := s.terminalTargets(x, g); err != nil {
+		if err := s.addToBuffer(x, nil); err != nil {
 			return fmt.Errorf("prefill: %w", err)
 		}
-		s.buf.push(x, g)
 	}
+	return nil
+}
+
+// addToBuffer evaluates ∇E at the configurations x (counted as training evaluations), turns it
+// into regression targets and pushes both into the replay buffer. The energies go to e when it
+// is not nil.
+func (s *Sampler) addToBuffer(x, e []float64) error {
+	n := len(x) / s.space.Dim()
+	if e == nil {
+		e = make([]float64, n)
+	}
+	g := make([]float64, len(x))
+	s.counter.EnergyGrad(x, e, g)
+	s.trainEvals += int64(n)
+	if err := s.terminalTargets(x, g); err != nil {
+		return err
+	}
+	s.buf.push(x, g)
 	return nil
 }
 
@@ -338,9 +352,9 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 		}
 	}
 	e := make([]float64, s.cfg.Batch)
-	g := make([]float64, len(x))
-	s.counter.EnergyGrad(x, e, g)
-	s.trainEvals += int64(len(e))
+	if err := s.addToBuffer(x, e); err != nil {
+		return 0, fmt.Errorf("epoch %d: %w", ep, err)
+	}
 	var me float64
 	var nf int
 	for _, v := range e {
@@ -350,10 +364,6 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 		}
 	}
 	s.lastEnergy = me / float64(max(nf, 1))
-	if err := s.terminalTargets(x, g); err != nil {
-		return 0, fmt.Errorf("epoch %d: %w", ep, err)
-	}
-	s.buf.push(x, g)
 
 	sum, err := s.gradSteps(ctx, s.cfg.GradSteps, afterStep)
 	if err != nil {
