@@ -131,6 +131,11 @@ train_one() {
   [ "$sys" = lj55 ] && extra=(--steps 400)
   [ "$sys" = lj13 ] && ref=${ADJOINT_DATA:-$ROOT/../shared/data}/test_split_LJ13-1000.npy
   [ "$sys" = lj55 ] && ref=$LJ55_REF
+  # A checkpoint from an earlier call ($GPU_CHECK_RESUME/SYSTEM.ckpt) is trained further; its
+  # configuration wins over the flags.
+  if [ -n "${GPU_CHECK_RESUME:-}" ] && [ -s "$GPU_CHECK_RESUME/$sys.ckpt" ]; then
+    cp "$GPU_CHECK_RESUME/$sys.ckpt" "$OUT/$sys.ckpt" && extra+=(--resume)
+  fi
   # shellcheck disable=SC2086
   step "train-$sys" "$limit" "$ROOT" bin/adjoint train "$sys" --device cuda --minutes "$minutes" "${extra[@]}" \
     ${GPU_CHECK_TRAIN_ARGS:-} --checkpoint-every 5 -o "$OUT/$sys.ckpt" --sample 2000 --samples-out "$OUT/$sys-samples.npy"
