@@ -80,16 +80,11 @@ func placeOnDevice(cfg *adjoint.Config, dev *cuda.Device, w io.Writer) error {
 // moveToDevice moves a loaded sampler's EGNN, with its optimiser state, to dev; other networks
 // stay on the CPU, which w is told.
 func moveToDevice(s *adjoint.Sampler, dev *cuda.Device, w io.Writer) error {
-	m, ok := s.Model().(*nn.EGNN)
-	if !ok {
+	if _, ok := s.Model().(*nn.EGNN); !ok {
 		fmt.Fprintf(w, "device: only the EGNN runs on the GPU; the %T computes on the CPU\n", s.Model())
 		return nil
 	}
-	dm, err := nn.ToDevice(m, dev)
-	if err != nil {
-		return fmt.Errorf("EGNN on %s: %w", dev, err)
-	}
-	return s.SetModel(dm)
+	return s.ToDevice(dev)
 }
 
 // sampleFlags are train's --sample N --samples-out FILE: samples drawn right after training with

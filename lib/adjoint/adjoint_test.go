@@ -528,3 +528,59 @@ func TestTanhRange(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceChoice: Config.Device "cuda" puts the EGNN on the GPU when one is usable and
+// otherwise keeps it on the CPU with the reason in the table; other networks stay on the CPU;
+// unknown devices are refused. ToDevice moves a sampler's EGNN or says why it cannot.
+func TestDeviceChoice(t *testing.T) {
+	sys, err := energy.Benchmark("dw4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	network := func(s *Sampler) string {
+		for _, row := range s.Table().Rows {
+			if row[0] == "network" {
+				return row[1]
+			}
+		}
+		return ""
+	}
+	cfg := DefaultConfig(sys)
+	cfg.Net = NetConfig{Kind: "egnn", Layers: 2, Hidden: 8}
+	cfg.Device = "tpu"
+	if _, err := NewSampler(cfg); err == nil || !strings.Contains(err.Error(), "tpu") {
+		t.Errorf("device tpu: %v", err)
+	}
+	cfg.Device = "cuda"
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch m := s.Model().(type) {
+	case *nn.DeviceEGNN: // a GPU is usable here
+		if !strings.Contains(network(s), " on cuda") {
+			t.Errorf("GPU network named %q", network(s))
+		}
+		m.Close()
+	case *nn.EGNN:
+		if !strings.HasPrefix(network(s), "egnn 2×8 on the CPU (") {
+			t.Errorf("fallback network named %q", network(s))
+		}
+		if err := s.ToDevice(nil); err == nil {
+			t.Error("ToDevice without a usable GPU: no error")
+		}
+	default:
+		t.Errorf("model %T", m)
+	}
+	cfg.Net.Kind = "mlp"
+	s, err = NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Model().(*nn.MLP); !ok || !strings.Contains(network(s), "only the EGNN runs on the GPU") {
+		t.Errorf("MLP with device cuda: %T named %q", s.Model(), network(s))
+	}
+	if err := s.ToDevice(nil); err == nil || !strings.Contains(err.Error(), "only the EGNN") {
+		t.Errorf("ToDevice of an MLP: %v", err)
+	}
+}

@@ -35,7 +35,12 @@ type Config struct {
 	Net      NetConfig
 	// Model, when set, is the controller network to train instead of one built from Net
 	// (checkpoints reload it with nn.Load).
-	Model      nn.Model
+	Model nn.Model
+	// Device is where NewSampler puts the EGNN it builds: "" or "cpu" the CPU, "cuda" the GPU
+	// that cuda.Default selects (parameters, optimiser state and activations stay there). With
+	// no usable GPU the network stays on the CPU and the sampler's table says why. Checkpoints
+	// do not keep it: Load gives a CPU network, and Sampler.ToDevice moves it.
+	Device     string
 	Batch      int     // new samples per epoch
 	TrainBatch int     // samples per gradient step
 	Buffer     int     // replay buffer capacity (FIFO)
@@ -154,6 +159,11 @@ func (c *Config) Validate() error {
 	}
 	if math.IsNaN(c.ClipNorm) {
 		return fmt.Errorf("adjoint: clip norm is NaN")
+	}
+	switch c.Device {
+	case "", "cpu", "cuda":
+	default:
+		return fmt.Errorf("adjoint: device %q (cpu or cuda)", c.Device)
 	}
 	if c.Model != nil {
 		if c.Model.Dim() != c.System.Dim() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"adjoint/lib/nn"
+	"adjoint/lib/tensor/cuda"
 )
 
 // NetKind is the controller network the configuration gets: Net.Kind when set, else the EGNN
@@ -43,6 +44,13 @@ func buildModel(c Config) (nn.Model, string, error) {
 			if r := c.Net.TanhRange; r != 0 && r != 15 {
 				note += fmt.Sprintf(", tanh range %g", r)
 			}
+			if c.Device == "cuda" {
+				dm, err := egnnOnGPU(m, nil)
+				if err != nil {
+					return m, note + " on the CPU (" + err.Error() + ")", nil
+				}
+				return dm, note + " on " + dm.Device(), nil
+			}
 			return m, note, nil
 		}
 		fallback = fmt.Sprintf(" (EGNN unavailable: %v)", err)
@@ -55,5 +63,48 @@ func buildModel(c Config) (nn.Model, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if c.Device == "cuda" {
+		fallback += " (on the CPU: only the EGNN runs on the GPU)"
+	}
 	return m, fmt.Sprintf("mlp %d×%d%s", c.Net.Layers, c.Net.Hidden, fallback), nil
+}
+
+// egnnOnGPU moves m, with its optimiser state, to dev (nil: the GPU cuda.Default selects), or
+// says why it cannot.
+func egnnOnGPU(m *nn.EGNN, dev *cuda.Device) (*nn.DeviceEGNN, error) {
+	if dev == nil {
+		d, err := cuda.Default()
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			return nil, fmt.Errorf("no usable GPU")
+		}
+		dev = d
+	}
+	if err := dev.KernelsErr(); err != nil {
+		return nil, err
+	}
+	if err := dev.BLASErr(); err != nil {
+		return nil, err
+	}
+	return nn.ToDevice(m, dev)
+}
+
+// ToDevice moves the sampler's EGNN, with its optimiser state, to dev (nil: the GPU that
+// cuda.Default selects), e.g. after Load; training and sampling continue there and checkpoints
+// still save it. Other networks stay on the CPU, which is an error here.
+func (s *Sampler) ToDevice(dev *cuda.Device) error {
+	m, ok := s.model.(*nn.EGNN)
+	if !ok {
+		if _, on := s.model.(*nn.DeviceEGNN); on {
+			return nil
+		}
+		return fmt.Errorf("adjoint: only the EGNN runs on the GPU, not the %T", s.model)
+	}
+	dm, err := egnnOnGPU(m, dev)
+	if err != nil {
+		return fmt.Errorf("adjoint: network to the GPU: %w", err)
+	}
+	return s.SetModel(dm)
 }
