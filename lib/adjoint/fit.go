@@ -49,8 +49,8 @@ func (s *Sampler) Fit(ctx context.Context, steps int) (float64, error) {
 }
 
 // LossByTime estimates the regression loss ‖v_θ(X_t, t) + ∇g(X_1)‖² (summed over coordinates,
-// averaged over draws) in bins equal slices of [0, 1], from draws fresh bridge draws per bin on
-// the replay buffer's terminal states. It changes neither the network nor the buffer, only the
+// averaged over draws) in each of `bins` equal slices of [0, 1], from `draws` fresh bridge draws
+// per slice on the replay buffer's terminal states. It changes neither the network nor the buffer, only the
 // sampler's random stream. Early bins stay high for any network: there the bridge noise hides
 // X_1; late bins show how well the network fits ∇g itself.
 func (s *Sampler) LossByTime(bins, draws int) ([]float64, error) {
