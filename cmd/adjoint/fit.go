@@ -102,13 +102,8 @@ func runFit(args []string) error {
 	if err != nil {
 		return err
 	}
-	res := fitResult{System: cfg.System.Name, From: *from, Samples: n, FitSteps: *fitSteps, MeanLoss: last,
-		LossByTime: loss, Seconds: time.Since(start).Seconds()}
-	for _, row := range s.Table().Rows {
-		if row[0] == "network" {
-			res.Network = row[1]
-		}
-	}
+	res := fitResult{System: cfg.System.Name, From: *from, Samples: n, Network: s.Network(), FitSteps: *fitSteps,
+		MeanLoss: last, LossByTime: loss, Seconds: time.Since(start).Seconds()}
 	for b := 0; b <= *bins; b++ {
 		res.Bins = append(res.Bins, float64(b)/float64(*bins))
 	}

@@ -3,6 +3,7 @@ package adjoint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -257,7 +258,7 @@ func testResume(t *testing.T, kind string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Epoch() != 3 || c.BufferLen() != 80 || !strings.HasPrefix(c.netNote, kind) {
+	if c.Epoch() != 3 || c.BufferLen() != 80 || !strings.HasPrefix(c.Network(), kind) {
 		t.Fatalf("loaded epoch %d buffer %d", c.Epoch(), c.BufferLen())
 	}
 	train(t, c, 3)
@@ -442,22 +443,14 @@ func TestNetworkNote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	network := func(s *Sampler) string {
-		for _, row := range s.Table().Rows {
-			if row[0] == "network" {
-				return row[1]
-			}
-		}
-		return ""
-	}
 	for _, tc := range []struct {
 		name  string
 		model nn.Model
 		want  string
 	}{
-		{"built", nil, "mlp 2×32, "},
-		{"plain", mlp, "user-supplied network, "},
-		{"described", described{mlp}, "mlp on a test device, "},
+		{"built", nil, "mlp 2×32"},
+		{"plain", mlp, "user-supplied network"},
+		{"described", described{mlp}, "mlp on a test device"},
 	} {
 		c := cfg
 		c.Model = tc.model
@@ -465,15 +458,24 @@ func TestNetworkNote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := network(s); !strings.HasPrefix(got, tc.want) {
-			t.Errorf("%s: network %q, want prefix %q", tc.name, got, tc.want)
+		if got := s.Network(); got != tc.want {
+			t.Errorf("%s: network %q, want %q", tc.name, got, tc.want)
+		}
+		var row string
+		for _, r := range s.Table().Rows {
+			if r[0] == "network" {
+				row = r[1]
+			}
+		}
+		if want := fmt.Sprintf("%s, %d parameters", tc.want, s.Model().NumParams()); row != want {
+			t.Errorf("%s: table row %q, want %q", tc.name, row, want)
 		}
 	}
 	s, _ := NewSampler(cfg)
 	if err := s.SetModel(described{mlp}); err != nil {
 		t.Fatal(err)
 	}
-	if got := network(s); !strings.HasPrefix(got, "mlp on a test device") {
+	if got := s.Network(); got != "mlp on a test device" {
 		t.Errorf("after SetModel: network %q", got)
 	}
 }
@@ -488,7 +490,7 @@ func TestTanhRange(t *testing.T) {
 	for _, tc := range []struct {
 		set, want float64
 		note      string
-	}{{0, 15, "egnn 2×8, "}, {15, 15, "egnn 2×8, "}, {40, 40, "egnn 2×8, tanh range 40, "}} {
+	}{{0, 15, "egnn 2×8"}, {15, 15, "egnn 2×8"}, {40, 40, "egnn 2×8, tanh range 40"}} {
 		cfg := DefaultConfig(sys)
 		cfg.Net = NetConfig{Kind: "egnn", Layers: 2, Hidden: 8, TanhRange: tc.set}
 		cfg.Steps, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps = 10, 8, 8, 16, 2
@@ -517,14 +519,8 @@ func TestTanhRange(t *testing.T) {
 				t.Errorf("%g %s: config tanh range %g", tc.set, name, got)
 			}
 		}
-		var note string
-		for _, row := range s.Table().Rows {
-			if row[0] == "network" {
-				note = row[1]
-			}
-		}
-		if !strings.HasPrefix(note, tc.note) {
-			t.Errorf("%g: network %q, want prefix %q", tc.set, note, tc.note)
+		if note := s.Network(); note != tc.note {
+			t.Errorf("%g: network %q, want %q", tc.set, note, tc.note)
 		}
 	}
 }
@@ -536,14 +532,6 @@ func TestDeviceChoice(t *testing.T) {
 	sys, err := energy.Benchmark("dw4")
 	if err != nil {
 		t.Fatal(err)
-	}
-	network := func(s *Sampler) string {
-		for _, row := range s.Table().Rows {
-			if row[0] == "network" {
-				return row[1]
-			}
-		}
-		return ""
 	}
 	cfg := DefaultConfig(sys)
 	cfg.Net = NetConfig{Kind: "egnn", Layers: 2, Hidden: 8}
@@ -558,13 +546,13 @@ func TestDeviceChoice(t *testing.T) {
 	}
 	switch m := s.Model().(type) {
 	case *nn.DeviceEGNN: // a GPU is usable here
-		if !strings.Contains(network(s), " on cuda") {
-			t.Errorf("GPU network named %q", network(s))
+		if !strings.Contains(s.Network(), " on cuda") {
+			t.Errorf("GPU network named %q", s.Network())
 		}
 		m.Close()
 	case *nn.EGNN:
-		if !strings.HasPrefix(network(s), "egnn 2×8 on the CPU (") {
-			t.Errorf("fallback network named %q", network(s))
+		if !strings.HasPrefix(s.Network(), "egnn 2×8 on the CPU (") {
+			t.Errorf("fallback network named %q", s.Network())
 		}
 		if err := s.ToDevice(nil); err == nil {
 			t.Error("ToDevice without a usable GPU: no error")
@@ -577,8 +565,8 @@ func TestDeviceChoice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.Model().(*nn.MLP); !ok || !strings.Contains(network(s), "only the EGNN runs on the GPU") {
-		t.Errorf("MLP with device cuda: %T named %q", s.Model(), network(s))
+	if _, ok := s.Model().(*nn.MLP); !ok || !strings.Contains(s.Network(), "only the EGNN runs on the GPU") {
+		t.Errorf("MLP with device cuda: %T named %q", s.Model(), s.Network())
 	}
 	if err := s.ToDevice(nil); err == nil || !strings.Contains(err.Error(), "only the EGNN") {
 		t.Errorf("ToDevice of an MLP: %v", err)

@@ -141,6 +141,10 @@ func (s *Sampler) Config() Config { return s.cfg }
 // Model returns the controller network.
 func (s *Sampler) Model() nn.Model { return s.model }
 
+// Network describes the controller network as the sampler's table shows it: kind and size, the
+// GPU it runs on, or why it fell back, e.g. "egnn 5×128 on cuda: NVIDIA H200 (sm_90)".
+func (s *Sampler) Network() string { return s.netNote }
+
 // Epoch returns the number of completed training epochs.
 func (s *Sampler) Epoch() int { return s.epoch }
 
