@@ -28,6 +28,7 @@ func init() {
 		"NormalizedESS":      reflect.ValueOf(metrics.NormalizedESS),
 		"NuclearNorm":        reflect.ValueOf(metrics.NuclearNorm),
 		"PairDistances":      reflect.ValueOf(metrics.PairDistances),
+		"PairSquares":        reflect.ValueOf(metrics.PairSquares),
 		"ShortPairFractions": reflect.ValueOf(metrics.ShortPairFractions),
 		"ShortPairs":         reflect.ValueOf(metrics.ShortPairs),
 		"W2":                 reflect.ValueOf(metrics.W2),

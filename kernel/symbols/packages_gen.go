@@ -23,7 +23,7 @@ var apiDigests = map[string]string{
 	"adjoint/lib/display": "72c6d3b4ce97aaed",
 	"adjoint/lib/energy":  "6089b8cb33834694",
 	"adjoint/lib/mcmc":    "f8deade8c98d5768",
-	"adjoint/lib/metrics": "512dd596189ad3e0",
+	"adjoint/lib/metrics": "57552a2a4cb541be",
 	"adjoint/lib/nn":      "aea34e68584f455c",
 	"adjoint/lib/npy":     "e66d81b75cea5e2a",
 	"adjoint/lib/sde":     "b3c80e2ffdb46ff5",

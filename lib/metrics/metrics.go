@@ -67,13 +67,14 @@ func PairDistances(x []float64, n, d int) []float64 {
 	b := len(x) / dim
 	out := make([]float64, 0, b*n*(n-1)/2)
 	for c := range b {
-		pairSquares(x[c*dim:(c+1)*dim], n, d, func(s float64) { out = append(out, math.Sqrt(s)) })
+		PairSquares(x[c*dim:(c+1)*dim], n, d, func(s float64) { out = append(out, math.Sqrt(s)) })
 	}
 	return out
 }
 
-// pairSquares calls fn with |x_i − x_j|² for every pair i < j of one configuration.
-func pairSquares(cfg []float64, n, d int, fn func(s float64)) {
+// PairSquares calls fn with |x_i − x_j|² for every pair i < j of one configuration cfg
+// (n particles × d coordinates).
+func PairSquares(cfg []float64, n, d int, fn func(s float64)) {
 	for i := range n {
 		for j := i + 1; j < n; j++ {
 			s := 0.0
@@ -124,7 +125,7 @@ func ShortPairFractions(x []float64, n, d int, cutoff float64) ([]float64, error
 func ShortPairs(cfg []float64, n, d int, cutoff float64) int {
 	k := 0
 	c2 := cutoff * cutoff
-	pairSquares(cfg, n, d, func(s float64) {
+	PairSquares(cfg, n, d, func(s float64) {
 		if s < c2 {
 			k++
 		}

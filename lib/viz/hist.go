@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"adjoint/lib/metrics"
+
 	"gonum.org/v1/plot"
 )
 
@@ -82,16 +84,7 @@ func pairDistances(x []float64, n, d, stride int, fn func(r float64)) (skipped i
 			skipped++
 			continue
 		}
-		for i := range n {
-			for j := i + 1; j < n; j++ {
-				s := 0.0
-				for k := range d {
-					t := cfg[i*d+k] - cfg[j*d+k]
-					s += t * t
-				}
-				fn(math.Sqrt(s))
-			}
-		}
+		metrics.PairSquares(cfg, n, d, func(s float64) { fn(math.Sqrt(s)) })
 	}
 	return skipped
 }
