@@ -41,17 +41,9 @@ func ToDevice(m *EGNN, dev *cuda.Device) (*DeviceEGNN, error) {
 	if m.dtype != tensor.Float32 {
 		return nil, fmt.Errorf("nn: ToDevice: only float32 networks run on a GPU")
 	}
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		return nil, fmt.Errorf("nn: ToDevice: %w", err)
-	}
-	loaded, err := Load(&buf)
+	host, err := copyEGNN(m.Save)
 	if err != nil {
 		return nil, fmt.Errorf("nn: ToDevice: %w", err)
-	}
-	host, ok := loaded.(*EGNN)
-	if !ok {
-		return nil, fmt.Errorf("nn: ToDevice: reloaded %T, want *EGNN", loaded)
 	}
 	cfg := host.Config()
 	dcfg := cuda.EGNNConfig{
@@ -164,17 +156,27 @@ func (m *DeviceEGNN) Save(w io.Writer) error {
 
 // ToHost returns a CPU copy of the network in its current state.
 func (m *DeviceEGNN) ToHost() (*EGNN, error) {
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		return nil, fmt.Errorf("nn: ToHost: %w", err)
-	}
-	c, err := Load(&buf)
+	h, err := copyEGNN(m.Save)
 	if err != nil {
 		return nil, fmt.Errorf("nn: ToHost: %w", err)
 	}
-	h, ok := c.(*EGNN)
+	return h, nil
+}
+
+// copyEGNN returns a CPU EGNN read back from what save writes (a network in the versioned
+// format: architecture, parameters, Adam state).
+func copyEGNN(save func(io.Writer) error) (*EGNN, error) {
+	var buf bytes.Buffer
+	if err := save(&buf); err != nil {
+		return nil, err
+	}
+	loaded, err := Load(&buf)
+	if err != nil {
+		return nil, err
+	}
+	h, ok := loaded.(*EGNN)
 	if !ok {
-		return nil, fmt.Errorf("nn: ToHost: reloaded %T, want *EGNN", c)
+		return nil, fmt.Errorf("reloaded %T, want *EGNN", loaded)
 	}
 	return h, nil
 }
