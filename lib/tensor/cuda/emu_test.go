@@ -269,13 +269,9 @@ func (e *emu) sgemm(g colGemm, alpha float32, a uint64, strideA int, b uint64, s
 	return nil
 }
 
-// newEmulator builds the kernels into a host shared library and returns a Device that runs them.
-//
-// The library is built with hidden symbol visibility (only the emu_* entry points exported):
-// every emulator library is loaded RTLD_GLOBAL, so without it the kernels and the inline shim
-// functions (__syncthreads, shuffles) of a library loaded later bind to those of the first one
-// and use its launch state, which crashes the warp kernels.
-func newEmulator(t *testing.T) *Device {
+// emulatorCompiler returns the g++ that builds the emulator libraries, or skips the test with
+// the reason where the emulator cannot run.
+func emulatorCompiler(t *testing.T) string {
 	t.Helper()
 	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
 		t.Skip("the kernel emulator runs on linux/amd64 and linux/arm64")
@@ -284,6 +280,18 @@ func newEmulator(t *testing.T) *Device {
 	if err != nil {
 		t.Skip("no g++ to build the kernel emulator")
 	}
+	return cxx
+}
+
+// newEmulator builds the kernels into a host shared library and returns a Device that runs them.
+//
+// The library is built with hidden symbol visibility (only the emu_* entry points exported):
+// every emulator library is loaded RTLD_GLOBAL, so without it the kernels and the inline shim
+// functions (__syncthreads, shuffles) of a library loaded later bind to those of the first one
+// and use its launch state, which crashes the warp kernels.
+func newEmulator(t *testing.T) *Device {
+	t.Helper()
+	cxx := emulatorCompiler(t)
 	src, err := kernelSource()
 	if err != nil {
 		t.Fatal(err)

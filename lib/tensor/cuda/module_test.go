@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -78,13 +77,7 @@ func (m *modEmu) launchFunction(fn uintptr, grid, block [3]uint32, shared uint32
 // newModuleEmulator returns a Device whose modules run on the host (no embedded kernels).
 func newModuleEmulator(t *testing.T) *Device {
 	t.Helper()
-	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
-		t.Skip("the kernel emulator runs on linux/amd64 and linux/arm64")
-	}
-	cxx, err := exec.LookPath("g++")
-	if err != nil {
-		t.Skip("no g++ to build the kernel emulator")
-	}
+	cxx := emulatorCompiler(t)
 	e := &modEmu{emu: &emu{mem: &hostMem{blocks: map[uint64][]byte{}}, funcs: map[string]uintptr{}},
 		cxx: cxx, dir: t.TempDir(), entries: map[uintptr]uintptr{}}
 	return startEmulated(t, e, e.mem)
