@@ -129,13 +129,8 @@ var cudaCases = []cudaCase{
 		energy = sum pairs i!=j: exp(-abs(dr[i,j].x)) * x[i].x + 0.01*sum i: x[i].x^4 }`, grid: 2},
 }
 
-// hostCUDA is a runner built from the generated sources of some energies.
-type hostCUDA struct {
-	bin string
-	dir string
-}
-
-func buildHostCUDA(t *testing.T, ens []*Energy, cases []cudaCase) *hostCUDA {
+// hostCxx returns the g++ that builds generated CUDA C for the host, or skips the test.
+func hostCxx(t *testing.T) string {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the host build of the generated CUDA C runs on linux")
@@ -144,6 +139,34 @@ func buildHostCUDA(t *testing.T, ens []*Energy, cases []cudaCase) *hostCUDA {
 	if err != nil {
 		t.Skip("no g++ to build the generated CUDA C on the host")
 	}
+	return cxx
+}
+
+// buildHost writes src to a temporary NAME.cpp, compiles it with cxx (C++20, threads, the
+// optimisation flag opt) and returns the program and its folder.
+func buildHost(t *testing.T, cxx, name, src, opt string) (bin, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	cpp := filepath.Join(dir, name+".cpp")
+	bin = filepath.Join(dir, name)
+	if err := os.WriteFile(cpp, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(cxx, "-std=c++20", opt, "-pthread", "-o", bin, cpp).CombinedOutput(); err != nil {
+		t.Fatalf("g++ on the generated %s source: %v\n%s", name, err, out)
+	}
+	return bin, dir
+}
+
+// hostCUDA is a runner built from the generated sources of some energies.
+type hostCUDA struct {
+	bin string
+	dir string
+}
+
+func buildHostCUDA(t *testing.T, ens []*Energy, cases []cudaCase) *hostCUDA {
+	t.Helper()
+	cxx := hostCxx(t)
 	var src strings.Builder
 	src.WriteString(cudaHostShim)
 	var entries []string
@@ -160,14 +183,7 @@ func buildHostCUDA(t *testing.T, ens []*Energy, cases []cudaCase) *hostCUDA {
 	}
 	src.WriteString("static const host_entry host_entries[] = {" + strings.Join(entries, ", ") + "};\n")
 	src.WriteString(cudaHostRunner)
-	dir := t.TempDir()
-	cpp, bin := filepath.Join(dir, "energies.cpp"), filepath.Join(dir, "energies")
-	if err := os.WriteFile(cpp, []byte(src.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(cxx, "-std=c++20", "-O1", "-pthread", "-o", bin, cpp).CombinedOutput(); err != nil {
-		t.Fatalf("g++ on the generated source: %v\n%s", err, out)
-	}
+	bin, dir := buildHost(t, cxx, "energies", src.String(), "-O1")
 	return &hostCUDA{bin: bin, dir: dir}
 }
 
@@ -345,13 +361,7 @@ func TestCUDASourceIsCxx14(t *testing.T) {
 // TestCUDAOps compiles the C form of every tape operation on the host and compares it with
 // evalOp on ordinary and special operands (signed zeros, infinities, NaN, halves).
 func TestCUDAOps(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the host build of the generated CUDA C runs on linux")
-	}
-	cxx, err := exec.LookPath("g++")
-	if err != nil {
-		t.Skip("no g++ to build the generated CUDA C on the host")
-	}
+	cxx := hostCxx(t)
 	vals := []float64{0, math.Copysign(0, -1), 1, -1, 0.5, -2.5, 2.5, 3.7, -0.3, 1e300, math.Inf(1), math.Inf(-1), math.NaN()}
 	type tc struct {
 		o       op
@@ -392,14 +402,7 @@ int main(int argc, char** argv) {
     return 0;
 }
 `, 3*len(cases), len(cases), 3*len(cases), 3*len(cases), len(cases))
-	dir := t.TempDir()
-	cpp, bin := filepath.Join(dir, "ops.cpp"), filepath.Join(dir, "ops")
-	if err := os.WriteFile(cpp, []byte(src.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(cxx, "-std=c++20", "-O0", "-pthread", "-o", bin, cpp).CombinedOutput(); err != nil {
-		t.Fatalf("g++: %v\n%s", err, out)
-	}
+	bin, dir := buildHost(t, cxx, "ops", src.String(), "-O0")
 	in := make([]float64, 0, 3*len(cases))
 	for _, c := range cases {
 		in = append(in, c.a, c.b, c.c)
