@@ -18,6 +18,16 @@ import (
 // __syncthreads as a barrier, shared arrays as statics, atomicAdd under a mutex), and a
 // runner evaluates batches that are compared with the CPU evaluation.
 
+// cudaQualifiers turns CUDA's qualifiers into host C++ and declares the launch-index type;
+// both shims start with it.
+const cudaQualifiers = `#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__ __restrict
+#define __shared__ static
+struct adj_dim3 { unsigned x, y, z; };
+`
+
 const cudaHostShim = `#include <math.h>
 #include <barrier>
 #include <cstdio>
@@ -26,13 +36,7 @@ const cudaHostShim = `#include <math.h>
 #include <mutex>
 #include <thread>
 #include <vector>
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__ __restrict
-#define __shared__ static
-struct adj_dim3 { unsigned x, y, z; };
-static thread_local adj_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};
+` + cudaQualifiers + `static thread_local adj_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};
 static adj_dim3 blockDim = {1, 1, 1}, gridDim = {1, 1, 1};
 static std::barrier<>* host_bar;
 static std::mutex host_atomic_mu;
@@ -315,13 +319,7 @@ func TestCUDASourceOnHost(t *testing.T) {
 // types only).
 const cudaSyntaxShim = `#include <math.h>
 #include <string.h>
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__ __restrict
-#define __shared__ static
-struct adj_dim3 { unsigned x, y, z; };
-static adj_dim3 blockIdx, blockDim, threadIdx, gridDim;
+` + cudaQualifiers + `static adj_dim3 blockIdx, blockDim, threadIdx, gridDim;
 inline void __syncthreads() {}
 inline double atomicAdd(double* p, double v) { double o = *p; *p += v; return o; }
 inline double __longlong_as_double(long long v) { double d; memcpy(&d, &v, 8); return d; }
