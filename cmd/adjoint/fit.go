@@ -66,11 +66,11 @@ func runFit(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := placeOnDevice(&cfg, dev, os.Stderr); err != nil {
-		return err
-	}
 	s, err := adjoint.NewSampler(cfg)
 	if err != nil {
+		return err
+	}
+	if err := moveToDevice(s, dev, os.Stderr); err != nil {
 		return err
 	}
 	if err := s.SeedBuffer(x); err != nil {

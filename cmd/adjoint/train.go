@@ -158,23 +158,18 @@ func runTrain(args []string) error {
 		if s, err = adjoint.Load(*out); err != nil {
 			return err
 		}
-		if dev != nil {
-			if err := moveToDevice(s, dev, os.Stderr); err != nil {
-				return err
-			}
-		}
 	} else {
 		cfg, err := configFor(pos[0])
 		if err != nil {
 			return err
 		}
 		tf.apply(fs, &cfg)
-		if err := placeOnDevice(&cfg, dev, os.Stderr); err != nil {
-			return err
-		}
 		if s, err = adjoint.NewSampler(cfg); err != nil {
 			return err
 		}
+	}
+	if err := moveToDevice(s, dev, os.Stderr); err != nil {
+		return err
 	}
 	ctx, restore := progressToStderr()
 	defer restore()

@@ -57,29 +57,13 @@ func openDevice(choice string, w io.Writer) (*cuda.Device, error) {
 	return dev, nil
 }
 
-// placeOnDevice puts the configuration's network on dev when it is an EGNN (built exactly as
-// lib/adjoint builds it, same seed, then moved to the GPU); other networks stay on the CPU,
-// which w is told. A nil dev or a configuration that already has a model changes nothing.
-func placeOnDevice(cfg *adjoint.Config, dev *cuda.Device, w io.Writer) error {
-	if dev == nil || cfg.Model != nil || cfg.System == nil || cfg.System.Energy == nil {
-		return nil
-	}
-	kind := cfg.NetKind()
-	if kind != "egnn" {
-		fmt.Fprintf(w, "device: only the EGNN runs on the GPU; the %s computes on the CPU\n", kind)
-		return nil
-	}
-	m, err := nn.NewEGNNOn(cfg.EGNNConfig(), dev)
-	if err != nil {
-		return fmt.Errorf("EGNN on %s: %w", dev, err)
-	}
-	cfg.Model = m
-	return nil
-}
-
-// moveToDevice moves a loaded sampler's EGNN, with its optimiser state, to dev; other networks
-// stay on the CPU, which w is told.
+// moveToDevice moves the sampler's EGNN, with its optimiser state, to dev (a new network, built
+// on the CPU from the configuration and seed, or one loaded from a checkpoint); other networks
+// stay on the CPU, which w is told. A nil dev changes nothing.
 func moveToDevice(s *adjoint.Sampler, dev *cuda.Device, w io.Writer) error {
+	if dev == nil {
+		return nil
+	}
 	if _, ok := s.Model().(*nn.EGNN); !ok {
 		fmt.Fprintf(w, "device: only the EGNN runs on the GPU; the %T computes on the CPU\n", s.Model())
 		return nil

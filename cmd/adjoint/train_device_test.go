@@ -48,14 +48,18 @@ func TestOpenDevice(t *testing.T) {
 	}
 }
 
-func TestPlaceOnDeviceWithoutGPU(t *testing.T) {
+func TestMoveToDeviceWithoutGPU(t *testing.T) {
 	sys, err := energy.Benchmark("dw4")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := adjoint.DefaultConfig(sys)
-	if err := placeOnDevice(&cfg, nil, io.Discard); err != nil || cfg.Model != nil {
-		t.Fatalf("no device: model %v, error %v", cfg.Model, err)
+	s, err := adjoint.NewSampler(adjoint.DefaultConfig(sys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.Model()
+	if err := moveToDevice(s, nil, io.Discard); err != nil || s.Model() != before {
+		t.Fatalf("no device: model %T, error %v", s.Model(), err)
 	}
 }
 

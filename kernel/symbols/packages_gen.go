@@ -24,7 +24,7 @@ var apiDigests = map[string]string{
 	"adjoint/lib/energy":  "6089b8cb33834694",
 	"adjoint/lib/mcmc":    "f8deade8c98d5768",
 	"adjoint/lib/metrics": "57552a2a4cb541be",
-	"adjoint/lib/nn":      "aea34e68584f455c",
+	"adjoint/lib/nn":      "caea219cecc791d8",
 	"adjoint/lib/npy":     "e66d81b75cea5e2a",
 	"adjoint/lib/sde":     "b3c80e2ffdb46ff5",
 	"adjoint/lib/tensor":  "6c03d78a145d3dbf",

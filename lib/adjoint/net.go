@@ -49,7 +49,7 @@ func buildModel(c Config) (nn.Model, string, error) {
 				if err != nil {
 					return m, note + " on the CPU (" + err.Error() + ")", nil
 				}
-				return dm, note + " on " + dm.Device(), nil
+				return dm, dm.Describe(), nil
 			}
 			return m, note, nil
 		}

@@ -119,10 +119,15 @@ func (m *DeviceEGNN) Config() EGNNConfig {
 // Device names the GPU the network trains on, e.g. "cuda: NVIDIA H100 80GB HBM3 (sm_90)".
 func (m *DeviceEGNN) Device() string { return m.net.Device().String() }
 
-// Describe names the network for reports, e.g. "egnn 5×128 on cuda: NVIDIA H200 (sm_90)".
+// Describe names the network for reports, e.g. "egnn 5×128 on cuda: NVIDIA H200 (sm_90)" (the
+// tanh range is named when it is not the default 15).
 func (m *DeviceEGNN) Describe() string {
 	c := m.host.Config()
-	return fmt.Sprintf("egnn %d×%d on %s", c.Layers, c.Hidden, m.Device())
+	name := fmt.Sprintf("egnn %d×%d", c.Layers, c.Hidden)
+	if c.TanhRange != 15 {
+		name += fmt.Sprintf(", tanh range %g", c.TanhRange)
+	}
+	return name + " on " + m.Device()
 }
 
 // sync copies the device state (parameters, moments, step, learning rate) into m.host.

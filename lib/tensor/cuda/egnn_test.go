@@ -88,6 +88,9 @@ func egnnParity(t *testing.T, dev *cuda.Device, c egnnCase) {
 	if gm.NumParams() != cpu.NumParams() || gm.Dim() != cpu.Dim() {
 		t.Fatalf("params %d vs %d, dim %d vs %d", gm.NumParams(), cpu.NumParams(), gm.Dim(), cpu.Dim())
 	}
+	if want := fmt.Sprintf("egnn %d×%d on %s", c.layers, c.hidden, dev); gm.Describe() != want {
+		t.Errorf("described as %q, want %q", gm.Describe(), want)
+	}
 	r := rand.New(rand.NewPCG(uint64(c.n), uint64(c.B)))
 	dim := c.n * c.d
 	x, tt, y := egnnBatch(r, c.B, dim)
