@@ -188,3 +188,31 @@ func TestFingerprint(t *testing.T) {
 		}
 	}
 }
+
+// TestOldCheckpoint: a checkpoint written by an earlier version (settings stored as strings)
+// still loads, and training and sampling from it continue with the recorded numbers.
+func TestOldCheckpoint(t *testing.T) {
+	tensor.SetWorkers(2)
+	defer tensor.SetWorkers(0)
+	s, err := Load(filepath.Join("testdata", "v1-kappa.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Epoch() != 1 || s.Config().LRFinal != 1e-5 {
+		t.Fatalf("loaded epoch %d, config %+v", s.Epoch(), s.Config())
+	}
+	if _, err := s.Train(context.Background(), TrainOptions{Epochs: 1, Reporter: &quietReporter{}}); err != nil {
+		t.Fatal(err)
+	}
+	sm, err := s.Sample(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append([]string{hexBits(s.LossHistory()[1])}, bitsOf(sm.LogW)...)
+	want := []string{"40caa84b6aaaaaab", "4027c9f06d9a9dc7", "c05bc32ab3b315c9"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("loss and log weights %v, recorded %v", got, want)
+		}
+	}
+}
