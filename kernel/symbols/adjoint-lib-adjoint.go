@@ -10,18 +10,32 @@ import (
 func init() {
 	Symbols["adjoint/lib/adjoint/adjoint"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"DefaultConfig":  reflect.ValueOf(adjoint.DefaultConfig),
-		"ESS":            reflect.ValueOf(adjoint.ESS),
-		"Load":           reflect.ValueOf(adjoint.Load),
-		"LoadWith":       reflect.ValueOf(adjoint.LoadWith),
-		"NewSampler":     reflect.ValueOf(adjoint.NewSampler),
-		"SystemResolver": reflect.ValueOf(&adjoint.SystemResolver).Elem(),
+		"DefaultConfig":     reflect.ValueOf(adjoint.DefaultConfig),
+		"DeviceCPU":         reflect.ValueOf(adjoint.DeviceCPU),
+		"DeviceCUDA":        reflect.ValueOf(adjoint.DeviceCUDA),
+		"ESS":               reflect.ValueOf(adjoint.ESS),
+		"IntegratorEM":      reflect.ValueOf(adjoint.IntegratorEM),
+		"IntegratorKappa":   reflect.ValueOf(adjoint.IntegratorKappa),
+		"Load":              reflect.ValueOf(adjoint.Load),
+		"LoadCheckpoint":    reflect.ValueOf(adjoint.LoadCheckpoint),
+		"LoadWith":          reflect.ValueOf(adjoint.LoadWith),
+		"NewSampler":        reflect.ValueOf(adjoint.NewSampler),
+		"ParseDevice":       reflect.ValueOf(adjoint.ParseDevice),
+		"ParseIntegrator":   reflect.ValueOf(adjoint.ParseIntegrator),
+		"ParseTimeSampling": reflect.ValueOf(adjoint.ParseTimeSampling),
+		"SystemResolver":    reflect.ValueOf(&adjoint.SystemResolver).Elem(),
+		"TimeKappa":         reflect.ValueOf(adjoint.TimeKappa),
+		"TimeUniform":       reflect.ValueOf(adjoint.TimeUniform),
 
 		// type definitions
 		"Config":       reflect.ValueOf((*adjoint.Config)(nil)),
+		"Device":       reflect.ValueOf((*adjoint.Device)(nil)),
+		"Integrator":   reflect.ValueOf((*adjoint.Integrator)(nil)),
+		"LoadOptions":  reflect.ValueOf((*adjoint.LoadOptions)(nil)),
 		"NetConfig":    reflect.ValueOf((*adjoint.NetConfig)(nil)),
 		"Sampler":      reflect.ValueOf((*adjoint.Sampler)(nil)),
 		"Samples":      reflect.ValueOf((*adjoint.Samples)(nil)),
+		"TimeSampling": reflect.ValueOf((*adjoint.TimeSampling)(nil)),
 		"TrainOptions": reflect.ValueOf((*adjoint.TrainOptions)(nil)),
 		"TrainReport":  reflect.ValueOf((*adjoint.TrainReport)(nil)),
 	}

@@ -8,13 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"time"
 
-	"adjoint/lib/energy"
-	"adjoint/lib/nn"
 	"adjoint/lib/sde"
 )
 
@@ -76,7 +72,7 @@ func (s *Sampler) Save(path string) error {
 		ScheduleName: c.Schedule.Name(), Steps: c.Steps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
-		TimeSampling: c.TimeSampling, LRFinal: c.LRFinal, Integrator: c.Integrator,
+		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(),
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
 		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, ModelBytes: mb.Len(),
 	}
@@ -149,102 +145,4 @@ func readFloats(r io.Reader, n int) ([]float64, error) {
 		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 	}
 	return v, nil
-}
-
-// Load reads a checkpoint of a benchmark system (dw4, lj13, lj55) with a geometric or constant
-// schedule; see LoadWith for other systems and schedules.
-func Load(path string) (*Sampler, error) { return LoadWith(path, nil, nil) }
-
-// SystemResolver, when set, rebuilds systems that are not benchmarks by name when a checkpoint
-// is loaded without a system (the DSL installs one for its declared systems).
-var SystemResolver func(name string) (*energy.System, error)
-
-// LoadWith reads a checkpoint; sys and sched, when not nil, replace the system and schedule
-// recorded in it (needed for non-benchmark systems and FromFunc schedules). Training resumed from
-// a checkpoint continues exactly as the uninterrupted run would have.
-func LoadWith(path string, sys *energy.System, sched sde.Schedule) (*Sampler, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("adjoint: load: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	magic := make([]byte, len(checkpointMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != checkpointMagic {
-		return nil, fmt.Errorf("adjoint: load %s: not a sampler checkpoint", path)
-	}
-	var hl uint64
-	if err := binary.Read(r, binary.LittleEndian, &hl); err != nil || hl > 1<<30 {
-		return nil, fmt.Errorf("adjoint: load %s: bad header", path)
-	}
-	hj := make([]byte, hl)
-	if _, err := io.ReadFull(r, hj); err != nil {
-		return nil, fmt.Errorf("adjoint: load %s: %w", path, err)
-	}
-	var h ckptHeader
-	if err := json.Unmarshal(hj, &h); err != nil {
-		return nil, fmt.Errorf("adjoint: load %s: header: %w", path, err)
-	}
-	if sys == nil {
-		sys, err = energy.Benchmark(h.System)
-		if err != nil && SystemResolver != nil {
-			sys, err = SystemResolver(h.System)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("adjoint: load %s: system %q must be supplied (LoadWith): %w", path, h.System, err)
-		}
-		if h.Temperature > 0 {
-			sys.Temperature = h.Temperature
-		}
-	}
-	if sys.Energy == nil || sys.Energy.Particles() != h.Particles || sys.Energy.SpatialDim() != h.SpatialDim {
-		return nil, fmt.Errorf("adjoint: load %s: system does not match the checkpoint's %d particles × %d dims", path, h.Particles, h.SpatialDim)
-	}
-	if sched == nil {
-		if h.Schedule == nil {
-			return nil, fmt.Errorf("adjoint: load %s: schedule %q must be supplied (LoadWith)", path, h.ScheduleName)
-		}
-		if sched, err = h.Schedule.Schedule(); err != nil {
-			return nil, fmt.Errorf("adjoint: load %s: %w", path, err)
-		}
-	}
-	mbytes := make([]byte, h.ModelBytes)
-	if _, err := io.ReadFull(r, mbytes); err != nil {
-		return nil, fmt.Errorf("adjoint: load %s: network: %w", path, err)
-	}
-	model, err := nn.Load(bytes.NewReader(mbytes))
-	if err != nil {
-		return nil, fmt.Errorf("adjoint: load %s: network: %w", path, err)
-	}
-	cfg := Config{
-		System: sys, Schedule: sched, Steps: h.Steps, Net: h.Net, Batch: h.Batch, TrainBatch: h.TrainBatch,
-		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
-		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase, Model: model,
-		TimeSampling: h.TimeSampling, LRFinal: h.LRFinal, Integrator: h.Integrator,
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("adjoint: load %s: %w", path, err)
-	}
-	cfg.Model = nil
-	s := newSampler(cfg, model, h.NetNote)
-	if err := s.pcg.UnmarshalBinary(h.RNG); err != nil {
-		return nil, fmt.Errorf("adjoint: load %s: random state: %w", path, err)
-	}
-	s.rng = rand.New(s.pcg)
-	dim := sys.Dim()
-	if h.BufN < 0 || h.BufN > h.Buffer || h.BufNext < 0 || h.BufNext >= max(h.Buffer, 1) {
-		return nil, fmt.Errorf("adjoint: load %s: bad buffer state", path)
-	}
-	if s.buf.x, err = readFloats(r, h.BufN*dim); err != nil {
-		return nil, fmt.Errorf("adjoint: load %s: buffer: %w", path, err)
-	}
-	if s.buf.y, err = readFloats(r, h.BufN*dim); err != nil {
-		return nil, fmt.Errorf("adjoint: load %s: buffer: %w", path, err)
-	}
-	s.buf.n, s.buf.next = h.BufN, h.BufNext
-	s.epoch, s.steps, s.losses, s.trainEvals, s.wall = h.Epoch, h.GradTaken, h.Losses, h.TrainEvals, time.Duration(h.WallNS)
-	if h.LastEnergy != nil {
-		s.lastEnergy = *h.LastEnergy
-	}
-	return s, nil
 }

@@ -75,7 +75,7 @@ func fingerprintCases(t *testing.T) map[string]func() (*Sampler, error) {
 	return map[string]func() (*Sampler, error){
 		"dw4-egnn": dw4("egnn", nil),
 		"dw4-mlp-kappa": dw4("mlp", func(c *Config) {
-			c.TimeSampling, c.Integrator, c.LRFinal, c.PrefillBase = "kappa", "kappa", 1e-5, 40
+			c.TimeSampling, c.Integrator, c.LRFinal, c.PrefillBase = TimeKappa, IntegratorKappa, 1e-5, 40
 		}),
 		"gauss": func() (*Sampler, error) {
 			cfg := gaussConfig(t, 3, 0.7)

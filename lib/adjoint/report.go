@@ -70,10 +70,10 @@ func (s *Sampler) Table() *display.Table {
 	if c.LRFinal > 0 {
 		t.AddRow("learning rate, final (cosine)", c.LRFinal)
 	}
-	if c.Integrator == "kappa" {
+	if c.Integrator == IntegratorKappa {
 		t.AddRow("integrator", "steps matched to κ increments")
 	}
-	if c.TimeSampling == "kappa" {
+	if c.TimeSampling == TimeKappa {
 		t.AddRow("time sampling", "half uniform in t, half uniform in κ(t)/κ(1)")
 	}
 	t.AddRow("base-marginal correction", !c.NoBaseCorrection)

@@ -40,8 +40,6 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 	nd := s.space.Dim()
 	out := &Samples{N: n, Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
 		X: make([]float64, 0, n*nd), Energy: make([]float64, n), LogW: make([]float64, n)}
-	kem := s.baseKappa() // terminal variance of the discretised base chain
-	tau := s.cfg.System.Tau()
 	for lo := 0; lo < n; lo += s.cfg.Batch {
 		b := min(s.cfg.Batch, n-lo)
 		logw := out.LogW[lo : lo+b]
@@ -51,11 +49,7 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 		}
 		e := out.Energy[lo : lo+b]
 		s.counter.EnergyGrad(x, e, nil)
-		lp := make([]float64, b)
-		s.space.BaseLogDensity(x, kem, lp)
-		for k := range b {
-			logw[k] -= e[k]/tau + lp[k]
-		}
+		s.weigh(x, e, logw)
 		out.X = append(out.X, x...)
 	}
 	out.ESS = ESS(out.LogW)
