@@ -56,25 +56,51 @@ type ckptHeader struct {
 // Save writes a checkpoint (configuration, network with optimiser state, replay buffer, random
 // state, progress) to path atomically: a temporary file in the same directory is renamed over
 // path. A schedule from sde.FromFunc and a non-benchmark system are recorded by name only and
-// must be supplied again to LoadWith.
+// must be supplied again to LoadCheckpoint.
 func (s *Sampler) Save(path string) error {
 	var mb bytes.Buffer
 	if err := s.model.Save(&mb); err != nil {
 		return fmt.Errorf("adjoint: save network: %w", err)
 	}
+	h, err := s.header(mb.Len())
+	if err != nil {
+		return fmt.Errorf("adjoint: save: %w", err)
+	}
+	hj, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("adjoint: save: %w", err)
+	}
+	err = writeAtomic(path, func(w *bufio.Writer) error {
+		w.WriteString(checkpointMagic)
+		binary.Write(w, binary.LittleEndian, uint64(len(hj)))
+		w.Write(hj)
+		w.Write(mb.Bytes())
+		if err := writeFloats(w, s.buf.x); err != nil {
+			return err
+		}
+		return writeFloats(w, s.buf.y)
+	})
+	if err != nil {
+		return fmt.Errorf("adjoint: save %s: %w", path, err)
+	}
+	return nil
+}
+
+// header records the sampler's configuration and state, with a network of modelBytes bytes.
+func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 	rng, err := s.pcg.MarshalBinary()
 	if err != nil {
-		return fmt.Errorf("adjoint: save random state: %w", err)
+		return nil, fmt.Errorf("random state: %w", err)
 	}
 	c := s.cfg
-	h := ckptHeader{
+	h := &ckptHeader{
 		System: c.System.Name, Temperature: c.System.Tau(), Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
 		ScheduleName: c.Schedule.Name(), Steps: c.Steps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(),
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
-		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, ModelBytes: mb.Len(),
+		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, ModelBytes: modelBytes,
 	}
 	if !math.IsNaN(s.lastEnergy) {
 		e := s.lastEnergy
@@ -83,47 +109,35 @@ func (s *Sampler) Save(path string) error {
 	if spec, ok := sde.SpecOf(c.Schedule); ok {
 		h.Schedule = &spec
 	}
-	hj, err := json.Marshal(h)
+	return h, nil
+}
+
+// writeAtomic writes path through write into a temporary file of the same directory, synced and
+// then renamed over path; on an error the temporary file is removed and path is untouched.
+func writeAtomic(path string, write func(w *bufio.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("adjoint: save: %w", err)
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("adjoint: save: %w", err)
+		return err
 	}
 	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("adjoint: save %s: %w", path, err)
-	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString(checkpointMagic)
-	binary.Write(w, binary.LittleEndian, uint64(len(hj)))
-	w.Write(hj)
-	w.Write(mb.Bytes())
-	if err := writeFloats(w, s.buf.x); err != nil {
-		return fail(err)
+	err = write(w)
+	if err == nil {
+		err = w.Flush()
 	}
-	if err := writeFloats(w, s.buf.y); err != nil {
-		return fail(err)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	if err := f.Close(); err != nil {
+	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("adjoint: save %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("adjoint: save %s: %w", path, err)
-	}
-	return nil
+	return err
 }
 
 func writeFloats(w io.Writer, v []float64) error {

@@ -160,6 +160,11 @@ func (c *Config) Validate() error {
 	if err := checkName(deviceNames, int(c.Device), "device"); err != nil {
 		return err
 	}
+	return c.validateNet()
+}
+
+// validateNet checks the network: the given model's dimension, or the network to build.
+func (c *Config) validateNet() error {
 	if c.Model != nil {
 		if c.Model.Dim() != c.System.Dim() {
 			return fmt.Errorf("adjoint: model dimension %d, system dimension %d", c.Model.Dim(), c.System.Dim())
