@@ -56,46 +56,17 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 	return out, nil
 }
 
-// ESS returns the effective sample size (Σw)²/Σw² of log weights (NaN weights count as zero;
-// 0 when no weight is finite).
-func ESS(logw []float64) float64 {
-	mx := math.Inf(-1)
-	for _, v := range logw {
-		if !math.IsNaN(v) {
-			mx = math.Max(mx, v)
-		}
-	}
-	if math.IsInf(mx, 0) {
-		return 0
-	}
-	var s, s2 float64
-	for _, v := range logw {
-		if math.IsNaN(v) {
-			continue
-		}
-		w := math.Exp(v - mx)
-		s += w
-		s2 += w * w
-	}
-	return s * s / s2
-}
+// ESS returns the Kish effective sample size (Σw)²/Σw² of log weights (NaN and +Inf log
+// weights are left out, see Diagnostics; 0 when no weight is positive).
+func ESS(logw []float64) float64 { return Diagnose(logw, nil).ESS }
 
-// Weights returns the self-normalised importance weights (summing to one).
+// Weights returns the self-normalised importance weights (summing to one; NaN and +Inf log
+// weights get weight zero, and all are zero when no weight is positive).
 func (sm *Samples) Weights() []float64 {
-	w := make([]float64, len(sm.LogW))
-	mx := math.Inf(-1)
-	for _, v := range sm.LogW {
-		if !math.IsNaN(v) {
-			mx = math.Max(mx, v)
-		}
-	}
+	w, _, _ := scaledWeights(sm.LogW)
 	var s float64
-	for i, v := range sm.LogW {
-		if math.IsNaN(v) || math.IsInf(mx, 0) {
-			continue
-		}
-		w[i] = math.Exp(v - mx)
-		s += w[i]
+	for _, v := range w {
+		s += v
 	}
 	if s > 0 {
 		for i := range w {
