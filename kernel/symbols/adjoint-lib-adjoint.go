@@ -35,16 +35,17 @@ func init() {
 		"TimeUniform":        reflect.ValueOf(adjoint.TimeUniform),
 
 		// type definitions
-		"Config":       reflect.ValueOf((*adjoint.Config)(nil)),
-		"Device":       reflect.ValueOf((*adjoint.Device)(nil)),
-		"Diagnostics":  reflect.ValueOf((*adjoint.Diagnostics)(nil)),
-		"Integrator":   reflect.ValueOf((*adjoint.Integrator)(nil)),
-		"LoadOptions":  reflect.ValueOf((*adjoint.LoadOptions)(nil)),
-		"NetConfig":    reflect.ValueOf((*adjoint.NetConfig)(nil)),
-		"Sampler":      reflect.ValueOf((*adjoint.Sampler)(nil)),
-		"Samples":      reflect.ValueOf((*adjoint.Samples)(nil)),
-		"TimeSampling": reflect.ValueOf((*adjoint.TimeSampling)(nil)),
-		"TrainOptions": reflect.ValueOf((*adjoint.TrainOptions)(nil)),
-		"TrainReport":  reflect.ValueOf((*adjoint.TrainReport)(nil)),
+		"Config":           reflect.ValueOf((*adjoint.Config)(nil)),
+		"Device":           reflect.ValueOf((*adjoint.Device)(nil)),
+		"Diagnostics":      reflect.ValueOf((*adjoint.Diagnostics)(nil)),
+		"EpochDiagnostics": reflect.ValueOf((*adjoint.EpochDiagnostics)(nil)),
+		"Integrator":       reflect.ValueOf((*adjoint.Integrator)(nil)),
+		"LoadOptions":      reflect.ValueOf((*adjoint.LoadOptions)(nil)),
+		"NetConfig":        reflect.ValueOf((*adjoint.NetConfig)(nil)),
+		"Sampler":          reflect.ValueOf((*adjoint.Sampler)(nil)),
+		"Samples":          reflect.ValueOf((*adjoint.Samples)(nil)),
+		"TimeSampling":     reflect.ValueOf((*adjoint.TimeSampling)(nil)),
+		"TrainOptions":     reflect.ValueOf((*adjoint.TrainOptions)(nil)),
+		"TrainReport":      reflect.ValueOf((*adjoint.TrainReport)(nil)),
 	}
 }

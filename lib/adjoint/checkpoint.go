@@ -47,6 +47,7 @@ type ckptHeader struct {
 	TrainEvals int64     `json:"train_evals"`
 	WallNS     int64     `json:"wall_ns"`
 	LastEnergy *float64  `json:"last_energy,omitempty"`
+	NonFinite  int64     `json:"non_finite_energies,omitempty"`
 	RNG        []byte    `json:"rng"`
 	BufN       int       `json:"buffer_len"`
 	BufNext    int       `json:"buffer_next"`
@@ -100,7 +101,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(),
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
-		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, ModelBytes: modelBytes,
+		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, ModelBytes: modelBytes, NonFinite: s.nonFinite,
 	}
 	if !math.IsNaN(s.lastEnergy) {
 		e := s.lastEnergy

@@ -1,11 +1,15 @@
 package adjoint
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"adjoint/lib/display"
 	"adjoint/lib/energy"
 	"adjoint/lib/sde"
 )
@@ -268,5 +272,83 @@ func TestSystematicResample(t *testing.T) {
 	sm.LogW = []float64{math.Inf(-1), math.NaN(), math.Inf(-1), math.Inf(-1)}
 	if _, err := sm.Resample(1); err == nil {
 		t.Error("resampling without a positive weight succeeded")
+	}
+}
+
+// TestTrainingDiagnostics: training diagnoses the first epoch of a call and every
+// DiagnoseEvery-th, with exactly the weights Sample gives the same draws, reports the batch ESS
+// through the progress view, and counts non-finite energies instead of dropping them.
+func TestTrainingDiagnostics(t *testing.T) {
+	cfg := gaussConfig(t, 2, 0.5)
+	cfg.Batch, cfg.GradSteps = 128, 3
+	a, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []float64
+	rep := &quietReporter{hook: func(p display.Progress) {
+		if v, ok := p.Extra["batch ESS/N"]; ok {
+			seen = append(seen, v)
+		}
+	}}
+	r, err := a.Train(context.Background(), TrainOptions{Epochs: 5, DiagnoseEvery: 2, Reporter: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var epochs []int
+	for _, d := range r.Diagnostics {
+		epochs = append(epochs, d.Epoch)
+		if d.Loss != r.Losses[d.Epoch-1] || d.N != cfg.Batch || !(d.ESSFraction > 0 && d.ESSFraction <= 1) {
+			t.Errorf("epoch %d: %+v", d.Epoch, d)
+		}
+	}
+	if fmt.Sprint(epochs) != "[1 2 4]" || len(seen) == 0 || r.NonFiniteEnergies != 0 {
+		t.Fatalf("diagnosed epochs %v, %d progress reports with the ESS, %d non-finite", epochs, len(seen), r.NonFiniteEnergies)
+	}
+	// the first epoch's batch is what Sample draws first from the same seed
+	b, _ := NewSampler(cfg)
+	sm, err := b.Sample(cfg.Batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Diagnostics[0].Diagnostics, sm.Diagnostics(); got != want {
+		t.Fatalf("batch diagnostics %+v, Sample's %+v", got, want)
+	}
+	r, _ = a.Train(context.Background(), TrainOptions{Epochs: 2, DiagnoseEvery: -1, Reporter: &quietReporter{}})
+	if len(r.Diagnostics) != 0 {
+		t.Fatalf("diagnostics with DiagnoseEvery −1: %v", r.Diagnostics)
+	}
+
+	// an energy that is +Inf beyond x₀ = 0.5 (with a finite gradient)
+	f, _ := energy.FromFunc(1, 2, func(x []float64) float64 {
+		if x[0] > 0.5 {
+			return math.Inf(1)
+		}
+		return 2 * (x[0]*x[0] + x[1]*x[1])
+	}, func(x, g []float64) { g[0], g[1] = 4*x[0], 4*x[1] })
+	cfg.System = &energy.System{Name: "wall", Energy: f}
+	c, _ := NewSampler(cfg)
+	var extra float64
+	rep = &quietReporter{hook: func(p display.Progress) { extra = p.Extra["non-finite E"] }}
+	r, err = c.Train(context.Background(), TrainOptions{Epochs: 2, Reporter: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NonFiniteEnergies == 0 || float64(r.NonFiniteEnergies) != extra || c.NonFiniteEnergies() != r.NonFiniteEnergies {
+		t.Fatalf("non-finite energies: report %d, progress %g, sampler %d", r.NonFiniteEnergies, extra, c.NonFiniteEnergies())
+	}
+	if d := r.Diagnostics[0]; d.NonFinite == 0 || d.Used != d.N {
+		t.Fatalf("diagnostics of a batch with infinite energies: %+v", d.Diagnostics)
+	}
+	if !strings.Contains(r.Table().String(), "non-finite energies") {
+		t.Fatal("report table does not show the non-finite energies")
+	}
+	path := filepath.Join(t.TempDir(), "ck")
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadCheckpoint(path, LoadOptions{System: cfg.System})
+	if err != nil || back.NonFiniteEnergies() != c.NonFiniteEnergies() {
+		t.Fatalf("reloaded count %v, %v", back, err)
 	}
 }

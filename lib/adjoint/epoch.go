@@ -8,15 +8,16 @@ import (
 )
 
 // runEpoch generates a batch, fills the buffer and takes the gradient steps of one epoch.
-// It returns the mean loss.
-func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) error) (float64, error) {
+// It returns the mean loss. With diagnose set the batch's importance weights are diagnosed too
+// (Sampler.batchDiag), which draws no extra random numbers.
+func (s *Sampler) runEpoch(ctx context.Context, diagnose bool, afterStep func(loss float64) error) (float64, error) {
 	ep := s.epoch + 1
 	if s.epoch == 0 && s.buf.n == 0 && s.cfg.PrefillBase > 0 {
 		if err := s.prefill(ctx); err != nil {
 			return 0, err
 		}
 	}
-	if err := s.newBatch(ctx); err != nil {
+	if err := s.newBatch(ctx, diagnose); err != nil {
 		if cerr := ctx.Err(); cerr != nil && err == cerr {
 			return 0, err
 		}
@@ -37,10 +38,16 @@ func (s *Sampler) runEpoch(ctx context.Context, afterStep func(loss float64) err
 }
 
 // newBatch integrates the current model for Config.Batch new samples and pushes them with their
-// targets into the buffer. A cancelled context's error is returned as it is.
-func (s *Sampler) newBatch(ctx context.Context) error {
+// targets into the buffer; with diagnose set it also weighs them and keeps their Diagnostics in
+// batchDiag and lastDiag. A cancelled context's error is returned as it is.
+func (s *Sampler) newBatch(ctx context.Context, diagnose bool) error {
 	nd := s.space.Dim()
-	x, err := s.generate(ctx, s.cfg.Batch, nil)
+	s.batchDiag = nil
+	var logw []float64
+	if diagnose {
+		logw = make([]float64, s.cfg.Batch)
+	}
+	x, err := s.generate(ctx, s.cfg.Batch, logw)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -55,6 +62,11 @@ func (s *Sampler) newBatch(ctx context.Context) error {
 	e := make([]float64, s.cfg.Batch)
 	if err := s.addToBuffer(x, e); err != nil {
 		return err
+	}
+	if diagnose {
+		s.weigh(x, e, logw)
+		d := Diagnose(logw, e)
+		s.batchDiag, s.lastDiag = &d, &d
 	}
 	var me float64
 	var nf int

@@ -3,6 +3,7 @@ package adjoint
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"adjoint/lib/sde"
 )
@@ -108,9 +109,9 @@ func (s *Sampler) prefill(ctx context.Context) error {
 	return nil
 }
 
-// addToBuffer evaluates ∇E at the configurations x (counted as training evaluations), turns it
-// into regression targets and pushes both into the replay buffer. The energies go to e when it
-// is not nil.
+// addToBuffer evaluates ∇E at the configurations x (counted as training evaluations, and the
+// non-finite energies among them too), turns it into regression targets and pushes both into the
+// replay buffer. The energies go to e when it is not nil.
 func (s *Sampler) addToBuffer(x, e []float64) error {
 	n := len(x) / s.space.Dim()
 	if e == nil {
@@ -119,6 +120,11 @@ func (s *Sampler) addToBuffer(x, e []float64) error {
 	g := make([]float64, len(x))
 	s.counter.EnergyGrad(x, e, g)
 	s.trainEvals += int64(n)
+	for _, v := range e {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			s.nonFinite++
+		}
+	}
 	if err := s.terminalTargets(x, g); err != nil {
 		return err
 	}

@@ -192,5 +192,6 @@ func (h *ckptHeader) restore(s *Sampler, r io.Reader) error {
 	if h.LastEnergy != nil {
 		s.lastEnergy = *h.LastEnergy
 	}
+	s.nonFinite = h.NonFinite
 	return nil
 }

@@ -33,6 +33,9 @@ type Sampler struct {
 	trainEvals int64         // energy evaluations made by training
 	wall       time.Duration // training wall time, all calls together
 	lastEnergy float64       // mean energy of the latest generated batch
+	nonFinite  int64         // non-finite energies among the samples training evaluated
+	batchDiag  *Diagnostics  // of the current epoch's batch when it is diagnosed, else nil
+	lastDiag   *Diagnostics  // of the latest diagnosed batch
 }
 
 // NewSampler builds a sampler with a fresh network for the configuration.
@@ -88,6 +91,11 @@ func (s *Sampler) LossHistory() []float64 { return append([]float64(nil), s.loss
 
 // BufferLen returns the number of samples in the replay buffer.
 func (s *Sampler) BufferLen() int { return s.buf.n }
+
+// NonFiniteEnergies returns how many of the samples training evaluated (generated batches,
+// base prefill, seeded configurations) had an energy that is NaN or infinite. Training keeps them
+// (their clipped gradients still give targets) and reports the count.
+func (s *Sampler) NonFiniteEnergies() int64 { return s.nonFinite }
 
 // EnergyEvals returns the energy evaluations made so far (training and sampling).
 func (s *Sampler) EnergyEvals() int64 { return s.counter.Count() }

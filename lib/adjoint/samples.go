@@ -15,12 +15,14 @@ type Samples struct {
 	X                        []float64 // N·Particles·SpatialDim, row-major
 	N, Particles, SpatialDim int
 	Energy                   []float64 // E(x) of each sample
-	// LogW are the log importance weights toward exp(−E/τ) (up to a common constant):
+	// LogW are the log importance weights toward exp(−E/τ):
 	// Σ_k[−u_k·ξ_k sqrt(Δt) − ½‖u_k‖²Δt] − E/τ − log p_1^base(X_1), where p_1^base is the
-	// terminal marginal of the discretised base chain, N(0, Σ_k σ(t_k)² Δt), so the weights are
-	// exact for the Euler–Maruyama process that drew the samples.
+	// terminal marginal of the discretised base chain (N(0, Σ_k σ(t_k)² Δt) for Euler–Maruyama),
+	// so the weights are exact for the discretised process that drew the samples, with no
+	// additive constant left out: their mean estimates Z = ∫ exp(−E/τ) over the system's space
+	// (see Diagnostics for the precise convention, and Diagnostics() for the estimates).
 	LogW []float64
-	ESS  float64 // effective sample size (Σw)²/Σw²
+	ESS  float64 // Kish effective sample size (Σw)²/Σw²
 }
 
 // Sample draws n samples from the learned SDE (in batches of Config.Batch), with energies,

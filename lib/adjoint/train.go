@@ -16,7 +16,12 @@ type TrainOptions struct {
 	Duration        time.Duration // wall-clock limit (0: none); it also interrupts a running epoch, which then does not count
 	Checkpoint      string        // path written atomically every CheckpointEvery epochs and at the end ("" none)
 	CheckpointEvery int           // epochs between checkpoints (0: 50)
-	Reporter        display.Reporter
+	// DiagnoseEvery is the number of epochs between diagnostics of the importance weights of
+	// an epoch's generated batch (0: 10; negative: none). The first epoch of a call is diagnosed
+	// too. They cost no extra energy evaluations or random draws (a few dot products per
+	// integration step) and go to the progress view and TrainReport.Diagnostics.
+	DiagnoseEvery int
+	Reporter      display.Reporter
 }
 
 // TrainEpochs trains for n epochs, reporting to the current display sink and stopping on the
@@ -80,6 +85,8 @@ type trainRun struct {
 	opt        TrainOptions
 	target     int // epochs to run (0: limited by time only)
 	every      int // epochs between checkpoints
+	diagEvery  int // epochs between diagnostics (0: none)
+	nonFinite0 int64
 	rep        display.Reporter
 	r          *TrainReport
 	lr         lrPolicy
@@ -97,6 +104,13 @@ func (s *Sampler) newTrainRun(opt TrainOptions) *trainRun {
 		r:  &TrainReport{System: s.cfg.System.Name, StartEpoch: s.epoch},
 		lr: newLRPolicy(s.cfg, opt.Duration), start: time.Now(),
 		evals0: s.trainEvals, steps0: s.steps, device: s.device(), stepLoss: math.NaN(),
+		diagEvery: opt.DiagnoseEvery, nonFinite0: s.nonFinite,
+	}
+	switch {
+	case run.diagEvery == 0:
+		run.diagEvery = 10
+	case run.diagEvery < 0:
+		run.diagEvery = 0
 	}
 	if run.target <= 0 && opt.Duration <= 0 {
 		run.target = max(s.cfg.Epochs-s.epoch, 0)
@@ -128,7 +142,9 @@ func (run *trainRun) more(ectx context.Context) bool {
 func (run *trainRun) epoch(ctx, ectx context.Context) (stop, save bool, err error) {
 	s := run.s
 	stepInEpoch := 0
-	_, err = s.runEpoch(ectx, func(loss float64) error {
+	ep := s.epoch + 1
+	diagnose := run.diagEvery > 0 && (ep%run.diagEvery == 0 || s.epoch == run.r.StartEpoch)
+	loss, err := s.runEpoch(ectx, diagnose, func(loss float64) error {
 		run.stepLoss = loss
 		stepInEpoch++
 		if run.lr.annealed() {
@@ -152,6 +168,9 @@ func (run *trainRun) epoch(ctx, ectx context.Context) (stop, save bool, err erro
 		return true, false, fmt.Errorf("adjoint: %w", err)
 	}
 	run.stepLoss = math.NaN() // the epoch's mean loss from here on
+	if s.batchDiag != nil {
+		run.r.Diagnostics = append(run.r.Diagnostics, EpochDiagnostics{Epoch: s.epoch, Loss: loss, Diagnostics: *s.batchDiag})
+	}
 	run.rep.Report(run.progress(false))
 	if run.opt.Checkpoint != "" && s.epoch%run.every == 0 {
 		if err := s.Save(run.opt.Checkpoint); err != nil {
@@ -169,6 +188,12 @@ func (run *trainRun) progress(done bool) display.Progress {
 		Task: "train " + s.cfg.System.Name, Device: run.device, Epoch: s.epoch, Step: s.steps,
 		Elapsed: el, Done: done,
 		Extra: map[string]float64{"energy": s.lastEnergy, "buffer": float64(s.buf.n)},
+	}
+	if s.lastDiag != nil {
+		p.Extra["batch ESS/N"] = s.lastDiag.ESSFraction
+	}
+	if s.nonFinite > 0 {
+		p.Extra["non-finite E"] = float64(s.nonFinite)
 	}
 	switch {
 	case !done && !math.IsNaN(run.stepLoss):
@@ -210,6 +235,7 @@ func (run *trainRun) finish(err error, save bool) (*TrainReport, error) {
 	s.wall += r.Wall
 	r.Losses = append([]float64(nil), s.losses[r.StartEpoch:]...)
 	r.MeanEnergy = s.lastEnergy
+	r.NonFiniteEnergies = s.nonFinite - run.nonFinite0
 	r.Device = run.device
 	if save && run.opt.Checkpoint != "" {
 		if cerr := s.Save(run.opt.Checkpoint); cerr != nil {
