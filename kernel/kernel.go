@@ -1,5 +1,6 @@
 // Package kernel speaks the Jupyter messaging protocol (version 5.3) over ZeroMQ and hands
-// cells to an Executor (the yaegi-based cell interpreter in kernel/interp).
+// cells to an Executor. It is the protocol alone: it knows nothing of how cells run (the Go
+// interpreter in kernel/interp, or a worker process running it, are wired in by cmd/adjoint).
 //
 // The kernel binds the five channels named in a connection file: shell, control and stdin
 // (ROUTER), iopub (PUB) and heartbeat (REP). Shell requests are handled one at a time; control
@@ -21,27 +22,10 @@ import (
 	"sync"
 	"time"
 
-	"adjoint/kernel/interp"
 	"adjoint/lib/display"
 
 	"github.com/go-zeromq/zmq4"
 )
-
-// Executor runs cells and answers editor queries; *interp.Interp implements it.
-type Executor interface {
-	// Execute runs one cell, sending what it prints and displays to out. It blocks until the
-	// cell ends; cancelling ctx interrupts it.
-	Execute(ctx context.Context, code string, out interp.Output) interp.Result
-	// Complete returns completions for the code at cursor (in Unicode code points) and the
-	// range [start, end) they replace.
-	Complete(code string, cursor int) (matches []string, start, end int)
-	// Inspect returns documentation for the name at cursor.
-	Inspect(code string, cursor, detail int) (display.Bundle, bool)
-	// IsComplete reports "complete", "incomplete" (with an indent) or "invalid".
-	IsComplete(code string) (status, indent string)
-	// Close releases the interpreter.
-	Close() error
-}
 
 // Version is the kernel's implementation version, reported in kernel_info_reply.
 var Version = "0.1.0"
@@ -137,9 +121,12 @@ func New(ci ConnectionInfo, exec Executor, opts Options) (*Kernel, error) {
 // context). It is what interrupt_request and SIGINT do.
 func (k *Kernel) Interrupt() {
 	k.epochMu.Lock()
-	defer k.epochMu.Unlock()
 	k.epochCancel()
 	k.epoch, k.epochCancel = context.WithCancel(context.Background())
+	k.epochMu.Unlock()
+	if in, ok := k.exec.(Interrupter); ok {
+		in.Interrupt()
+	}
 }
 
 func (k *Kernel) cellContext() context.Context {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"adjoint/kernel/interp"
 	"adjoint/lib/display"
 
 	"github.com/go-zeromq/zmq4"
@@ -22,7 +21,7 @@ import (
 // "block" (until interrupted), "display", "value", "panic".
 type fakeExec struct{}
 
-func (fakeExec) Execute(ctx context.Context, code string, out interp.Output) interp.Result {
+func (fakeExec) Execute(ctx context.Context, code string, out Output) Result {
 	cmd, arg, _ := strings.Cut(code, " ")
 	switch cmd {
 	case "print":
@@ -35,24 +34,24 @@ func (fakeExec) Execute(ctx context.Context, code string, out interp.Output) int
 		}
 	case "slowfail":
 		time.Sleep(500 * time.Millisecond)
-		return interp.Result{Err: &interp.Error{Name: "panic", Value: "slow"}}
+		return Result{Err: &Error{Name: "panic", Value: "slow"}}
 	case "fail":
 		out.Stream("stderr", "about to fail\n")
-		return interp.Result{Err: &interp.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom"}}}
+		return Result{Err: &Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom"}}}
 	case "block":
 		out.Stream("stdout", "started\n")
 		<-ctx.Done()
-		return interp.Result{Err: &interp.Error{Name: "Interrupted", Value: "interrupted"}}
+		return Result{Err: &Error{Name: "Interrupted", Value: "interrupted"}}
 	case "display":
 		out.Display(display.HTMLBundle("<b>1</b>", "1"), "d1", false)
 		out.Display(display.HTMLBundle("<b>2</b>", "2"), "d1", true)
 	case "value":
 		b := display.Text(arg)
-		return interp.Result{Value: &b}
+		return Result{Value: &b}
 	case "panic":
 		panic("executor bug")
 	}
-	return interp.Result{}
+	return Result{}
 }
 
 func (fakeExec) Complete(code string, cursor int) ([]string, int, int) {

@@ -100,7 +100,13 @@ func newExecutor(dir string) (kernel.Executor, error) { return newExecutorStdin(
 
 // newExecutorStdin is newExecutor with the cells' standard input.
 func newExecutorStdin(dir string, stdin io.Reader) (kernel.Executor, error) {
-	in, err := interp.New(interp.Options{Dir: dir, Stdin: stdin})
+	// Relative paths in cells resolve against dir (the notebook's directory, as in Jupyter).
+	if dir != "" {
+		if err := os.Chdir(dir); err != nil {
+			return nil, fmt.Errorf("working directory: %w", err)
+		}
+	}
+	in, err := interp.New(interp.Options{Stdin: stdin})
 	if err != nil {
 		return nil, err
 	}
@@ -140,9 +146,9 @@ func (l *lazyExecutor) wait() bool {
 	return l.err == nil
 }
 
-func (l *lazyExecutor) Execute(ctx context.Context, code string, out interp.Output) interp.Result {
+func (l *lazyExecutor) Execute(ctx context.Context, code string, out kernel.Output) kernel.Result {
 	if !l.wait() {
-		return interp.Result{Err: &interp.Error{Name: "KernelError", Value: l.err.Error()}}
+		return kernel.Result{Err: &kernel.Error{Name: "KernelError", Value: l.err.Error()}}
 	}
 	return l.exec.Execute(ctx, code, out)
 }

@@ -7,15 +7,14 @@ import (
 	"testing"
 
 	"adjoint/kernel"
-	"adjoint/kernel/interp"
 	"adjoint/lib/display"
 )
 
 type stubExec struct{ closed bool }
 
-func (s *stubExec) Execute(ctx context.Context, code string, out interp.Output) interp.Result {
+func (s *stubExec) Execute(ctx context.Context, code string, out kernel.Output) kernel.Result {
 	b := display.Text("ran " + code)
-	return interp.Result{Value: &b}
+	return kernel.Result{Value: &b}
 }
 func (s *stubExec) Complete(code string, cursor int) ([]string, int, int) {
 	return []string{"x"}, 0, cursor
@@ -28,7 +27,7 @@ func TestLazyExecutor(t *testing.T) {
 	release := make(chan struct{})
 	inner := &stubExec{}
 	l := startExecutor(func() (kernel.Executor, error) { <-release; return inner, nil })
-	done := make(chan interp.Result)
+	done := make(chan kernel.Result)
 	go func() { done <- l.Execute(context.Background(), "1", nil) }()
 	select {
 	case <-done:

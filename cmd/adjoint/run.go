@@ -16,7 +16,6 @@ import (
 	"syscall"
 
 	"adjoint/kernel"
-	"adjoint/kernel/interp"
 	"adjoint/lib/display"
 )
 
@@ -211,7 +210,7 @@ func (o *notebookOutput) Clear(wait bool) {
 	o.cell["outputs"] = o.outputs
 }
 
-func (o *notebookOutput) result(count int, res interp.Result) {
+func (o *notebookOutput) result(count int, res kernel.Result) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if res.Err != nil {

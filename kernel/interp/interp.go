@@ -24,9 +24,8 @@ import (
 
 // Options configure an interpreter. The zero value works.
 type Options struct {
-	// Dir, when set, becomes the process's working directory, so that relative paths in cells
-	// resolve against it (for example the directory of the notebook).
-	Dir string
+	// Magics are cell magics (`%%name`) added to the built-in ones (%%adj), or replacing them.
+	Magics map[string]Magic
 	// NoRedirect leaves file descriptors 1 and 2 alone. Output of interpreted fmt and log calls
 	// is still captured, but compiled code writing to os.Stdout/os.Stderr is not.
 	NoRedirect bool
@@ -63,6 +62,9 @@ type Interp struct {
 	names     map[string]bool        // top-level names declared by cells
 	decls     map[string]symbols.Doc // declarations of cells' funcs, methods (T.M) and types
 	methodSrc map[string]string      // first source of each method T.M
+
+	magicMu sync.RWMutex
+	magics  map[string]Magic // cell magics by name; each holds its own state (a DSL session)
 }
 
 // cellMu serialises cells of all interpreters: streams and the display sink are process-wide.
@@ -74,11 +76,6 @@ var preImports = []string{"fmt", "math", "os", "strings", "time"}
 // New returns an interpreter with the standard library, the display package and the library
 // packages that have symbol tables pre-imported.
 func New(opts Options) (*Interp, error) {
-	if opts.Dir != "" {
-		if err := os.Chdir(opts.Dir); err != nil {
-			return nil, fmt.Errorf("interp: working directory: %w", err)
-		}
-	}
 	c, err := getCapture(opts.NoRedirect)
 	if err != nil {
 		return nil, err
@@ -87,7 +84,11 @@ func New(opts Options) (*Interp, error) {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	i := &Interp{opts: opts, capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}, methodSrc: map[string]string{}}
+	i := &Interp{opts: opts, capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}, methodSrc: map[string]string{},
+		magics: map[string]Magic{"adj": newAdjMagic()}}
+	for name, m := range opts.Magics {
+		i.magics[name] = m
+	}
 	i.errw = &stderrFilter{w: c.err.w}
 	i.yi = yaegi.New(yaegi.Options{
 		Stdin:        in,
@@ -173,11 +174,15 @@ func (logWriter) Write(b []byte) (int, error) {
 // LogWriter is the package-level LogWriter, for convenience.
 func (i *Interp) LogWriter() io.Writer { return LogWriter() }
 
-// Close releases the interpreter. Goroutines started by cells keep running until they return.
+// Close releases the interpreter and its magics' state (the DSL session). Goroutines started
+// by cells keep running until they return.
 func (i *Interp) Close() error {
 	cellMu.Lock()
 	i.closed = true
 	cellMu.Unlock()
+	i.magicMu.Lock()
+	i.magics = nil
+	i.magicMu.Unlock()
 	return nil
 }
 
@@ -324,25 +329,23 @@ func formatValue(v any) string {
 	return fmt.Sprintf("%v", v)
 }
 
-// Magic handles a cell whose first line is `%%NAME args`; body is the rest of the cell.
+// Magic handles a cell whose first line is `%%NAME args`; body is the rest of the cell. A
+// magic belongs to one interpreter and may keep state of its own between cells.
 type Magic func(ctx context.Context, i *Interp, args, body string, out Output) Result
 
-var (
-	magicMu sync.RWMutex
-	magics  = map[string]Magic{}
-)
-
-// RegisterMagic registers the cell magic `%%name`.
-func RegisterMagic(name string, m Magic) {
-	magicMu.Lock()
-	magics[name] = m
-	magicMu.Unlock()
+// RegisterMagic adds (or replaces) the cell magic `%%name` of this interpreter.
+func (i *Interp) RegisterMagic(name string, m Magic) {
+	i.magicMu.Lock()
+	defer i.magicMu.Unlock()
+	if i.magics != nil {
+		i.magics[name] = m
+	}
 }
 
-func lookupMagic(name string) Magic {
-	magicMu.RLock()
-	defer magicMu.RUnlock()
-	return magics[name]
+func (i *Interp) lookupMagic(name string) Magic {
+	i.magicMu.RLock()
+	defer i.magicMu.RUnlock()
+	return i.magics[name]
 }
 
 // parseMagic splits a cell that starts with %%NAME into name, args and body.
@@ -403,7 +406,7 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) (res Resu
 		}
 	}()
 	if name, args, body, ok := parseMagic(code); ok {
-		m := lookupMagic(name)
+		m := i.lookupMagic(name)
 		if m == nil {
 			return errResult("UsageError", fmt.Sprintf("unknown cell magic %%%%%s", name))
 		}

@@ -316,7 +316,7 @@ func TestBindValue(t *testing.T) {
 
 func TestMagic(t *testing.T) {
 	in := newInterp(t)
-	RegisterMagic("echo", func(ctx context.Context, i *Interp, args, body string, out Output) Result {
+	in.RegisterMagic("echo", func(ctx context.Context, i *Interp, args, body string, out Output) Result {
 		out.Stream("stdout", args+"|"+body)
 		if err := i.BindValue("fromMagic", len(body)); err != nil {
 			return errResult("BindError", err.Error())
@@ -343,7 +343,7 @@ func TestMagic(t *testing.T) {
 
 func TestLogWriterStaysOutOfCells(t *testing.T) {
 	in := newInterp(t)
-	RegisterMagic("logtest", func(ctx context.Context, i *Interp, args, body string, out Output) Result {
+	in.RegisterMagic("logtest", func(ctx context.Context, i *Interp, args, body string, out Output) Result {
 		LogWriter().Write([]byte("kernel log line\n"))
 		os.Stdout.WriteString("cell line\n")
 		return Result{}
