@@ -11,6 +11,9 @@ import (
 
 var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps"}
 
+// setter applies one checked sampler setting to a configuration.
+type setter func(cfg *adjoint.Config)
+
 func (c *checker) sampler(st *SamplerDecl) {
 	c.kinds[st.Name.Name] = kSampler
 	if st.Method.Name != "adjoint" {
@@ -21,28 +24,71 @@ func (c *checker) sampler(st *SamplerDecl) {
 		c.errorf(st.Method.P, "write adjoint(SYSTEM, SDE) or adjoint(SYSTEM)", "adjoint takes 1 or 2 arguments, got %d", len(st.Args))
 		return
 	}
-	argsOK := true
-	sysID, ok := st.Args[0].(*Ident)
-	if !ok {
-		c.errorf(st.Args[0].At(), "name a declared system", "the first argument of adjoint must be a system")
-		argsOK = false
-	} else if _, ok := c.lookup(sysID, kSystem); !ok {
-		argsOK = false
+	sysID, sdeID, argsOK := c.samplerArgs(st)
+	sets, seen := c.samplerSettings(st.Settings)
+	if !argsOK {
+		return
 	}
-	var sdeID *Ident
+	name := st.Name.Name
+	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+		sys, err := env.system(sysID.Name)
+		if err != nil {
+			return err
+		}
+		cfg := adjoint.DefaultConfig(sys)
+		if !seen["net"] && sys.Symmetry.Rotation && sys.Symmetry.Permutation {
+			// an E(n)-equivariant controller for systems that declare those symmetries
+			cfg.Net.Kind = "egnn"
+		}
+		if sdeID != nil {
+			v := env.s.values[sdeID.Name].(*SDE)
+			cfg.Schedule = v.Schedule
+			if v.Steps > 0 {
+				cfg.Steps = v.Steps
+			}
+		}
+		for _, f := range sets {
+			f(&cfg)
+		}
+		smp, err := adjoint.NewSampler(cfg)
+		if err != nil {
+			return fmt.Errorf("sampler %s: %w", name, err)
+		}
+		env.bind(name, smp)
+		env.s.origin[smp] = sys
+		return nil
+	})
+	c.cheap()
+}
+
+// samplerArgs checks the one or two arguments of adjoint(SYSTEM[, SDE]).
+func (c *checker) samplerArgs(st *SamplerDecl) (sysID, sdeID *Ident, ok bool) {
+	ok = true
+	sysID, isID := st.Args[0].(*Ident)
+	if !isID {
+		c.errorf(st.Args[0].At(), "name a declared system", "the first argument of adjoint must be a system")
+		ok = false
+	} else if _, found := c.lookup(sysID, kSystem); !found {
+		ok = false
+	}
 	if len(st.Args) == 2 {
-		sdeID, ok = st.Args[1].(*Ident)
-		if !ok {
+		sdeID, isID = st.Args[1].(*Ident)
+		if !isID {
 			c.errorf(st.Args[1].At(), "name a declared sde", "the second argument of adjoint must be an sde")
-			argsOK = false
-		} else if _, ok := c.lookup(sdeID, kSDE); !ok {
-			argsOK = false
+			ok = false
+		} else if _, found := c.lookup(sdeID, kSDE); !found {
+			ok = false
 		}
 	}
-	type setter func(cfg *adjoint.Config)
+	return sysID, sdeID, ok
+}
+
+// samplerSettings checks the settings block of a sampler and returns a setter for each
+// valid setting, and the names set.
+func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool) {
 	var sets []setter
 	seen := map[string]bool{}
-	for _, s := range st.Settings {
+	for _, s := range settings {
 		key := s.Key.Name
 		if seen[key] {
 			c.errorf(s.Key.P, "", "%s set twice", key)
@@ -51,40 +97,9 @@ func (c *checker) sampler(st *SamplerDecl) {
 		seen[key] = true
 		switch key {
 		case "net":
-			call, ok := s.Value.(*Call)
-			if !ok || (call.Fun != "egnn" && call.Fun != "mlp") {
-				c.errorf(s.Value.At(), "write net egnn(layers 3, hidden 64) or net mlp(layers 3, hidden 64)", "net must be egnn(…) or mlp(…)")
-				continue
+			if f, ok := c.netSetting(s.Value); ok {
+				sets = append(sets, f)
 			}
-			if len(call.Args) > 0 {
-				c.errorf(call.Args[0].At(), "name the arguments: egnn(layers 3, hidden 64)", "unnamed argument")
-				continue
-			}
-			nc := adjoint.NetConfig{Kind: call.Fun}
-			for _, a := range call.Named {
-				v, ok := c.posInt(a.Value, a.Key.Name)
-				if !ok {
-					continue
-				}
-				switch a.Key.Name {
-				case "layers":
-					nc.Layers = v
-				case "hidden":
-					nc.Hidden = v
-				default:
-					c.errorf(a.Key.P, nearest(a.Key.Name, []string{"layers", "hidden"}), "unknown network setting %q", a.Key.Name)
-				}
-			}
-			sets = append(sets, func(cfg *adjoint.Config) {
-				l, h := cfg.Net.Layers, cfg.Net.Hidden
-				cfg.Net = nc
-				if nc.Layers == 0 {
-					cfg.Net.Layers = l
-				}
-				if nc.Hidden == 0 {
-					cfg.Net.Hidden = h
-				}
-			})
 		case "batch", "train_batch", "buffer", "grad_steps", "epochs", "steps":
 			v, ok := c.posInt(s.Value, key)
 			if !ok {
@@ -131,39 +146,45 @@ func (c *checker) sampler(st *SamplerDecl) {
 			c.errorf(s.Key.P, orList(nearest(key, samplerSettings), "settings are "+joinWords(samplerSettings)), "unknown sampler setting %q", key)
 		}
 	}
-	if !argsOK {
-		return
+	return sets, seen
+}
+
+// netSetting checks net egnn(layers L, hidden H) or net mlp(…).
+func (c *checker) netSetting(e Expr) (setter, bool) {
+	call, ok := e.(*Call)
+	if !ok || (call.Fun != "egnn" && call.Fun != "mlp") {
+		c.errorf(e.At(), "write net egnn(layers 3, hidden 64) or net mlp(layers 3, hidden 64)", "net must be egnn(…) or mlp(…)")
+		return nil, false
 	}
-	name := st.Name.Name
-	c.add(st.P, func(ctx context.Context, env *runEnv) error {
-		sys, err := env.system(sysID.Name)
-		if err != nil {
-			return err
+	if len(call.Args) > 0 {
+		c.errorf(call.Args[0].At(), "name the arguments: egnn(layers 3, hidden 64)", "unnamed argument")
+		return nil, false
+	}
+	nc := adjoint.NetConfig{Kind: call.Fun}
+	for _, a := range call.Named {
+		v, ok := c.posInt(a.Value, a.Key.Name)
+		if !ok {
+			continue
 		}
-		cfg := adjoint.DefaultConfig(sys)
-		if !seen["net"] && sys.Symmetry.Rotation && sys.Symmetry.Permutation {
-			// an E(n)-equivariant controller for systems that declare those symmetries
-			cfg.Net.Kind = "egnn"
+		switch a.Key.Name {
+		case "layers":
+			nc.Layers = v
+		case "hidden":
+			nc.Hidden = v
+		default:
+			c.errorf(a.Key.P, nearest(a.Key.Name, []string{"layers", "hidden"}), "unknown network setting %q", a.Key.Name)
 		}
-		if sdeID != nil {
-			v := env.s.values[sdeID.Name].(*SDE)
-			cfg.Schedule = v.Schedule
-			if v.Steps > 0 {
-				cfg.Steps = v.Steps
-			}
+	}
+	return func(cfg *adjoint.Config) {
+		l, h := cfg.Net.Layers, cfg.Net.Hidden
+		cfg.Net = nc
+		if nc.Layers == 0 {
+			cfg.Net.Layers = l
 		}
-		for _, f := range sets {
-			f(&cfg)
+		if nc.Hidden == 0 {
+			cfg.Net.Hidden = h
 		}
-		smp, err := adjoint.NewSampler(cfg)
-		if err != nil {
-			return fmt.Errorf("sampler %s: %w", name, err)
-		}
-		env.bind(name, smp)
-		env.s.origin[smp] = sys
-		return nil
-	})
-	c.cheap()
+	}, true
 }
 
 var trainUnits = []string{"epochs", "epoch", "seconds", "second", "s", "minutes", "minute", "min", "hours", "hour", "h"}

@@ -108,9 +108,11 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 	wg.Wait()
 }
 
+// evalChunk evaluates configurations c0..c1-1: the sums (by the native loops or the tapes),
+// then the top-level expression, then the gradient of every sum the native loops did not
+// already add.
 func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
-	n, d := en.n, en.d
-	nd := n * d
+	nd := en.n * en.d
 	C := c1 - c0
 	withGrad := grad != nil
 	ws.x = x
@@ -120,47 +122,82 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 			g[i] = 0
 		}
 	}
-	allNative := true
-	for m, k := range en.kernels {
-		if k.poly == nil || withGrad && !en.top.seedKnown[m] {
-			allNative = false
-		}
-	}
-	if allNative {
-		// every sum runs natively with a known seed: finish each configuration in one pass
-		for c := 0; c < C; c++ {
-			xc := x[(c0+c)*nd : (c0+c+1)*nd]
-			var gc []float64
-			if withGrad {
-				gc = grad[(c0+c)*nd : (c0+c+1)*nd]
-			}
-			cm, cg := ws.com[c*d:c*d+d], ws.comGrad[c*d:c*d+d]
-			if en.usesCom {
-				en.comOf(xc, cm, cg)
-			}
-			for m, k := range en.kernels {
-				seed := 0.0
-				var g []float64
-				if withGrad {
-					seed = en.top.seedConst[m]
-					if seed != 0 {
-						g = gc
-					}
-				}
-				if k.kind == SumParticles {
-					ws.kernels[m].sums[c] = en.particleLoop(k, xc, cm, cg, g, seed)
-				} else {
-					ws.kernels[m].sums[c] = en.pairLoop(k, xc, g, seed)
-				}
-			}
-			if en.usesCom && withGrad {
-				en.spreadCom(gc, cg)
-			}
-		}
+	if en.allNative(withGrad) {
+		en.nativeSums(ws, x, grad, c0, C)
 	} else {
 		en.evalSums(ws, x, grad, c0, C)
 	}
-	// top level
+	en.evalTop(ws, x, e, grad, c0, C)
+	if !withGrad {
+		return
+	}
+	for m, k := range en.kernels {
+		if k.poly != nil && en.top.seedKnown[m] {
+			continue // gradient added by the native pair loop
+		}
+		en.scatter(k, &ws.kernels[m], ws, grad, c0, C)
+	}
+	if en.usesCom {
+		d := en.d
+		for c := 0; c < C; c++ {
+			en.spreadCom(grad[(c0+c)*nd:(c0+c+1)*nd], ws.comGrad[c*d:c*d+d])
+		}
+	}
+}
+
+// allNative reports whether every sum runs on a native loop (with a known seed when the
+// gradient is wanted).
+func (en *Energy) allNative(withGrad bool) bool {
+	for m, k := range en.kernels {
+		if k.poly == nil || withGrad && !en.top.seedKnown[m] {
+			return false
+		}
+	}
+	return true
+}
+
+// nativeSums runs every sum natively, finishing each configuration in one pass.
+func (en *Energy) nativeSums(ws *workspace, x, grad []float64, c0, C int) {
+	d := en.d
+	nd := en.n * d
+	withGrad := grad != nil
+	for c := 0; c < C; c++ {
+		xc := x[(c0+c)*nd : (c0+c+1)*nd]
+		var gc []float64
+		if withGrad {
+			gc = grad[(c0+c)*nd : (c0+c+1)*nd]
+		}
+		cm, cg := ws.com[c*d:c*d+d], ws.comGrad[c*d:c*d+d]
+		if en.usesCom {
+			en.comOf(xc, cm, cg)
+		}
+		for m, k := range en.kernels {
+			seed := 0.0
+			var g []float64
+			if withGrad {
+				seed = en.top.seedConst[m]
+				if seed != 0 {
+					g = gc
+				}
+			}
+			if k.kind == SumParticles {
+				ws.kernels[m].sums[c] = en.particleLoop(k, xc, cm, cg, g, seed)
+			} else {
+				ws.kernels[m].sums[c] = en.pairLoop(k, xc, g, seed)
+			}
+		}
+		if en.usesCom && withGrad {
+			en.spreadCom(gc, cg)
+		}
+	}
+}
+
+// evalTop runs the top-level tape: it writes the energies and, with the gradient, adds the
+// derivatives by fixed coordinates and the centre of mass, and sets the seeds of the sums.
+func (en *Energy) evalTop(ws *workspace, x, e, grad []float64, c0, C int) {
+	d := en.d
+	nd := en.n * d
+	withGrad := grad != nil
 	top := en.top
 	w := &ws.top
 	t, buf := top.val, w.val
@@ -184,9 +221,9 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 	}
 	t.run(buf, w.stride, C)
 	if o := t.outs[0]; o >= 0 {
-		copy(e[c0:c1], buf[int(o)*w.stride:int(o)*w.stride+C])
+		copy(e[c0:c0+C], buf[int(o)*w.stride:int(o)*w.stride+C])
 	} else {
-		for c := c0; c < c1; c++ {
+		for c := c0; c < c0+C; c++ {
 			e[c] = 0
 		}
 	}
@@ -211,17 +248,6 @@ func (en *Energy) evalChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
 				grad[(c0+c)*nd+s.p*d+s.k] += gv
 				ws.comGrad[c*d+s.k] -= gv
 			}
-		}
-	}
-	for m, k := range en.kernels {
-		if k.poly != nil && en.top.seedKnown[m] {
-			continue // gradient added by the native pair loop
-		}
-		en.scatter(k, &ws.kernels[m], ws, grad, c0, C)
-	}
-	if en.usesCom {
-		for c := 0; c < C; c++ {
-			en.spreadCom(grad[(c0+c)*nd:(c0+c+1)*nd], ws.comGrad[c*d:c*d+d])
 		}
 	}
 }

@@ -112,30 +112,6 @@ func cOp(o op, a, b, c string, k float64) (string, bool) {
 		return a + " / " + b, true
 	case opNeg:
 		return "-" + a, true
-	case opSqrt:
-		return "sqrt(" + a + ")", true
-	case opExp:
-		return "exp(" + a + ")", true
-	case opLog:
-		return "log(" + a + ")", true
-	case opSin:
-		return "sin(" + a + ")", true
-	case opCos:
-		return "cos(" + a + ")", true
-	case opTan:
-		return "tan(" + a + ")", true
-	case opTanh:
-		return "tanh(" + a + ")", true
-	case opSinh:
-		return "sinh(" + a + ")", true
-	case opCosh:
-		return "cosh(" + a + ")", true
-	case opAbs:
-		return "fabs(" + a + ")", true
-	case opSign:
-		return "adj_sign(" + a + ")", true
-	case opRound:
-		return "rint(" + a + ")", true // round half to even, as math.RoundToEven
 	case opPow:
 		return "pow(" + a + ", " + b + ")", true
 	case opPowC:
@@ -166,6 +142,12 @@ func cOp(o op, a, b, c string, k float64) (string, bool) {
 		return a, true
 	case opMulAdd:
 		return a + " * " + b + " + " + c, true
+	}
+	if f := funcOf(o); f != nil {
+		if f.arity() == 2 {
+			return f.cuda + "(" + a + ", " + b + ")", true
+		}
+		return f.cuda + "(" + a + ")", true
 	}
 	return "", false
 }

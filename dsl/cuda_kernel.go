@@ -12,46 +12,10 @@ func (g *cgen) kernel(name string, withGrad bool) {
 	en := g.en
 	n, d := en.n, en.d
 	nd := n * d
-	M := max(1, len(en.kernels))
-	T, Tc, G := g.l.T, g.l.Tc, g.l.G
+	Tc, G := g.l.Tc, g.l.G
 	g.line("")
 	g.open("extern \"C\" __global__ void %s(const double* __restrict__ xg, double* __restrict__ eg, double* __restrict__ gg, int B) {", name)
-	g.line("__shared__ double red[%d];", T)
-	g.line("__shared__ double sumsh[%d];", G*M)
-	if withGrad {
-		g.line("__shared__ double seedsh[%d];", G*M)
-	}
-	if en.usesCom {
-		g.line("__shared__ double comsh[%d];", G*d)
-		if withGrad {
-			g.line("__shared__ double comgsh[%d];", G*d)
-		}
-	}
-	if g.l.shared {
-		g.line("__shared__ double xsh[%d];", G*nd)
-		if withGrad {
-			g.line("__shared__ double gsh[%d];", G*nd)
-		}
-	}
-	g.line("const int tid = threadIdx.x;")
-	if G == 1 {
-		g.line("const int gt = tid, grp = 0;")
-	} else {
-		g.line("const int gt = tid & %d, grp = tid / %d;", Tc-1, Tc)
-	}
-	if !withGrad {
-		g.line("(void)gg;")
-	}
-	g.line("double* sums = sumsh + grp * %d;", M)
-	if withGrad {
-		g.line("double* seeds = seedsh + grp * %d;", M)
-	}
-	if en.usesCom {
-		g.line("double* com = comsh + grp * %d;", d)
-		if withGrad {
-			g.line("double* comg = comgsh + grp * %d;", d)
-		}
-	}
+	g.sharedArrays(withGrad)
 	g.open("for (int base = blockIdx.x * %d; base < B; base += gridDim.x * %d) {", G, G)
 	g.line("const int cfg = base + grp;")
 	g.line("const bool valid = cfg < B;")
@@ -130,8 +94,6 @@ func (g *cgen) kernel(name string, withGrad bool) {
 // sums[m]; "value+grad" also adds the gradient times the seed expression; "grad" only adds
 // the gradient (the value is known), skipping the loop when the seed is 0.
 func (g *cgen) sum(m int, k *compiledCtx, mode, seed string) {
-	en := g.en
-	n, d := en.n, en.d
 	withGrad := mode != "value"
 	withValue := mode != "grad"
 	t := k.val
@@ -149,77 +111,9 @@ func (g *cgen) sum(m int, k *compiledCtx, mode, seed string) {
 		g.open("if (sd != 0.0) {")
 	}
 	g.open("for (int l = gt; l < %d; l += %d) {", k.lanes, g.l.Tc)
-	switch k.kind {
-	case SumParticles:
-		g.line("const int pi = l;")
-	case SumPairsLess, SumPairsNe:
-		P := n * (n - 1) / 2
-		g.line("int pi, pj;")
-		if k.lanes > P {
-			g.line("if (l < %d) adj_pair(l, %d, &pi, &pj); else adj_pair(l - %d, %d, &pj, &pi);", P, n, P, n)
-		} else {
-			g.line("adj_pair(l, %d, &pi, &pj);", n)
-		}
-	default:
-		g.fail("sum %d of unknown kind %d", m, k.kind)
-	}
-	needD := false
-	for _, s := range k.specs {
-		if s.kind == inD || s.kind == inR2 {
-			needD = true
-		}
-	}
-	if needD && k.kind == SumParticles {
-		g.fail("pair quantities in a particle sum")
-	}
-	if needD {
-		for kk := 0; kk < d; kk++ {
-			g.line("double d%d = xs[pi * %d + %d] - xs[pj * %d + %d];", kk, d, kk, d, kk)
-			if len(en.box) > 0 {
-				L := cLit(en.box[kk])
-				g.line("d%d -= %s * rint(d%d / %s);", kk, L, kk, L)
-			}
-		}
-		if d == 3 && len(en.box) == 0 {
-			g.line("const double r2 = d0 * d0 + d1 * d1 + d2 * d2 + %s;", cLit(en.soften))
-		} else {
-			g.line("double r2 = %s;", cLit(en.soften))
-			for kk := 0; kk < d; kk++ {
-				g.line("r2 += d%d * d%d;", kk, kk)
-			}
-		}
-	}
-	inputs := make([]string, len(k.specs))
-	for i, s := range k.specs {
-		switch s.kind {
-		case inCoord:
-			inputs[i] = "xs[" + g.coordIndex(s.p, s.k) + "]"
-		case inD:
-			inputs[i] = fmt.Sprintf("d%d", s.k)
-		case inR2:
-			inputs[i] = "r2"
-		case inCom:
-			inputs[i] = fmt.Sprintf("com[%d]", s.k)
-		case inU:
-			inputs[i] = fmt.Sprintf("(xs[%s] - com[%d])", g.coordIndex(s.p, s.k), s.k)
-		case inQU, inQX:
-			if s.p != refI || k.kind != SumParticles {
-				g.fail("radial input outside a particle sum")
-			}
-			var terms []string
-			for kk := 0; kk < d; kk++ {
-				u := fmt.Sprintf("xs[pi * %d + %d]", d, kk)
-				if s.kind == inQU {
-					u = fmt.Sprintf("(%s - com[%d])", u, kk)
-				}
-				terms = append(terms, u+" * "+u)
-			}
-			inputs[i] = "0.0 + " + strings.Join(terms, " + ")
-		default:
-			g.fail("input kind %d inside sum %d", s.kind, m)
-			inputs[i] = "0.0"
-		}
-	}
+	g.laneParticles(m, k)
+	g.pairDifference(k)
+	inputs := g.sumInputs(m, k)
 	outs := g.tape(t, inputs)
 	if g.err != nil {
 		return
@@ -371,4 +265,138 @@ func (g *cgen) top(withGrad bool) {
 		}
 	}
 	g.close()
+}
+
+// sharedArrays declares the block's shared arrays and each group's slice of them.
+func (g *cgen) sharedArrays(withGrad bool) {
+	en := g.en
+	d := en.d
+	nd := en.n * d
+	M := max(1, len(en.kernels))
+	T, Tc, G := g.l.T, g.l.Tc, g.l.G
+	g.line("__shared__ double red[%d];", T)
+	g.line("__shared__ double sumsh[%d];", G*M)
+	if withGrad {
+		g.line("__shared__ double seedsh[%d];", G*M)
+	}
+	if en.usesCom {
+		g.line("__shared__ double comsh[%d];", G*d)
+		if withGrad {
+			g.line("__shared__ double comgsh[%d];", G*d)
+		}
+	}
+	if g.l.shared {
+		g.line("__shared__ double xsh[%d];", G*nd)
+		if withGrad {
+			g.line("__shared__ double gsh[%d];", G*nd)
+		}
+	}
+	g.line("const int tid = threadIdx.x;")
+	if G == 1 {
+		g.line("const int gt = tid, grp = 0;")
+	} else {
+		g.line("const int gt = tid & %d, grp = tid / %d;", Tc-1, Tc)
+	}
+	if !withGrad {
+		g.line("(void)gg;")
+	}
+	g.line("double* sums = sumsh + grp * %d;", M)
+	if withGrad {
+		g.line("double* seeds = seedsh + grp * %d;", M)
+	}
+	if en.usesCom {
+		g.line("double* com = comsh + grp * %d;", d)
+		if withGrad {
+			g.line("double* comg = comgsh + grp * %d;", d)
+		}
+	}
+}
+
+// laneParticles writes the particle pi (particle sums) or pair pi, pj (pair sums) of lane l.
+func (g *cgen) laneParticles(m int, k *compiledCtx) {
+	n := g.en.n
+	switch k.kind {
+	case SumParticles:
+		g.line("const int pi = l;")
+	case SumPairsLess, SumPairsNe:
+		P := n * (n - 1) / 2
+		g.line("int pi, pj;")
+		if k.lanes > P {
+			g.line("if (l < %d) adj_pair(l, %d, &pi, &pj); else adj_pair(l - %d, %d, &pj, &pi);", P, n, P, n)
+		} else {
+			g.line("adj_pair(l, %d, &pi, &pj);", n)
+		}
+	default:
+		g.fail("sum %d of unknown kind %d", m, k.kind)
+	}
+}
+
+// pairDifference writes the pair difference d0, d1, … (minimum image in a periodic box) and
+// the squared distance r2 when the sum's body reads them.
+func (g *cgen) pairDifference(k *compiledCtx) {
+	en := g.en
+	d := en.d
+	needD := false
+	for _, s := range k.specs {
+		if s.kind == inD || s.kind == inR2 {
+			needD = true
+		}
+	}
+	if needD && k.kind == SumParticles {
+		g.fail("pair quantities in a particle sum")
+	}
+	if needD {
+		for kk := 0; kk < d; kk++ {
+			g.line("double d%d = xs[pi * %d + %d] - xs[pj * %d + %d];", kk, d, kk, d, kk)
+			if len(en.box) > 0 {
+				L := cLit(en.box[kk])
+				g.line("d%d -= %s * rint(d%d / %s);", kk, L, kk, L)
+			}
+		}
+		if d == 3 && len(en.box) == 0 {
+			g.line("const double r2 = d0 * d0 + d1 * d1 + d2 * d2 + %s;", cLit(en.soften))
+		} else {
+			g.line("double r2 = %s;", cLit(en.soften))
+			for kk := 0; kk < d; kk++ {
+				g.line("r2 += d%d * d%d;", kk, kk)
+			}
+		}
+	}
+}
+
+// sumInputs is the C expression of each input of a sum's tape within lane l.
+func (g *cgen) sumInputs(m int, k *compiledCtx) []string {
+	d := g.en.d
+	inputs := make([]string, len(k.specs))
+	for i, s := range k.specs {
+		switch s.kind {
+		case inCoord:
+			inputs[i] = "xs[" + g.coordIndex(s.p, s.k) + "]"
+		case inD:
+			inputs[i] = fmt.Sprintf("d%d", s.k)
+		case inR2:
+			inputs[i] = "r2"
+		case inCom:
+			inputs[i] = fmt.Sprintf("com[%d]", s.k)
+		case inU:
+			inputs[i] = fmt.Sprintf("(xs[%s] - com[%d])", g.coordIndex(s.p, s.k), s.k)
+		case inQU, inQX:
+			if s.p != refI || k.kind != SumParticles {
+				g.fail("radial input outside a particle sum")
+			}
+			var terms []string
+			for kk := 0; kk < d; kk++ {
+				u := fmt.Sprintf("xs[pi * %d + %d]", d, kk)
+				if s.kind == inQU {
+					u = fmt.Sprintf("(%s - com[%d])", u, kk)
+				}
+				terms = append(terms, u+" * "+u)
+			}
+			inputs[i] = "0.0 + " + strings.Join(terms, " + ")
+		default:
+			g.fail("input kind %d inside sum %d", s.kind, m)
+			inputs[i] = "0.0"
+		}
+	}
+	return inputs
 }

@@ -367,7 +367,7 @@ func TestCUDAOps(t *testing.T) {
 		k       float64
 	}
 	var cases []tc
-	for o := opAdd; o <= opMulAdd; o++ {
+	for o := opAdd; o < numOps(); o++ {
 		for i, a := range vals {
 			b := vals[(i*5+3)%len(vals)]
 			c := vals[(i*7+1)%len(vals)]

@@ -10,8 +10,11 @@ func (g *graph) grad(out int32) []int32 {
 		switch nd.op {
 		case opInput:
 			active[i] = true
-		case opConst, opLt, opLe, opEq, opNe, opSign, opRound:
+		case opConst, opLt, opLe, opEq, opNe:
 		default:
+			if f := funcOf(nd.op); f != nil && f.adj == nil {
+				break // piecewise constant: no derivative flows through
+			}
 			ar := arity(nd.op)
 			active[i] = active[nd.a] || (ar > 1 && active[nd.b]) || (ar > 2 && active[nd.c])
 		}
@@ -56,32 +59,12 @@ func (g *graph) grad(out int32) []int32 {
 			acc(b, g.op1(opNeg, g.op2(opDiv, g.op2(opMul, gi, i), b)))
 		case opNeg:
 			acc(a, g.op1(opNeg, gi))
-		case opSqrt:
-			acc(a, g.op2(opDiv, g.op2(opMul, g.konst(0.5), gi), i))
-		case opExp:
-			acc(a, g.op2(opMul, gi, i))
-		case opLog:
-			acc(a, g.op2(opDiv, gi, a))
-		case opSin:
-			acc(a, g.op2(opMul, gi, g.op1(opCos, a)))
-		case opCos:
-			acc(a, g.op1(opNeg, g.op2(opMul, gi, g.op1(opSin, a))))
-		case opTan:
-			acc(a, g.op2(opMul, gi, g.op2(opAdd, g.konst(1), g.op2(opMul, i, i))))
-		case opTanh:
-			acc(a, g.op2(opMul, gi, g.op2(opSub, g.konst(1), g.op2(opMul, i, i))))
-		case opSinh:
-			acc(a, g.op2(opMul, gi, g.op1(opCosh, a)))
-		case opCosh:
-			acc(a, g.op2(opMul, gi, g.op1(opSinh, a)))
-		case opAbs:
-			acc(a, g.op2(opMul, gi, g.op1(opSign, a)))
 		case opPowC:
 			acc(a, g.op2(opMul, gi, g.op2(opMul, g.konst(nd.k), g.powc(a, nd.k-1))))
 		case opPow:
 			acc(a, g.op2(opMul, gi, g.op2(opMul, b, g.op2(opPow, a, g.op2(opSub, b, g.konst(1))))))
 			if active[b] {
-				acc(b, g.op2(opMul, gi, g.op2(opMul, i, g.op1(opLog, a))))
+				acc(b, g.op2(opMul, gi, g.op2(opMul, i, g.call("log", a))))
 			}
 		case opMin, opMax:
 			c := g.op2(opLe, a, b)
@@ -93,6 +76,13 @@ func (g *graph) grad(out int32) []int32 {
 		case opSelect:
 			acc(nd.b, g.sel(a, gi, zero))
 			acc(nd.c, g.sel(a, zero, gi))
+		default:
+			if f := funcOf(nd.op); f != nil && f.adj != nil {
+				x := []int32{a, b}[:f.arity()]
+				for k, v := range f.adj(g, x, i, gi) {
+					acc(x[k], v)
+				}
+			}
 		}
 	}
 	out2 := make([]int32, len(g.inputs))

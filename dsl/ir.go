@@ -15,18 +15,6 @@ const (
 	opMul
 	opDiv
 	opNeg
-	opSqrt
-	opExp
-	opLog
-	opSin
-	opCos
-	opTan
-	opTanh
-	opSinh
-	opCosh
-	opAbs
-	opSign
-	opRound
 	opPow  // a^b
 	opPowC // a^k, k constant
 	opMin
@@ -43,6 +31,9 @@ const (
 	opRDivC // k / a
 	opCopy
 	opMulAdd // a*b + c
+	// opFunc is the operation of the first elementary function of builtinTable; the others
+	// follow in table order (see funcOf).
+	opFunc
 )
 
 // node is a vertex of the expression graph; a, b, c are argument node ids.
@@ -107,35 +98,6 @@ func evalOp(o op, a, b, c, k float64) float64 {
 		return a / b
 	case opNeg:
 		return -a
-	case opSqrt:
-		return math.Sqrt(a)
-	case opExp:
-		return math.Exp(a)
-	case opLog:
-		return math.Log(a)
-	case opSin:
-		return math.Sin(a)
-	case opCos:
-		return math.Cos(a)
-	case opTan:
-		return math.Tan(a)
-	case opTanh:
-		return math.Tanh(a)
-	case opSinh:
-		return math.Sinh(a)
-	case opCosh:
-		return math.Cosh(a)
-	case opAbs:
-		return math.Abs(a)
-	case opSign:
-		if a > 0 {
-			return 1
-		} else if a < 0 {
-			return -1
-		}
-		return 0
-	case opRound:
-		return math.RoundToEven(a)
 	case opPow:
 		return math.Pow(a, b)
 	case opPowC:
@@ -170,6 +132,12 @@ func evalOp(o op, a, b, c, k float64) float64 {
 	case opMulAdd:
 		return a*b + c
 	}
+	if f := funcOf(o); f != nil {
+		if f.cpu2 != nil {
+			return f.cpu2(a, b)
+		}
+		return f.cpu1(a)
+	}
 	return math.NaN()
 }
 
@@ -188,6 +156,9 @@ func arity(o op) int {
 		return 2
 	case opSelect, opMulAdd:
 		return 3
+	}
+	if f := funcOf(o); f != nil {
+		return f.arity()
 	}
 	return 1
 }

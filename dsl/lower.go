@@ -107,8 +107,10 @@ func (l *lowerer) knownNames() []string {
 	for k := range l.params {
 		out = append(out, k)
 	}
-	for k := range exprFuncs {
-		out = append(out, k)
+	for _, b := range builtins {
+		if !b.hidden {
+			out = append(out, b.name)
+		}
 	}
 	out = append(out, "pi")
 	if l.mode == modeEnergy {
@@ -269,7 +271,7 @@ func (l *lowerer) ident(e *Ident) value {
 			}
 		}
 	}
-	if _, ok := exprFuncs[e.Name]; ok {
+	if _, ok := callable(e.Name); ok {
 		return l.errorf(e.P, "call it: "+e.Name+"(…)", "%s is a function", e.Name)
 	}
 	hint := nearest(e.Name, l.knownNames())

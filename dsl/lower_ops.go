@@ -99,16 +99,9 @@ func (l *lowerer) binary(e *Binary) value {
 	return l.errorf(e.P, "vectors add and subtract, scale by numbers, and reduce with norm(v), norm2(v), dot(a, b) or a component (.x)", "operator %s does not apply to these vector operands", e.Op)
 }
 
-// Builtin functions of expressions: name → (min, max) number of arguments (max −1: any).
-var exprFuncs = map[string][2]int{
-	"exp": {1, 1}, "log": {1, 1}, "sqrt": {1, 1}, "sin": {1, 1}, "cos": {1, 1}, "tan": {1, 1},
-	"tanh": {1, 1}, "sinh": {1, 1}, "cosh": {1, 1}, "abs": {1, 1}, "pow": {2, 2},
-	"min": {2, -1}, "max": {2, -1}, "smin": {3, 3}, "smax": {3, 3}, "softmin": {3, 3}, "softmax": {3, 3},
-	"softplus": {1, 1}, "sigmoid": {1, 1}, "where": {3, 3}, "norm": {1, 1}, "norm2": {1, 1}, "dot": {2, 2},
-}
-
+// call lowers a call of a builtin function (see builtinTable).
 func (l *lowerer) call(e *Call) value {
-	ar, ok := exprFuncs[e.Fun]
+	b, ok := callable(e.Fun)
 	if !ok {
 		return l.errorf(e.P, nearest(e.Fun, l.knownNames()), "unknown function %q", e.Fun)
 	}
@@ -116,69 +109,21 @@ func (l *lowerer) call(e *Call) value {
 		return l.errorf(e.Named[0].Key.P, "", "%s takes no named arguments", e.Fun)
 	}
 	n := len(e.Args)
-	if n < ar[0] || (ar[1] >= 0 && n > ar[1]) {
-		want := fmt.Sprint(ar[0])
-		if ar[1] < 0 {
+	if n < b.min || (b.max != variadic && n > b.max) {
+		want := fmt.Sprint(b.min)
+		if b.max == variadic {
 			want = "at least " + want
-		} else if ar[1] != ar[0] {
-			want = fmt.Sprintf("%d to %d", ar[0], ar[1])
+		} else if b.max != b.min {
+			want = fmt.Sprintf("%d to %d", b.min, b.max)
 		}
-		plural := "s"
+		s := "s"
 		if want == "1" {
-			plural = ""
+			s = ""
 		}
-		return l.errorf(e.P, signature(e.Fun), "%s takes %s argument%s, got %d", e.Fun, want, plural, n)
+		return l.errorf(e.P, b.signature(), "%s takes %s argument%s, got %d", e.Fun, want, s, n)
 	}
-	g := l.g()
-	switch e.Fun {
-	case "where":
-		c := l.lower(e.Args[0])
-		if c.kind == vErr {
-			return c
-		}
-		if c.kind != vBool {
-			return l.errorf(e.Args[0].At(), "write a comparison, e.g. where(r[i,j] < 2.5, A, B)", "the condition of where must be a comparison")
-		}
-		a, ok1 := l.needScalar(e.Args[1])
-		b, ok2 := l.needScalar(e.Args[2])
-		if !ok1 || !ok2 {
-			return value{kind: vErr}
-		}
-		return scalar(g.sel(c.ids[0], a, b))
-	case "norm", "norm2":
-		v := l.lower(e.Args[0])
-		if v.kind == vErr {
-			return v
-		}
-		if v.kind != vVector {
-			return l.errorf(e.Args[0].At(), "norm applies to vectors such as x[i] - com or dr[i,j]; use abs for a number", "%s needs a vector", e.Fun)
-		}
-		var s int32
-		if q, ok := l.particleNorm2(v.ids); ok {
-			s = q
-		} else {
-			s = g.konst(0)
-			for _, id := range v.ids {
-				s = g.op2(opAdd, s, g.op2(opMul, id, id))
-			}
-		}
-		if e.Fun == "norm" {
-			s = g.op1(opSqrt, s)
-		}
-		return scalar(s)
-	case "dot":
-		a, b := l.lower(e.Args[0]), l.lower(e.Args[1])
-		if a.kind == vErr || b.kind == vErr {
-			return value{kind: vErr}
-		}
-		if a.kind != vVector || b.kind != vVector || len(a.ids) != len(b.ids) {
-			return l.errorf(e.P, "dot(a, b) takes two vectors of the same dimension", "dot needs two vectors")
-		}
-		s := g.konst(0)
-		for k := range a.ids {
-			s = g.op2(opAdd, s, g.op2(opMul, a.ids[k], b.ids[k]))
-		}
-		return scalar(s)
+	if b.lower != nil {
+		return b.lower(l, e)
 	}
 	args := make([]int32, n)
 	okAll := true
@@ -190,56 +135,70 @@ func (l *lowerer) call(e *Call) value {
 	if !okAll {
 		return value{kind: vErr}
 	}
-	unary := map[string]op{"exp": opExp, "log": opLog, "sqrt": opSqrt, "sin": opSin, "cos": opCos, "tan": opTan,
-		"tanh": opTanh, "sinh": opSinh, "cosh": opCosh, "abs": opAbs}
-	if o, ok := unary[e.Fun]; ok {
-		return scalar(g.op1(o, args[0]))
+	g := l.g()
+	if b.build != nil {
+		return scalar(b.build(g, args))
 	}
-	switch e.Fun {
-	case "pow":
-		return scalar(g.op2(opPow, args[0], args[1]))
-	case "min", "max":
-		o := opMin
-		if e.Fun == "max" {
-			o = opMax
-		}
-		r := args[0]
-		for _, a := range args[1:] {
-			r = g.op2(o, r, a)
-		}
-		return scalar(r)
-	case "smin", "softmin":
-		return scalar(smin(g, args[0], args[1], args[2]))
-	case "smax", "softmax":
-		return scalar(g.op1(opNeg, smin(g, g.op1(opNeg, args[0]), g.op1(opNeg, args[1]), args[2])))
-	case "softplus":
-		x := args[0]
-		return scalar(g.op2(opAdd, g.op2(opMax, x, g.konst(0)), g.op1(opLog, g.op2(opAdd, g.konst(1), g.op1(opExp, g.op1(opNeg, g.op1(opAbs, x)))))))
-	case "sigmoid":
-		return scalar(g.op2(opDiv, g.konst(1), g.op2(opAdd, g.konst(1), g.op1(opExp, g.op1(opNeg, args[0])))))
-	}
-	return l.errorf(e.P, "", "unsupported function %s", e.Fun)
+	return scalar(g.call(b.name, args...))
 }
 
-// smin is the smooth minimum −k·log(e^{−a/k} + e^{−b/k}), written stably around min(a, b).
-func smin(g *graph, a, b, k int32) int32 {
-	m := g.op2(opMin, a, b)
-	ea := g.op1(opExp, g.op2(opDiv, g.op2(opSub, m, a), k))
-	eb := g.op1(opExp, g.op2(opDiv, g.op2(opSub, m, b), k))
-	return g.op2(opSub, m, g.op2(opMul, k, g.op1(opLog, g.op2(opAdd, ea, eb))))
+// lowerWhere lowers where(COND, A, B).
+func lowerWhere(l *lowerer, e *Call) value {
+	c := l.lower(e.Args[0])
+	if c.kind == vErr {
+		return c
+	}
+	if c.kind != vBool {
+		return l.errorf(e.Args[0].At(), "write a comparison, e.g. where(r[i,j] < 2.5, A, B)", "the condition of where must be a comparison")
+	}
+	a, ok1 := l.needScalar(e.Args[1])
+	b, ok2 := l.needScalar(e.Args[2])
+	if !ok1 || !ok2 {
+		return value{kind: vErr}
+	}
+	return scalar(l.g().sel(c.ids[0], a, b))
 }
 
-func signature(f string) string {
-	sigs := map[string]string{
-		"pow": "pow(base, exponent)", "min": "min(a, b, …)", "max": "max(a, b, …)",
-		"smin": "smin(a, b, k): smooth minimum with softness k", "smax": "smax(a, b, k): smooth maximum with softness k",
-		"softmin": "softmin(a, b, k)", "softmax": "softmax(a, b, k)", "where": "where(condition, value_if_true, value_if_false)",
-		"dot": "dot(a, b)",
+// lowerNorm lowers norm(v) and norm2(v).
+func lowerNorm(l *lowerer, e *Call) value {
+	g := l.g()
+	v := l.lower(e.Args[0])
+	if v.kind == vErr {
+		return v
 	}
-	if s, ok := sigs[f]; ok {
-		return s
+	if v.kind != vVector {
+		return l.errorf(e.Args[0].At(), "norm applies to vectors such as x[i] - com or dr[i,j]; use abs for a number", "%s needs a vector", e.Fun)
 	}
-	return f + "(x)"
+	var s int32
+	if q, ok := l.particleNorm2(v.ids); ok {
+		s = q
+	} else {
+		s = g.konst(0)
+		for _, id := range v.ids {
+			s = g.op2(opAdd, s, g.op2(opMul, id, id))
+		}
+	}
+	if e.Fun == "norm" {
+		s = g.op1(opSqrt, s)
+	}
+	return scalar(s)
+}
+
+// lowerDot lowers dot(a, b).
+func lowerDot(l *lowerer, e *Call) value {
+	g := l.g()
+	a, b := l.lower(e.Args[0]), l.lower(e.Args[1])
+	if a.kind == vErr || b.kind == vErr {
+		return value{kind: vErr}
+	}
+	if a.kind != vVector || b.kind != vVector || len(a.ids) != len(b.ids) {
+		return l.errorf(e.P, "dot(a, b) takes two vectors of the same dimension", "dot needs two vectors")
+	}
+	s := g.konst(0)
+	for k := range a.ids {
+		s = g.op2(opAdd, s, g.op2(opMul, a.ids[k], b.ids[k]))
+	}
+	return scalar(s)
 }
 
 func (l *lowerer) sum(e *Sum) value {

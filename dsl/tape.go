@@ -318,10 +318,6 @@ func (t *tape) run(buf []float64, stride, L int) {
 			for i := range d {
 				d[i] = math.Sqrt(a[i])
 			}
-		case opExp:
-			for i := range d {
-				d[i] = math.Exp(a[i])
-			}
 		case opSelect:
 			b, c := sl(in.b), sl(in.c)
 			for i := range d {
@@ -332,6 +328,13 @@ func (t *tape) run(buf []float64, stride, L int) {
 				}
 			}
 		default:
+			if f := funcOf(in.op); f != nil && f.cpu1 != nil {
+				fn := f.cpu1
+				for i := range d {
+					d[i] = fn(a[i])
+				}
+				continue
+			}
 			var b, c []float64
 			if in.b >= 0 {
 				b = sl(in.b)
