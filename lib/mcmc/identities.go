@@ -6,6 +6,7 @@ import (
 
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
+	"adjoint/lib/sde"
 )
 
 // Identities are the integration-by-parts checks of a Boltzmann density p ∝ exp(−E/τ) on a
@@ -86,7 +87,7 @@ func CheckIdentities(sys *energy.System, x []float64, maxN int) (*Identities, er
 	b = len(xs) / dim
 	if proj {
 		for c := range b {
-			project(xs[c*dim:(c+1)*dim], n, d)
+			sde.RemoveCoM(xs[c*dim:(c+1)*dim], n, d)
 		}
 	}
 	e := make([]float64, b)
