@@ -10,6 +10,8 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -timeout 25m ./... 2>&1 | tee /tmp/adjoint-test.log
+# The pure-Go build of the tensor kernels (no assembly) has its own scalar paths.
+go test -tags purego ./lib/tensor
 # Bounded fuzzing of the DSL's parser and checker (the corpus is committed under testdata/fuzz).
 if [ -d dsl ] && grep -q "func Fuzz" dsl/*_test.go 2>/dev/null; then
   for f in $(grep -ho "func Fuzz[A-Za-z0-9_]*" dsl/*_test.go | sed 's/func //'); do
