@@ -233,9 +233,45 @@ func (k *Kernel) start(s *State) error {
 	return nil
 }
 
+// energyGrad evaluates a batch; on translation-symmetric systems the gradients are projected
+// onto the zero centre-of-mass space the chains live in (see projectGrad).
 func (k *Kernel) energyGrad(s *State, x, e, g []float64) {
 	k.sys.Energy.EnergyGrad(x, e, g)
 	s.Evals += int64(len(e))
+	if k.proj && g != nil {
+		projectGrad(g, k.n, k.d)
+	}
+}
+
+// gradRoundoff is the relative size of a gradient's centre-of-mass component below which it is
+// rounding error of a translation-invariant energy.
+const gradRoundoff = 1e-10
+
+// projectGrad removes from each configuration's gradient its mean over particles, per
+// coordinate, where that mean is more than rounding (|Σ_p g| > gradRoundoff·Σ_p |g|). A
+// translation-invariant energy's gradient sums to zero up to rounding and is left bit for bit
+// as it is (so its chains do not change with the projection); for an energy that is not
+// invariant, the projection makes the drift the gradient of the energy restricted to the
+// zero centre-of-mass space.
+func projectGrad(g []float64, n, d int) {
+	nd := n * d
+	for off := 0; off+nd <= len(g); off += nd {
+		c := g[off : off+nd]
+		for j := range d {
+			s, a := 0.0, 0.0
+			for p := range n {
+				s += c[p*d+j]
+				a += math.Abs(c[p*d+j])
+			}
+			if !(math.Abs(s) > gradRoundoff*a) {
+				continue
+			}
+			m := s / float64(n)
+			for p := range n {
+				c[p*d+j] -= m
+			}
+		}
+	}
 }
 
 // forChains runs fn over ranges of chains on all cores; each chain has its own generator, so
