@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"adjoint/lib/energy"
 	"adjoint/lib/mcmc"
@@ -31,8 +32,21 @@ type mcmcSummary struct {
 	Identities *mcmc.Identities `json:"identities,omitempty"`
 }
 
+// mcmcSystem returns a benchmark system by name, or a system of a DSL script: FILE.adj (its
+// last system) or FILE.adj:NAME.
+func mcmcSystem(spec string) (*energy.System, error) {
+	if strings.HasSuffix(spec, ".adj") || strings.Contains(spec, ".adj:") {
+		return adjSystem(spec)
+	}
+	sys, err := energy.Benchmark(spec)
+	if err != nil {
+		return nil, fmt.Errorf("unknown system %q (dw4, lj13, lj55, FILE.adj or FILE.adj:NAME): %w", spec, err)
+	}
+	return sys, nil
+}
+
 func runMCMC(args []string) error {
-	fs := newFlagSet("mcmc", "SYSTEM -n N -o FILE.npy [--seed S] [--chains C] [--burn B] [--thin T] [--method mala|hmc]")
+	fs := newFlagSet("mcmc", "SYSTEM|FILE.adj[:NAME] -n N -o FILE.npy [--seed S] [--chains C] [--burn B] [--thin T] [--method mala|hmc]")
 	n := fs.Int("n", 10000, "samples to write")
 	out := fs.String("o", "", "output .npy file (N × dim)")
 	seed := fs.Uint64("seed", 0, "random seed")
@@ -51,7 +65,7 @@ func runMCMC(args []string) error {
 	}
 	if len(pos) != 1 || *out == "" {
 		fs.Usage()
-		return fmt.Errorf("%w: need SYSTEM (dw4, lj13, lj55) and -o FILE.npy", errUsage)
+		return fmt.Errorf("%w: need SYSTEM (dw4, lj13, lj55, FILE.adj or FILE.adj:NAME) and -o FILE.npy", errUsage)
 	}
 	if *n < 1 || *chains < 1 || *burn < 1 || *thin < 1 {
 		return fmt.Errorf("%w: -n, --chains, --burn and --thin must be positive", errUsage)
@@ -59,7 +73,7 @@ func runMCMC(args []string) error {
 	if *dtype != npy.Float32 && *dtype != npy.Float64 {
 		return fmt.Errorf("%w: --dtype must be float32 or float64", errUsage)
 	}
-	sys, err := energy.Benchmark(pos[0])
+	sys, err := mcmcSystem(pos[0])
 	if err != nil {
 		return err
 	}

@@ -19,9 +19,6 @@ import (
 	"adjoint/lib/display"
 )
 
-// runAdjScript runs a DSL script; it is set by the DSL's own file when the DSL is built in.
-var runAdjScript func(path string, stdout, stderr io.Writer) error
-
 func init() {
 	register("run", "run a notebook (.ipynb), a Go script (.go) or a DSL script (.adj)", runRun)
 }
@@ -71,10 +68,7 @@ func runRun(args []string) error {
 		}
 		return runGoScript(ctx, file, os.Stdout, os.Stderr)
 	case ".adj":
-		if runAdjScript == nil {
-			return errors.New("the DSL is not available in this build")
-		}
-		return runAdjScript(file, os.Stdout, os.Stderr)
+		return runAdj(file, os.Stdout, os.Stderr)
 	default:
 		return fmt.Errorf("%w: %s: unknown file type %q (want .ipynb, .go or .adj)", errUsage, file, ext)
 	}

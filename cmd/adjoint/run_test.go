@@ -159,13 +159,3 @@ func TestApplyParams(t *testing.T) {
 		t.Error("no parameters cell: accepted")
 	}
 }
-
-func TestRunAdjWithoutDSL(t *testing.T) {
-	saved := runAdjScript
-	defer func() { runAdjScript = saved }()
-	runAdjScript = nil
-	err := runRun([]string{"x.adj"})
-	if err == nil || !strings.Contains(err.Error(), "DSL is not available") {
-		t.Fatalf("error %v", err)
-	}
-}

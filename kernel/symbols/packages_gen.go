@@ -22,11 +22,11 @@ var apiDigests = map[string]string{
 	"adjoint/lib/adjoint": "e4f3983b4a310e4f",
 	"adjoint/lib/display": "72c6d3b4ce97aaed",
 	"adjoint/lib/energy":  "6089b8cb33834694",
-	"adjoint/lib/mcmc":    "f8deade8c98d5768",
+	"adjoint/lib/mcmc":    "c1a04c5059a300d6",
 	"adjoint/lib/metrics": "57552a2a4cb541be",
 	"adjoint/lib/nn":      "caea219cecc791d8",
 	"adjoint/lib/npy":     "e66d81b75cea5e2a",
 	"adjoint/lib/sde":     "b3c80e2ffdb46ff5",
-	"adjoint/lib/tensor":  "6c03d78a145d3dbf",
+	"adjoint/lib/tensor":  "5f8905873346888e",
 	"adjoint/lib/viz":     "e7382e11ac081f38",
 }
