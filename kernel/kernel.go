@@ -47,6 +47,11 @@ type Options struct {
 	// HistoryFile, when set, receives every stored cell's input as a JSON line
 	// {"session", "line", "input", "time"}; history_request answers from memory.
 	HistoryFile string
+	// HistoryLength is how many of the latest cells history_request can return (default
+	// DefaultHistoryLength); HistoryOutputs how many of the latest keep their text result
+	// (default DefaultHistoryOutputs, as IPython's output cache); HistoryOutputBytes cuts
+	// longer results (default DefaultHistoryOutputBytes). A negative value means no limit.
+	HistoryLength, HistoryOutputs, HistoryOutputBytes int
 }
 
 // Kernel is one running Jupyter kernel.
@@ -113,6 +118,9 @@ func New(ci ConnectionInfo, exec Executor, opts Options) (*Kernel, error) {
 		shellQ: make(chan *Message, 1024)}
 	k.input.replies = make(chan *Message, 1)
 	k.hist.session, k.hist.file, k.hist.id = 1, opts.HistoryFile, k.session
+	k.hist.maxEntries = historyBound(opts.HistoryLength, DefaultHistoryLength)
+	k.hist.maxOutputs = historyBound(opts.HistoryOutputs, DefaultHistoryOutputs)
+	k.hist.maxOutputBytes = historyBound(opts.HistoryOutputBytes, DefaultHistoryOutputBytes)
 	k.epoch, k.epochCancel = context.WithCancel(context.Background())
 	return k, nil
 }

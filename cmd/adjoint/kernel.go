@@ -35,6 +35,9 @@ var computeBanner = func() string {
 func runKernel(args []string) error {
 	fs := newFlagSet("kernel", "-f CONNECTION_FILE")
 	file := fs.String("f", "", "Jupyter connection file")
+	histLen := fs.Int("history-length", kernel.DefaultHistoryLength, "latest cells kept for history requests (-1: all)")
+	histOut := fs.Int("history-outputs", kernel.DefaultHistoryOutputs, "latest cells whose text result the history keeps (-1: all)")
+	histBytes := fs.Int("history-output-bytes", kernel.DefaultHistoryOutputBytes, "longer results are cut in the history (-1: no limit)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -54,7 +57,7 @@ func runKernel(args []string) error {
 	defer exec.Close()
 	k, err := kernel.New(ci, exec, kernel.Options{Banner: computeBanner(),
 		Logger:      log.New(logw, "adjoint kernel: ", log.LstdFlags),
-		HistoryFile: historyFile()})
+		HistoryFile: historyFile(), HistoryLength: *histLen, HistoryOutputs: *histOut, HistoryOutputBytes: *histBytes})
 	if err != nil {
 		return err
 	}

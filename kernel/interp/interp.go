@@ -55,6 +55,7 @@ type Interp struct {
 	closed bool
 
 	stopper *stopper      // direct access to yaegi's cancellation (nil: use the napper)
+	reclaim *reclaimer    // frees what yaegi keeps of finished evaluations (nil: nothing)
 	napDone chan struct{} // closed when the program run by stopByNap has slept
 
 	namesMu   sync.Mutex
@@ -142,6 +143,7 @@ func __adjShowCall(vs ...interface{}) {
 	}
 	i.napper = p
 	i.stopper = newStopper(i.yi)
+	i.reclaim = newReclaimer(i.yi)
 	return i, nil
 }
 
@@ -520,6 +522,7 @@ func (i *Interp) evalSeg(ctx context.Context, s segment, srcs []string) segResul
 		// never finds it still held by a segment that has finished.
 		defer close(done)
 		defer func() { <-i.sem }()
+		defer i.reclaim.release(i.reclaim.mark(), strings.Join(srcs, "\n")) // see reclaim.go
 		var prog *yaegi.Program
 		for _, src := range srcs {
 			prog, res.compileErr = i.compile(src)
