@@ -22,7 +22,7 @@ var apiDigests = map[string]string{
 	"adjoint/lib/adjoint": "e4f3983b4a310e4f",
 	"adjoint/lib/display": "72c6d3b4ce97aaed",
 	"adjoint/lib/energy":  "6089b8cb33834694",
-	"adjoint/lib/mcmc":    "c1a04c5059a300d6",
+	"adjoint/lib/mcmc":    "077f084e5d4c70dd",
 	"adjoint/lib/metrics": "57552a2a4cb541be",
 	"adjoint/lib/nn":      "caea219cecc791d8",
 	"adjoint/lib/npy":     "e66d81b75cea5e2a",
