@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 
+	"adjoint/internal/atomicfile"
 	"adjoint/kernel"
 	"adjoint/kernel/interp"
 	"adjoint/lib/display"
@@ -321,7 +322,7 @@ func runNotebookFile(ctx context.Context, file, out string, params []string) err
 		if err != nil {
 			return fmt.Errorf("encode notebook: %w", err)
 		}
-		if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("write notebook: %w", err)
 		}
 	}
