@@ -20,6 +20,7 @@ func init() {
 		"NewHMC":          reflect.ValueOf(mcmc.NewHMC),
 		"NewKernel":       reflect.ValueOf(mcmc.NewKernel),
 		"NewMALA":         reflect.ValueOf(mcmc.NewMALA),
+		"Refine":          reflect.ValueOf(mcmc.Refine),
 		"Sample":          reflect.ValueOf(mcmc.Sample),
 		"SampleContext":   reflect.ValueOf(mcmc.SampleContext),
 
@@ -29,6 +30,7 @@ func init() {
 		"Kernel":        reflect.ValueOf((*mcmc.Kernel)(nil)),
 		"KernelOptions": reflect.ValueOf((*mcmc.KernelOptions)(nil)),
 		"Options":       reflect.ValueOf((*mcmc.Options)(nil)),
+		"RefineOptions": reflect.ValueOf((*mcmc.RefineOptions)(nil)),
 		"Result":        reflect.ValueOf((*mcmc.Result)(nil)),
 		"State":         reflect.ValueOf((*mcmc.State)(nil)),
 	}
