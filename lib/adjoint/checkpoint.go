@@ -10,9 +10,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"time"
 
+	"adjoint/internal/atomicfile"
 	"adjoint/lib/energy"
 	"adjoint/lib/nn"
 	"adjoint/lib/sde"
@@ -58,9 +58,9 @@ type ckptHeader struct {
 }
 
 // Save writes a checkpoint (configuration, network with optimiser state, replay buffer, random
-// state, progress) to path atomically: a temporary file in the same directory is renamed over
-// path. A schedule from sde.FromFunc and a non-benchmark system are recorded by name only and
-// must be supplied again to LoadWith.
+// state, progress) to path atomically: a temporary file in the same directory is synced and
+// renamed over path. A schedule from sde.FromFunc and a non-benchmark system are recorded by
+// name only and must be supplied again to LoadWith.
 func (s *Sampler) Save(path string) error {
 	var mb bytes.Buffer
 	if err := s.model.Save(&mb); err != nil {
@@ -91,41 +91,18 @@ func (s *Sampler) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("adjoint: save: %w", err)
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		io.WriteString(w, checkpointMagic)
+		binary.Write(w, binary.LittleEndian, uint64(len(hj)))
+		w.Write(hj)
+		w.Write(mb.Bytes())
+		if err := writeFloats(w, s.buf.x); err != nil {
+			return err
+		}
+		return writeFloats(w, s.buf.y)
+	})
 	if err != nil {
 		return fmt.Errorf("adjoint: save: %w", err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("adjoint: save %s: %w", path, err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString(checkpointMagic)
-	binary.Write(w, binary.LittleEndian, uint64(len(hj)))
-	w.Write(hj)
-	w.Write(mb.Bytes())
-	if err := writeFloats(w, s.buf.x); err != nil {
-		return fail(err)
-	}
-	if err := writeFloats(w, s.buf.y); err != nil {
-		return fail(err)
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("adjoint: save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("adjoint: save %s: %w", path, err)
 	}
 	return nil
 }
