@@ -151,6 +151,7 @@ func __adjShowCall(vs ...interface{}) {
 func (i *Interp) evalDirect(src string) (v reflect.Value, err error) {
 	i.sem <- struct{}{}
 	defer func() { <-i.sem }()
+	defer i.reclaim.release(i.reclaim.mark(), src) // see reclaim.go
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
