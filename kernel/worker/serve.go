@@ -19,7 +19,7 @@ import (
 // ServeOptions are the in-process guards of a worker. Zero values mean defaults.
 type ServeOptions struct {
 	// MaxStack caps one goroutine's stack (debug.SetMaxStack): unbounded recursion then fails
-	// fast, at this depth, instead of after a gigabyte. Default 128 MiB (some 200 000 levels of
+	// fast, at this depth, instead of after a gigabyte. Default 64 MiB (some 100 000 levels of
 	// interpreted calls).
 	MaxStack int
 	// MemoryLimit is the worker's memory budget in bytes: the Go runtime collects harder as it
@@ -49,7 +49,7 @@ type (
 func Serve(r io.Reader, w io.Writer, start func(stdin io.Reader) (kernel.Executor, error), opts ServeOptions) error {
 	c := newConn(r, w)
 	if opts.MaxStack <= 0 {
-		opts.MaxStack = 128 << 20
+		opts.MaxStack = 64 << 20
 	}
 	if opts.WatchInterval <= 0 {
 		opts.WatchInterval = 50 * time.Millisecond
