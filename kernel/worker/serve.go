@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"syscall"
 	"time"
 
 	"adjoint/kernel"
@@ -197,16 +198,22 @@ func (s *server) watchDeadlock(stop chan struct{}, w *deadlockWatch) {
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	var cell int64
+	lastCPU := cpuTime()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 		}
+		// A deadlocked process does not compute. Dumping all stacks stops the world and walks
+		// every frame (slow for deep recursion), so it is done only when the process was idle.
+		cpu := cpuTime()
+		busy := cpu-lastCPU > 20*time.Millisecond
+		lastCPU = cpu
 		s.mu.Lock()
 		running, id, flagged := s.cellCancel != nil, s.cellID, s.deadlock != ""
 		s.mu.Unlock()
-		if !running || flagged {
+		if !running || flagged || busy {
 			w.reset()
 			continue
 		}
@@ -309,4 +316,13 @@ func memoryInUse() int64 {
 		return 0
 	}
 	return int64(samples[0].Value.Uint64() - samples[1].Value.Uint64())
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
