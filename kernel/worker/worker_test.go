@@ -75,7 +75,7 @@ func (e *testExec) Inspect(code string, cursor, detail int) (display.Bundle, boo
 	return display.Text("doc of " + code), true
 }
 func (e *testExec) IsComplete(code string) (string, string) { return "incomplete", "  " }
-func (e *testExec) Close() error                           { return nil }
+func (e *testExec) Close() error                            { return nil }
 
 // recorder is a kernel.Output that keeps what it gets.
 type recorder struct {
