@@ -27,3 +27,21 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("default memory limit %d, %v", def, err)
 	}
 }
+
+func TestWantsFaults(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"--cells", "10"}, false},
+		{[]string{"--faults"}, true},
+		{[]string{"stack_overflow", "--faults"}, true},
+		{[]string{"--faults=false"}, false},
+		{[]string{"--", "--faults"}, false},
+	} {
+		if got := wantsFaults(c.args); got != c.want {
+			t.Errorf("wantsFaults(%q) = %v", c.args, got)
+		}
+	}
+}
