@@ -17,10 +17,6 @@ func init() {
 	register("train", "train an adjoint sampler (dw4, lj13, lj55 or FILE.adj) and write a checkpoint", runTrain)
 }
 
-// trainAdjSpec turns a FILE.adj specification into a training configuration; the DSL installs it.
-// Flags given on the command line override the configuration's fields.
-var trainAdjSpec func(path string) (adjoint.Config, error)
-
 // trainFlags are the training flags shared by train and demo.
 type trainFlags struct {
 	minutes                                          float64
@@ -112,10 +108,7 @@ func (t *trainFlags) options() (adjoint.TrainOptions, error) {
 // configFor returns the default configuration of a benchmark name or a FILE.adj specification.
 func configFor(spec string) (adjoint.Config, error) {
 	if strings.HasSuffix(spec, ".adj") {
-		if trainAdjSpec == nil {
-			return adjoint.Config{}, fmt.Errorf("unknown system %q: .adj specifications are not supported by this build", spec)
-		}
-		return trainAdjSpec(spec)
+		return trainConfigOf(spec)
 	}
 	sys, err := energy.Benchmark(spec)
 	if err != nil {

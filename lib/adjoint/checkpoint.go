@@ -1,16 +1,14 @@
 package adjoint
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 
+	"adjoint/internal/atomicfile"
 	"adjoint/lib/sde"
 )
 
@@ -55,9 +53,9 @@ type ckptHeader struct {
 }
 
 // Save writes a checkpoint (configuration, network with optimiser state, replay buffer, random
-// state, progress) to path atomically: a temporary file in the same directory is renamed over
-// path. A schedule from sde.FromFunc and a non-benchmark system are recorded by name only and
-// must be supplied again to LoadCheckpoint.
+// state, progress) to path atomically: a temporary file in the same directory is synced and
+// renamed over path. A schedule from sde.FromFunc and a non-benchmark system are recorded by
+// name only and must be supplied again to LoadCheckpoint.
 func (s *Sampler) Save(path string) error {
 	var mb bytes.Buffer
 	if err := s.model.Save(&mb); err != nil {
@@ -71,8 +69,8 @@ func (s *Sampler) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("adjoint: save: %w", err)
 	}
-	err = writeAtomic(path, func(w *bufio.Writer) error {
-		w.WriteString(checkpointMagic)
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		io.WriteString(w, checkpointMagic)
 		binary.Write(w, binary.LittleEndian, uint64(len(hj)))
 		w.Write(hj)
 		w.Write(mb.Bytes())
@@ -82,7 +80,7 @@ func (s *Sampler) Save(path string) error {
 		return writeFloats(w, s.buf.y)
 	})
 	if err != nil {
-		return fmt.Errorf("adjoint: save %s: %w", path, err)
+		return fmt.Errorf("adjoint: save: %w", err)
 	}
 	return nil
 }
@@ -111,34 +109,6 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		h.Schedule = &spec
 	}
 	return h, nil
-}
-
-// writeAtomic writes path through write into a temporary file of the same directory, synced and
-// then renamed over path; on an error the temporary file is removed and path is untouched.
-func writeAtomic(path string, write func(w *bufio.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	w := bufio.NewWriterSize(f, 1<<20)
-	err = write(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 func writeFloats(w io.Writer, v []float64) error {
