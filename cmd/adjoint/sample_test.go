@@ -153,3 +153,28 @@ func TestSampleResampleWithoutWeight(t *testing.T) {
 		t.Errorf("weights file written: %v", err)
 	}
 }
+
+// TestTrainResumeAdj: a checkpoint of a system declared in a script resumes with the script
+// supplying the system, which the checkpoint records by name only.
+func TestTrainResumeAdj(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "p.adj")
+	src := "system pair {\n  particles 2 in 2d\n  energy = sum i: norm2(x[i] - com) + 0.1 * norm2(com)\n  symmetry translation\n}\n"
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "p.ckpt")
+	if err := runTrain(append([]string{script, "--epochs", "1", "-o", ck}, tiny...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adjoint.Load(ck); err == nil || !strings.Contains(err.Error(), `system "pair" must be supplied`) {
+		t.Fatalf("loading without the system: %v", err)
+	}
+	if err := runTrain([]string{script, "--resume", "--epochs", "1", "-o", ck}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := resumeFrom(script, ck)
+	if err != nil || s.Epoch() != 2 {
+		t.Fatalf("resumed: %v", err)
+	}
+}

@@ -117,6 +117,20 @@ func configFor(spec string) (adjoint.Config, error) {
 	return adjoint.DefaultConfig(sys), nil
 }
 
+// resumeFrom loads the checkpoint to resume; a FILE.adj specification supplies its system and
+// schedule, which the checkpoint records by name only.
+func resumeFrom(spec, checkpoint string) (*adjoint.Sampler, error) {
+	var opt adjoint.LoadOptions
+	if strings.HasSuffix(spec, ".adj") {
+		cfg, err := trainConfigOf(spec)
+		if err != nil {
+			return nil, err
+		}
+		opt.System, opt.Schedule = cfg.System, cfg.Schedule
+	}
+	return adjoint.LoadCheckpoint(checkpoint, opt)
+}
+
 func runTrain(args []string) error {
 	fs := newFlagSet("train", "dw4|lj13|lj55|FILE.adj [--minutes M | --epochs E] [flags] -o CHECKPOINT")
 	var tf trainFlags
@@ -150,7 +164,7 @@ func runTrain(args []string) error {
 	}
 	var s *adjoint.Sampler
 	if *resume {
-		if s, err = adjoint.Load(*out); err != nil {
+		if s, err = resumeFrom(pos[0], *out); err != nil {
 			return err
 		}
 	} else {
