@@ -21,7 +21,7 @@ func init() {
 type trainFlags struct {
 	minutes                                          float64
 	epochs                                           int
-	net                                              string
+	net                                              adjoint.NetKind
 	layers, hidden, batch, trainBatch, buffer, grads int
 	steps, every, prefill, diagEvery                 int
 	lr, clip, lrFinal, tanhRange                     float64
@@ -34,7 +34,7 @@ type trainFlags struct {
 func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&t.minutes, "minutes", 0, "train for this many minutes (wall clock)")
 	fs.IntVar(&t.epochs, "epochs", 0, "train for this many epochs (default: the configuration's, unless --minutes)")
-	fs.StringVar(&t.net, "net", "", "controller network: egnn or mlp")
+	fs.TextVar(&t.net, "net", adjoint.NetAuto, "controller network: egnn or mlp (auto: from the system's symmetries)")
 	fs.IntVar(&t.layers, "layers", 0, "network layers")
 	fs.IntVar(&t.hidden, "hidden", 0, "network hidden width")
 	fs.Float64Var(&t.tanhRange, "tanh-range", 0, "EGNN coordinate range: bounds the pair force the network can express (default 15, the paper's)")
