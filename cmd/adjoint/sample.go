@@ -53,7 +53,9 @@ func runSample(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, sm.Table().String())
+	tab := sm.Table()
+	tab.Caption = "" // the warnings follow on their own lines
+	fmt.Fprintln(os.Stderr, tab.String())
 	d := sm.Diagnostics()
 	printDiagnostics(os.Stdout, os.Stderr, d)
 	if *resample {
