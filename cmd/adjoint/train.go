@@ -117,6 +117,17 @@ func configFor(spec string) (adjoint.Config, error) {
 	return adjoint.DefaultConfig(sys), nil
 }
 
+// newSamplerFor builds a fresh sampler for a benchmark or FILE.adj specification with the
+// flags given on the command line.
+func newSamplerFor(spec string, fs *flag.FlagSet, tf *trainFlags) (*adjoint.Sampler, error) {
+	cfg, err := configFor(spec)
+	if err != nil {
+		return nil, err
+	}
+	tf.apply(fs, &cfg)
+	return adjoint.NewSampler(cfg)
+}
+
 // resumeFrom loads the checkpoint to resume; a FILE.adj specification supplies its system and
 // schedule, which the checkpoint records by name only.
 func resumeFrom(spec, checkpoint string) (*adjoint.Sampler, error) {
@@ -162,20 +173,13 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	var s *adjoint.Sampler
+	newSampler := func() (*adjoint.Sampler, error) { return newSamplerFor(pos[0], fs, &tf) }
 	if *resume {
-		if s, err = resumeFrom(pos[0], *out); err != nil {
-			return err
-		}
-	} else {
-		cfg, err := configFor(pos[0])
-		if err != nil {
-			return err
-		}
-		tf.apply(fs, &cfg)
-		if s, err = adjoint.NewSampler(cfg); err != nil {
-			return err
-		}
+		newSampler = func() (*adjoint.Sampler, error) { return resumeFrom(pos[0], *out) }
+	}
+	s, err := newSampler()
+	if err != nil {
+		return err
 	}
 	if err := moveToDevice(s, dev, os.Stderr); err != nil {
 		return err
