@@ -12,6 +12,9 @@ func init() {
 }
 
 func runEval(args []string) error {
+	if handled, err := zooEval(args); handled { // zoo targets (zoo.go)
+		return err
+	}
 	fs := newFlagSet("eval", "SYSTEM SAMPLES.npy --ref REF.npy [-n 2000] [--seed S]")
 	ref := fs.String("ref", "", "reference samples (.npy), e.g. ../shared/data/test_split_DW4.npy")
 	n := fs.Int("n", 2000, "samples drawn at random from each set")

@@ -61,9 +61,18 @@ func (t *Target) System() (*energy.System, error) {
 	return s, nil
 }
 
-// Config returns the target's default training configuration: adjoint.DefaultConfig with a
-// geometric schedule whose σ_max covers the target's spread, an MLP controller, and per-target
-// batch, buffer and step counts (see docs/zoo.md).
+// Config returns the target's default training configuration: adjoint.DefaultConfig with an
+// MLP controller (3 × 128; 3 × 256 for manywell32), batch and train batch 512, a buffer of
+// 10000, 100 gradient steps per epoch, learning rate 1e-3 annealed to 1e-4 over 1000 epochs, and
+// per target a noise schedule whose terminal spread covers the target, with enough integration
+// steps that the Euler–Maruyama drift stays stable while the controller is still inaccurate:
+//
+//	gmm40          constant σ = 20, 400 steps (a geometric schedule up to σ_max = 25 has
+//	               σ(0)²Δt ≈ 100 at 100 steps and diverges on the mixture's unit-scale wells)
+//	manywell32     constant σ = 1.5, 200 steps (the quartic wells are stiff)
+//	funnel10       geometric 0.01 … 3, 200 steps, gradient clip 20 (the neck is stiff)
+//	mueller-brown  geometric 0.001 … 2, 200 steps, gradient clip 100·τ on ∇E (100 on ∇E/τ)
+//	torus3         geometric 0.001 … 2.5, 100 steps (wrapped-normal base on the torus)
 func (t *Target) Config() (adjoint.Config, error) {
 	sys, err := t.System()
 	if err != nil {
@@ -74,24 +83,27 @@ func (t *Target) Config() (adjoint.Config, error) {
 	c.Batch, c.TrainBatch, c.Buffer, c.GradSteps = 512, 512, 10000, 100
 	c.LR, c.LRFinal = 1e-3, 1e-4
 	c.Steps, c.Epochs, c.ClipNorm = 100, 1000, 100
-	smin, smax := 1e-3, 2.0
 	switch t.Name {
 	case "gmm40":
-		// means uniform in [−40, 40]²: per-coordinate spread about 23
-		smin, smax = 1e-2, 25
+		c.Steps = 400
+		c.Schedule, err = sde.Constant(20)
 	case "manywell32":
-		smax = 2
+		c.Steps = 200
 		c.Net.Hidden = 256
+		c.Schedule, err = sde.Constant(1.5)
 	case "funnel10":
-		smax = 5
+		c.Steps, c.ClipNorm = 200, 20
+		c.Schedule, err = sde.Geometric(1e-2, 3)
 	case "mueller-brown":
-		smax = 2
 		// clipping acts on ∇E before the division by τ: bound ∇E/τ at 100
-		c.ClipNorm = 100 * sys.Tau()
+		c.Steps, c.ClipNorm = 200, 100*sys.Tau()
+		c.Schedule, err = sde.Geometric(1e-3, 2)
 	case "torus3":
-		smax = 2.5
+		c.Schedule, err = sde.Geometric(1e-3, 2.5)
+	default:
+		err = fmt.Errorf("no configuration")
 	}
-	if c.Schedule, err = sde.Geometric(smin, smax); err != nil {
+	if err != nil {
 		return adjoint.Config{}, fmt.Errorf("zoo: %s: %w", t.Name, err)
 	}
 	return c, nil
