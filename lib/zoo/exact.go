@@ -47,7 +47,8 @@ type grid2 struct {
 
 // quadrature2D evaluates u = E/τ on the nodes (x0 + i h, y0 + j h), i < nx, j < ny (wrapping
 // around on a torus), and returns log Σ exp(−u) h², the steepest-descent basins of the nodes
-// (each node points at the lowest of itself and its 8 neighbours; a basin is the set of nodes
+// (each node points at the lowest of itself and its 8 neighbours, ties broken towards the lower
+// node index; a basin is the set of nodes
 // whose chain ends at the same grid minimum) and their masses.
 func quadrature2D(u func(x, y float64) float64, x0, y0, h float64, nx, ny int, periodic bool) (*grid2, error) {
 	n := nx * ny
@@ -86,7 +87,8 @@ func quadrature2D(u func(x, y float64) float64, x0, y0, h float64, nx, ny int, p
 					} else if ii < 0 || jj < 0 || ii >= nx || jj >= ny {
 						continue
 					}
-					if k := ii*ny + jj; v[k] < bv {
+					// ties go to the lower index, so plateaus drain to one node
+					if k := ii*ny + jj; v[k] < bv || v[k] == bv && k < best {
 						best, bv = k, v[k]
 					}
 				}
