@@ -34,7 +34,7 @@ func zooEval(args []string) (handled bool, err error) {
 		return false, nil
 	}
 	fs := newFlagSet("eval", "ZOO-TARGET SAMPLES.npy [--weights LOGW.npy] [--w2-n 1000] [--floor] [--seed S]")
-	weights := fs.String("weights", "", "log importance weights of the samples (.npy, one per sample, as `adjoint sample --weights` writes)")
+	weights := fs.String("weights", "", "log importance weights of the samples (.npy, one per sample, as adjoint sample --weights writes)")
 	w2n := fs.Int("w2-n", 0, "samples compared with as many exact samples by the exact W2 (0: 1000; negative: skip)")
 	floor := fs.Bool("floor", false, "also report the W2 between two exact sets of the same size (noise floor)")
 	seed := fs.Uint64("seed", 0, "seed of the subsampling and of the exact samples")
