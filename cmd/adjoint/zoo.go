@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"adjoint/lib/adjoint"
 	"adjoint/lib/npy"
@@ -28,10 +29,16 @@ func zooConfig(spec string) (cfg adjoint.Config, ok bool, err error) {
 	return cfg, true, err
 }
 
-// zooEval runs `adjoint eval` for a zoo target; handled is false when args do not name one.
+// zooEval runs `adjoint eval` for a zoo target; handled is false when args do not name one, or
+// when they give --ref (then the general comparison with reference samples runs).
 func zooEval(args []string) (handled bool, err error) {
 	if len(args) == 0 || !zoo.Known(args[0]) {
 		return false, nil
+	}
+	for _, a := range args {
+		if a == "--ref" || a == "-ref" || strings.HasPrefix(a, "--ref=") || strings.HasPrefix(a, "-ref=") {
+			return false, nil // against reference samples: the general evaluator
+		}
 	}
 	fs := newFlagSet("eval", "ZOO-TARGET SAMPLES.npy [--weights LOGW.npy] [--w2-n 1000] [--floor] [--seed S]")
 	weights := fs.String("weights", "", "log importance weights of the samples (.npy, one per sample, as adjoint sample --weights writes)")

@@ -50,6 +50,11 @@ func TestZooTrainEval(t *testing.T) {
 	if err != nil || strings.Contains(js, "log_z_error") || strings.Contains(js, `"w2"`) {
 		t.Fatalf("unweighted report %q (%v)", js, err)
 	}
+	// with --ref the general evaluator compares with reference samples
+	js, err = stdoutOf(t, func() error { return runEval([]string{"torus3", out, "--ref", out, "-n", "20"}) })
+	if err != nil || !strings.Contains(js, "energy_w2") {
+		t.Fatalf("eval --ref: %q (%v)", js, err)
+	}
 	// the exact answers
 	js, err = stdoutOf(t, func() error { return runZoo([]string{"mueller-brown"}) })
 	if err != nil || !strings.Contains(js, `"log_z"`) || !strings.Contains(js, "basin 2") {
