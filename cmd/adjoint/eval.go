@@ -59,6 +59,9 @@ func frac(f []float64, k int) *float64 {
 }
 
 func runEval(args []string) error {
+	if handled, err := zooEval(args); handled { // zoo targets (zoo.go)
+		return err
+	}
 	fs := newFlagSet("eval", "SYSTEM SAMPLES.npy [--ref REF.npy] [-n 2000] [--seed S] [--exact=false] [--allow-nonfinite]")
 	ref := fs.String("ref", "", "reference samples (.npy); default: the built-in test split of dw4 or lj13 (lib/refdata)")
 	n := fs.Int("n", dsl.DefaultEvalSamples, "samples drawn at random from each set")
