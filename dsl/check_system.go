@@ -140,7 +140,9 @@ func compileSystem(s *SystemDecl, globals map[string]float64) (*energy.System, [
 		return nil, errs
 	}
 	l.top.out = id
-	sys.Energy = newEnergy(l)
+	en := newEnergy(l)
+	en.system = s.Name.Name
+	sys.Energy = en
 	if err := sys.Validate(); err != nil {
 		return nil, []*Error{{Pos: s.P, Msg: err.Error()}}
 	}

@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // Energy is an energy compiled from a formula. It implements energy.Energy: evaluation runs
@@ -18,9 +19,22 @@ type Energy struct {
 	work    int // particle and pair terms per configuration
 	usesCom bool
 	pool    sync.Pool
+
+	// where the energy was declared, for explaining non-finite values (diagnose.go)
+	system    string
+	file, src string
+	// the explanation of the first non-finite evaluation, found once
+	nonFinite     atomic.Pointer[Error]
+	nonFiniteSeen atomic.Bool
 }
 
 type compiledCtx struct {
+	// the graph (value and gradient nodes), its output and the gradient by each input: kept
+	// to explain a non-finite evaluation (diagnose.go)
+	g        *graph
+	out      int32
+	gradOuts []int32
+	sum      *Sum // nil at top level
 	specs    []inSpec
 	val      *tape // outputs: value
 	full     *tape // outputs: value, d value / d input for each input
@@ -50,9 +64,10 @@ func (en *Energy) Particles() int { return en.n }
 func (en *Energy) SpatialDim() int { return en.d }
 
 func compileCtx(c *ctx, n int, top bool) *compiledCtx {
-	cc := &compiledCtx{specs: c.specs, top: top, scale: 1, slotR2: -1}
+	cc := &compiledCtx{specs: c.specs, top: top, scale: 1, slotR2: -1, g: c.g, out: c.out, sum: c.sum}
 	cc.val = compileTape(c.g, []int32{c.out})
 	grads := c.g.grad(c.out)
+	cc.gradOuts = grads
 	cc.full = compileTape(c.g, append([]int32{c.out}, grads...))
 	// an input is used when the value depends on it (a pattern rewrite may leave some unused)
 	cc.used = make([]bool, len(c.specs))

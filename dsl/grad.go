@@ -44,6 +44,7 @@ func (g *graph) grad(out int32) []int32 {
 		}
 		nd := g.nodes[i]
 		a, b := nd.a, nd.b
+		g.at = g.src[i] // the derivative of a term comes from the term
 		switch nd.op {
 		case opAdd:
 			acc(a, gi)
@@ -85,6 +86,7 @@ func (g *graph) grad(out int32) []int32 {
 			}
 		}
 	}
+	g.at = nil
 	out2 := make([]int32, len(g.inputs))
 	for k, id := range g.inputs {
 		if adj[id] < 0 {
