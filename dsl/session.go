@@ -63,13 +63,13 @@ type Session struct {
 	values map[string]any
 	origin map[any]*energy.System // sampler or samples → its system
 	// energies whose non-finite evaluation has been reported
-	reported map[*Energy]bool
+	reported map[nonFiniter]bool
 }
 
 // NewSession returns an empty session.
 func NewSession() *Session {
 	return &Session{params: map[string]float64{}, values: map[string]any{}, origin: map[any]*energy.System{}, dry: map[string]nameKind{},
-		reported: map[*Energy]bool{}}
+		reported: map[nonFiniter]bool{}}
 }
 
 // Value returns the value bound to name.
@@ -238,12 +238,12 @@ func TrainingConfig(ctx context.Context, src, filename string) (adjoint.Config, 
 // newNonFinite returns the explanations, not reported before, of non-finite energies of the
 // session's systems (Energy.NonFinite), in the order of the systems' names.
 func (s *Session) newNonFinite() []error {
-	byName := map[string]*Energy{}
+	byName := map[string]nonFiniter{}
 	visit := func(sys *energy.System) {
 		if sys == nil {
 			return
 		}
-		if en, ok := sys.Energy.(*Energy); ok && !s.reported[en] && en.NonFinite() != nil {
+		if en, ok := sys.Energy.(nonFiniter); ok && !s.reported[en] && en.NonFinite() != nil {
 			byName[sys.Name] = en
 		}
 	}
@@ -268,6 +268,9 @@ func (s *Session) newNonFinite() []error {
 	}
 	return out
 }
+
+// nonFiniter is an energy that explains its non-finite evaluations (*Energy, *DeviceEnergy).
+type nonFiniter interface{ NonFinite() error }
 
 // explainedError is a statement's error followed by the explanations of the non-finite
 // energies met while running it.
