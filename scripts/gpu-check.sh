@@ -63,7 +63,7 @@ fi
 # The emulator tests (g++) already run in CI; only the tests that need the GPU run here.
 if want parity; then
 ADJOINT_CUDA_SYNC=1 step parity 150 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.v -test.count=1 -test.timeout=140s \
-  -test.run 'TestDeviceInfoAndCopies|TestElementwise|TestActivations|TestBiasActConcatRepeat|TestReductionsLossAdam|TestPairOps|TestEdgeOps|TestSgemmParity|TestLinear|TestEGNNDeviceParity|TestHostBackendGPU|TestModuleDevice|TestModuleCompileError|TestNilDevice'
+  -test.run 'TestDeviceInfoAndCopies|TestElementwise|TestActivations|TestBiasActConcatRepeat|TestReductionsLossAdam|TestPairOps|TestEdgeOps|TestSgemmParity|TestLinear|TestEGNNDeviceParity|TestModuleDevice|TestModuleCompileError|TestNilDevice'
 grep -E -- '--- (FAIL|SKIP)|no CUDA|device ' "$OUT/parity.out" | head -40 >"$OUT/parity-summary.txt"
 fi
 
@@ -71,8 +71,6 @@ fi
 if want bench; then
 step sgemm-fp32 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench SgemmEGNN -test.benchtime 20x
 ADJOINT_TF32=1 step sgemm-tf32 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench SgemmEGNN -test.benchtime 20x
-# The same product from host slices through HostBackend (copies included).
-step hostgemm 60 "$ROOT/lib/tensor/cuda" "$ROOT/bin/cuda.test" -test.run '^$' -test.bench HostBackendEGNN -test.benchtime 5x
 
 # 5. EGNN training step (forward, loss, backward, Adam), the whole network on the GPU, beside
 #    the PyTorch CUDA peer at the same sizes (5 layers × 128, attention; median of 5 steps).

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 
+	"adjoint/dsl"
 	"adjoint/lib/energy"
 	"adjoint/lib/metrics"
 	"adjoint/lib/npy"
@@ -58,9 +59,12 @@ func frac(f []float64, k int) *float64 {
 }
 
 func runEval(args []string) error {
+	if handled, err := zooEval(args); handled { // zoo targets (zoo.go)
+		return err
+	}
 	fs := newFlagSet("eval", "SYSTEM SAMPLES.npy [--ref REF.npy] [-n 2000] [--seed S] [--exact=false] [--allow-nonfinite]")
 	ref := fs.String("ref", "", "reference samples (.npy); default: the built-in test split of dw4 or lj13 (lib/refdata)")
-	n := fs.Int("n", 2000, "samples drawn at random from each set")
+	n := fs.Int("n", dsl.DefaultEvalSamples, "samples drawn at random from each set")
 	seed := fs.Uint64("seed", 0, "seed of the subsampling")
 	cutoff := fs.Float64("pair-cutoff", -1, "also report the fractions of configurations by number of pairs closer than this (0: none; default 4 for dw4, the barrier of its pair potential, else none)")
 	exact := fs.Bool("exact", true, "dw4: also compare with the built-in exact samples (exact_* fields)")
@@ -109,10 +113,7 @@ func runEval(args []string) error {
 		return err
 	}
 	if *cutoff < 0 {
-		*cutoff = 0
-		if sys.Name == "dw4" {
-			*cutoff = 4
-		}
+		*cutoff = dsl.EvalDefaults(sys).PairCutoff
 	}
 	ctx, done := progressToStderr()
 	defer done()

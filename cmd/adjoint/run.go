@@ -15,13 +15,10 @@ import (
 	"sync"
 	"syscall"
 
+	"adjoint/internal/atomicfile"
 	"adjoint/kernel"
-	"adjoint/kernel/interp"
 	"adjoint/lib/display"
 )
-
-// runAdjScript runs a DSL script; it is set by the DSL's own file when the DSL is built in.
-var runAdjScript func(path string, stdout, stderr io.Writer) error
 
 func init() {
 	register("run", "run a notebook (.ipynb), a Go script (.go) or a DSL script (.adj)", runRun)
@@ -72,10 +69,7 @@ func runRun(args []string) error {
 		}
 		return runGoScript(ctx, file, os.Stdout, os.Stderr)
 	case ".adj":
-		if runAdjScript == nil {
-			return errors.New("the DSL is not available in this build")
-		}
-		return runAdjScript(file, os.Stdout, os.Stderr)
+		return runAdj(file, os.Stdout, os.Stderr)
 	default:
 		return fmt.Errorf("%w: %s: unknown file type %q (want .ipynb, .go or .adj)", errUsage, file, ext)
 	}
@@ -211,7 +205,7 @@ func (o *notebookOutput) Clear(wait bool) {
 	o.cell["outputs"] = o.outputs
 }
 
-func (o *notebookOutput) result(count int, res interp.Result) {
+func (o *notebookOutput) result(count int, res kernel.Result) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if res.Err != nil {
@@ -384,7 +378,7 @@ func runNotebookFile(ctx context.Context, file, out string, params []string) err
 		if err != nil {
 			return fmt.Errorf("encode notebook: %w", err)
 		}
-		if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("write notebook: %w", err)
 		}
 	}

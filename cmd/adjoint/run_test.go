@@ -1,13 +1,13 @@
 package main
 
 import (
+	"adjoint/kernel"
 	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"adjoint/kernel/interp"
 	"adjoint/lib/display"
 )
 
@@ -15,9 +15,9 @@ import (
 // "show ID TEXT", "update ID TEXT", "value TEXT", "fail"); it records the cells it ran.
 type scriptExec struct{ ran []string }
 
-func (e *scriptExec) Execute(ctx context.Context, code string, out interp.Output) interp.Result {
+func (e *scriptExec) Execute(ctx context.Context, code string, out kernel.Output) kernel.Result {
 	e.ran = append(e.ran, code)
-	var res interp.Result
+	var res kernel.Result
 	for _, line := range strings.Split(code, "\n") {
 		f := strings.SplitN(line, " ", 3)
 		switch f[0] {
@@ -31,7 +31,7 @@ func (e *scriptExec) Execute(ctx context.Context, code string, out interp.Output
 			b := display.Text(f[1])
 			res.Value = &b
 		case "fail":
-			return interp.Result{Err: &interp.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom", "at cell"}}}
+			return kernel.Result{Err: &kernel.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom", "at cell"}}}
 		}
 	}
 	return res
@@ -157,16 +157,6 @@ func TestApplyParams(t *testing.T) {
 	}
 	if err := applyParams([]any{map[string]any{"cell_type": "code", "source": "x := 1"}}, []string{"x=2"}); err == nil {
 		t.Error("no parameters cell: accepted")
-	}
-}
-
-func TestRunAdjWithoutDSL(t *testing.T) {
-	saved := runAdjScript
-	defer func() { runAdjScript = saved }()
-	runAdjScript = nil
-	err := runRun([]string{"x.adj"})
-	if err == nil || !strings.Contains(err.Error(), "DSL is not available") {
-		t.Fatalf("error %v", err)
 	}
 }
 
