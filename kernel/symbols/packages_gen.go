@@ -29,7 +29,7 @@ var apiDigests = map[string]string{
 	"adjoint/lib/nn":      "06333c3a26087eaf",
 	"adjoint/lib/npy":     "604d96775299b308",
 	"adjoint/lib/refdata": "2d99fa6093c3cc25",
-	"adjoint/lib/sde":     "b3c80e2ffdb46ff5",
+	"adjoint/lib/sde":     "068f9aabc308cce7",
 	"adjoint/lib/tensor":  "5f8905873346888e",
 	"adjoint/lib/viz":     "e7382e11ac081f38",
 	"adjoint/lib/zoo":     "901a956ebbe2bcd6",
