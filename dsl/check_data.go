@@ -57,7 +57,7 @@ func (c *checker) assign(st *Assign) {
 			if v.With != nil {
 				sched = env.s.values[v.With.Name].(*SDE).Schedule
 			}
-			smp, err := adjoint.LoadWith(env.s.resolve(path), nil, sched)
+			smp, err := adjoint.LoadCheckpoint(env.s.resolve(path), adjoint.LoadOptions{Schedule: sched, Resolve: declaredSystem})
 			if err != nil {
 				return fmt.Errorf("load: %w", err)
 			}
