@@ -18,7 +18,7 @@ func TestErrors(t *testing.T) {
 		{"unknown param", "system s { particles 2 in 2d; let alpha = 1\n energy = alpah * r[0,1] }", "2:11", `unknown name "alpah"`, "alpha"},
 		{"unknown function", "system s { particles 2 in 2d; energy = ecp(r[0,1]) }", "1:40", `unknown function "ecp"`, "exp"},
 		{"arity", "system s { particles 2 in 2d; energy = exp(r[0,1], 2) }", "1:40", "exp takes 1 argument, got 2", "exp(x)"},
-		{"arity smin", "system s { particles 2 in 2d; energy = smin(r[0,1], 2) }", "1:40", "smin takes 3 arguments, got 2", "smooth minimum"},
+		{"arity smin", "system s { particles 2 in 2d; energy = smin(r[0,1], 2) }", "1:40", "smin takes at least 3 arguments, got 2", "smooth minimum"},
 		{"pair outside sum", "system s { particles 3 in 3d\n energy = r[i,j]^2 }", "2:13", "not a summation variable", "pair sum"},
 		{"pair var in particle sum", "system s { particles 3 in 3d; energy = sum i: r[i,j] }", "1:51", "not a summation variable", "pair sum"},
 		{"z in 2d", "system s { particles 2 in 2d; energy = x[0].z }", "1:45", "component .z does not exist in 2d", "use .x, .y"},

@@ -15,18 +15,6 @@ const (
 	opMul
 	opDiv
 	opNeg
-	opSqrt
-	opExp
-	opLog
-	opSin
-	opCos
-	opTan
-	opTanh
-	opSinh
-	opCosh
-	opAbs
-	opSign
-	opRound
 	opPow  // a^b
 	opPowC // a^k, k constant
 	opMin
@@ -43,6 +31,9 @@ const (
 	opRDivC // k / a
 	opCopy
 	opMulAdd // a*b + c
+	// opFunc is the operation of the first elementary function of builtinTable; the others
+	// follow in table order (see funcOf).
+	opFunc
 )
 
 // node is a vertex of the expression graph; a, b, c are argument node ids.
@@ -107,35 +98,6 @@ func evalOp(o op, a, b, c, k float64) float64 {
 		return a / b
 	case opNeg:
 		return -a
-	case opSqrt:
-		return math.Sqrt(a)
-	case opExp:
-		return math.Exp(a)
-	case opLog:
-		return math.Log(a)
-	case opSin:
-		return math.Sin(a)
-	case opCos:
-		return math.Cos(a)
-	case opTan:
-		return math.Tan(a)
-	case opTanh:
-		return math.Tanh(a)
-	case opSinh:
-		return math.Sinh(a)
-	case opCosh:
-		return math.Cosh(a)
-	case opAbs:
-		return math.Abs(a)
-	case opSign:
-		if a > 0 {
-			return 1
-		} else if a < 0 {
-			return -1
-		}
-		return 0
-	case opRound:
-		return math.RoundToEven(a)
 	case opPow:
 		return math.Pow(a, b)
 	case opPowC:
@@ -170,6 +132,12 @@ func evalOp(o op, a, b, c, k float64) float64 {
 	case opMulAdd:
 		return a*b + c
 	}
+	if f := funcOf(o); f != nil {
+		if f.cpu2 != nil {
+			return f.cpu2(a, b)
+		}
+		return f.cpu1(a)
+	}
 	return math.NaN()
 }
 
@@ -188,6 +156,9 @@ func arity(o op) int {
 		return 2
 	case opSelect, opMulAdd:
 		return 3
+	}
+	if f := funcOf(o); f != nil {
+		return f.arity()
 	}
 	return 1
 }
@@ -357,112 +328,6 @@ func (g *graph) sel(c, a, b int32) int32 {
 		return a
 	}
 	return g.add(node{op: opSelect, a: c, b: a, c: b})
-}
-
-// grad appends reverse-mode derivative nodes of out with respect to every input and returns
-// their node ids (in input order; the constant 0 where out does not depend on an input).
-func (g *graph) grad(out int32) []int32 {
-	n := int32(len(g.nodes))
-	active := make([]bool, n)
-	for i := int32(0); i < n; i++ {
-		nd := g.nodes[i]
-		switch nd.op {
-		case opInput:
-			active[i] = true
-		case opConst, opLt, opLe, opEq, opNe, opSign, opRound:
-		default:
-			ar := arity(nd.op)
-			active[i] = active[nd.a] || (ar > 1 && active[nd.b]) || (ar > 2 && active[nd.c])
-		}
-	}
-	adj := make([]int32, n)
-	for i := range adj {
-		adj[i] = -1
-	}
-	acc := func(i, v int32) {
-		if !active[i] {
-			return
-		}
-		if adj[i] < 0 {
-			adj[i] = v
-		} else {
-			adj[i] = g.op2(opAdd, adj[i], v)
-		}
-	}
-	if active[out] {
-		adj[out] = g.konst(1)
-	}
-	zero := g.konst(0)
-	for i := out; i >= 0; i-- {
-		gi := adj[i]
-		if gi < 0 || !active[i] {
-			continue
-		}
-		nd := g.nodes[i]
-		a, b := nd.a, nd.b
-		switch nd.op {
-		case opAdd:
-			acc(a, gi)
-			acc(b, gi)
-		case opSub:
-			acc(a, gi)
-			acc(b, g.op1(opNeg, gi))
-		case opMul:
-			acc(a, g.op2(opMul, gi, b))
-			acc(b, g.op2(opMul, gi, a))
-		case opDiv:
-			acc(a, g.op2(opDiv, gi, b))
-			acc(b, g.op1(opNeg, g.op2(opDiv, g.op2(opMul, gi, i), b)))
-		case opNeg:
-			acc(a, g.op1(opNeg, gi))
-		case opSqrt:
-			acc(a, g.op2(opDiv, g.op2(opMul, g.konst(0.5), gi), i))
-		case opExp:
-			acc(a, g.op2(opMul, gi, i))
-		case opLog:
-			acc(a, g.op2(opDiv, gi, a))
-		case opSin:
-			acc(a, g.op2(opMul, gi, g.op1(opCos, a)))
-		case opCos:
-			acc(a, g.op1(opNeg, g.op2(opMul, gi, g.op1(opSin, a))))
-		case opTan:
-			acc(a, g.op2(opMul, gi, g.op2(opAdd, g.konst(1), g.op2(opMul, i, i))))
-		case opTanh:
-			acc(a, g.op2(opMul, gi, g.op2(opSub, g.konst(1), g.op2(opMul, i, i))))
-		case opSinh:
-			acc(a, g.op2(opMul, gi, g.op1(opCosh, a)))
-		case opCosh:
-			acc(a, g.op2(opMul, gi, g.op1(opSinh, a)))
-		case opAbs:
-			acc(a, g.op2(opMul, gi, g.op1(opSign, a)))
-		case opPowC:
-			acc(a, g.op2(opMul, gi, g.op2(opMul, g.konst(nd.k), g.powc(a, nd.k-1))))
-		case opPow:
-			acc(a, g.op2(opMul, gi, g.op2(opMul, b, g.op2(opPow, a, g.op2(opSub, b, g.konst(1))))))
-			if active[b] {
-				acc(b, g.op2(opMul, gi, g.op2(opMul, i, g.op1(opLog, a))))
-			}
-		case opMin, opMax:
-			c := g.op2(opLe, a, b)
-			if nd.op == opMax {
-				c = g.op2(opLe, b, a)
-			}
-			acc(a, g.sel(c, gi, zero))
-			acc(b, g.sel(c, zero, gi))
-		case opSelect:
-			acc(nd.b, g.sel(a, gi, zero))
-			acc(nd.c, g.sel(a, zero, gi))
-		}
-	}
-	out2 := make([]int32, len(g.inputs))
-	for k, id := range g.inputs {
-		if adj[id] < 0 {
-			out2[k] = zero
-		} else {
-			out2[k] = adj[id]
-		}
-	}
-	return out2
 }
 
 // dependsOn reports whether node out reaches node in.

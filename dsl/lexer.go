@@ -1,9 +1,3 @@
-// Package dsl implements the adjoint declaration and scripting language: systems (energies
-// written as formulas), noise schedules, samplers and the script statements that train,
-// sample, evaluate and plot them. Source is parsed, checked (with line:column errors that
-// show the source line, a caret and a hint), and compiled: an energy becomes a flat,
-// preallocated instruction tape with its reverse-mode gradient, evaluated over batches of
-// configurations in parallel.
 package dsl
 
 import (

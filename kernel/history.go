@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // HistoryRequest is the content of a history_request.
@@ -24,11 +25,24 @@ type HistoryRequest struct {
 	Unique         bool   `json:"unique"`           // search: drop repeated inputs
 }
 
-// history keeps the inputs (and plain-text results) of this session's cells in memory.
+// Defaults of the history's bounds (see Options).
+const (
+	DefaultHistoryLength      = 10000
+	DefaultHistoryOutputs     = 1000
+	DefaultHistoryOutputBytes = 4 << 10
+)
+
+// history keeps the inputs (and plain-text results) of this session's latest cells in memory.
+// Its bounds are set by New; the zero value keeps everything.
 type history struct {
 	mu      sync.Mutex
 	session int
 	entries []histEntry
+	count   int // cells added so far (the line of the latest)
+
+	maxEntries     int // entries kept (0: all)
+	maxOutputs     int // latest entries that keep their output (0: all)
+	maxOutputBytes int // longer outputs are cut (0: no limit)
 
 	file    string // when set, inputs are also appended here as JSON lines
 	id      string // the kernel session, recorded in the file
@@ -45,14 +59,36 @@ type histEntry struct {
 func (h *history) add(input string, output any) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e := histEntry{line: len(h.entries) + 1, input: input, output: output}
+	h.count++
+	e := histEntry{line: h.count, input: input, output: cutOutput(output, h.maxOutputBytes)}
+	if h.maxEntries > 0 && len(h.entries) >= h.maxEntries {
+		drop := len(h.entries) - h.maxEntries + 1
+		clear(h.entries[:drop]) // the backing array keeps its head until append moves it
+		h.entries = h.entries[drop:]
+	}
 	h.entries = append(h.entries, e)
+	if k := len(h.entries) - 1 - h.maxOutputs; h.maxOutputs > 0 && k >= 0 {
+		h.entries[k].output = nil
+	}
 	if h.file == "" || h.fileErr != nil {
 		return nil
 	}
 	h.fileErr = appendHistory(h.file, map[string]any{"session": h.id, "line": e.line, "input": input,
 		"time": time.Now().UTC().Format(time.RFC3339)})
 	return h.fileErr
+}
+
+// cutOutput shortens a text output longer than max bytes (at a rune boundary), saying so.
+func cutOutput(output any, max int) any {
+	s, ok := output.(string)
+	if !ok || max <= 0 || len(s) <= max {
+		return output
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… [%d more bytes not kept in the history]", len(s)-cut)
 }
 
 func appendHistory(path string, rec map[string]any) error {
@@ -167,4 +203,16 @@ func globRegexp(glob string) *regexp.Regexp {
 		return regexp.MustCompile(`^` + regexp.QuoteMeta(glob) + `$`)
 	}
 	return re
+}
+
+// historyBound turns an Options value into a bound: 0 takes the default, a negative value
+// means none (0).
+func historyBound(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,53 @@ func TestHistoryFile(t *testing.T) {
 	}
 	if err := bad.add("y", nil); err != nil || len(bad.entries) != 2 {
 		t.Fatalf("second add: %v, %d entries", err, len(bad.entries))
+	}
+}
+
+func TestHistoryBounds(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, c := range []struct {
+		name             string
+		entries, outputs int
+		adds             int
+		want             string // tail 3 with outputs
+	}{
+		{"unbounded", 0, 0, 5, `[[1,3,["c3","out3"]],[1,4,["c4","out4"]],[1,5,["c5","out5"]]]`},
+		{"entries", 3, 0, 5, `[[1,3,["c3","out3"]],[1,4,["c4","out4"]],[1,5,["c5","out5"]]]`},
+		{"entries fewer than asked", 2, 0, 5, `[[1,4,["c4","out4"]],[1,5,["c5","out5"]]]`},
+		{"outputs", 0, 2, 5, `[[1,3,["c3",null]],[1,4,["c4","out4"]],[1,5,["c5","out5"]]]`},
+		{"outputs and entries", 3, 1, 50, `[[1,48,["c48",null]],[1,49,["c49",null]],[1,50,["c50","out50"]]]`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := history{session: 1, maxEntries: c.entries, maxOutputs: c.outputs}
+			for k := 1; k <= c.adds; k++ {
+				h.add(fmt.Sprintf("c%d", k), fmt.Sprintf("out%d", k))
+			}
+			if c.entries > 0 && len(h.entries) > c.entries {
+				t.Fatalf("%d entries kept, bound %d", len(h.entries), c.entries)
+			}
+			if b, _ := json.Marshal(h.query(HistoryRequest{HistAccessType: "tail", N: n(3), Output: true})); string(b) != c.want {
+				t.Fatalf("got %s\nwant %s", b, c.want)
+			}
+		})
+	}
+}
+
+func TestHistoryCutOutput(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		max  int
+		want any
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"0123456789abc", 10, "0123456789… [3 more bytes not kept in the history]"},
+		{"ééééé", 3, "é… [8 more bytes not kept in the history]"}, // not inside a rune
+		{"no limit", 0, "no limit"},
+		{nil, 3, nil},
+	} {
+		if got := cutOutput(c.in, c.max); got != c.want {
+			t.Errorf("cutOutput(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
 	}
 }

@@ -1,5 +1,6 @@
 // Package kernel speaks the Jupyter messaging protocol (version 5.3) over ZeroMQ and hands
-// cells to an Executor (the yaegi-based cell interpreter in kernel/interp).
+// cells to an Executor. It is the protocol alone: it knows nothing of how cells run (the Go
+// interpreter in kernel/interp, or a worker process running it, are wired in by cmd/adjoint).
 //
 // The kernel binds the five channels named in a connection file: shell, control and stdin
 // (ROUTER), iopub (PUB) and heartbeat (REP). Shell requests are handled one at a time; control
@@ -21,27 +22,10 @@ import (
 	"sync"
 	"time"
 
-	"adjoint/kernel/interp"
 	"adjoint/lib/display"
 
 	"github.com/go-zeromq/zmq4"
 )
-
-// Executor runs cells and answers editor queries; *interp.Interp implements it.
-type Executor interface {
-	// Execute runs one cell, sending what it prints and displays to out. It blocks until the
-	// cell ends; cancelling ctx interrupts it.
-	Execute(ctx context.Context, code string, out interp.Output) interp.Result
-	// Complete returns completions for the code at cursor (in Unicode code points) and the
-	// range [start, end) they replace.
-	Complete(code string, cursor int) (matches []string, start, end int)
-	// Inspect returns documentation for the name at cursor.
-	Inspect(code string, cursor, detail int) (display.Bundle, bool)
-	// IsComplete reports "complete", "incomplete" (with an indent) or "invalid".
-	IsComplete(code string) (status, indent string)
-	// Close releases the interpreter.
-	Close() error
-}
 
 // Version is the kernel's implementation version, reported in kernel_info_reply.
 var Version = "0.1.0"
@@ -60,9 +44,17 @@ type Options struct {
 	StreamFlushBytes    int
 	// IOPubHWM caps the iopub send queue (messages past it are dropped); default 100000.
 	IOPubHWM int
+	// DigestHistory is how many message signatures are remembered to reject replays;
+	// default 65536.
+	DigestHistory int
 	// HistoryFile, when set, receives every stored cell's input as a JSON line
 	// {"session", "line", "input", "time"}; history_request answers from memory.
 	HistoryFile string
+	// HistoryLength is how many of the latest cells history_request can return (default
+	// DefaultHistoryLength); HistoryOutputs how many of the latest keep their text result
+	// (default DefaultHistoryOutputs, as IPython's output cache); HistoryOutputBytes cuts
+	// longer results (default DefaultHistoryOutputBytes). A negative value means no limit.
+	HistoryLength, HistoryOutputs, HistoryOutputBytes int
 }
 
 // Kernel is one running Jupyter kernel.
@@ -71,6 +63,7 @@ type Kernel struct {
 	opts    Options
 	ci      ConnectionInfo
 	sign    *signer
+	digests *digestHistory // signatures seen (replay protection); nil without signing
 	session string
 	log     *log.Logger
 
@@ -125,10 +118,19 @@ func New(ci ConnectionInfo, exec Executor, opts Options) (*Kernel, error) {
 	if opts.IOPubHWM <= 0 {
 		opts.IOPubHWM = 100000
 	}
+	if opts.DigestHistory <= 0 {
+		opts.DigestHistory = 1 << 16
+	}
 	k := &Kernel{exec: exec, opts: opts, ci: ci, sign: s, session: newID(), log: opts.Logger,
 		shellQ: make(chan *Message, 1024)}
+	if s != nil {
+		k.digests = newDigestHistory(opts.DigestHistory)
+	}
 	k.input.replies = make(chan *Message, 1)
 	k.hist.session, k.hist.file, k.hist.id = 1, opts.HistoryFile, k.session
+	k.hist.maxEntries = historyBound(opts.HistoryLength, DefaultHistoryLength)
+	k.hist.maxOutputs = historyBound(opts.HistoryOutputs, DefaultHistoryOutputs)
+	k.hist.maxOutputBytes = historyBound(opts.HistoryOutputBytes, DefaultHistoryOutputBytes)
 	k.epoch, k.epochCancel = context.WithCancel(context.Background())
 	return k, nil
 }
@@ -137,9 +139,12 @@ func New(ci ConnectionInfo, exec Executor, opts Options) (*Kernel, error) {
 // context). It is what interrupt_request and SIGINT do.
 func (k *Kernel) Interrupt() {
 	k.epochMu.Lock()
-	defer k.epochMu.Unlock()
 	k.epochCancel()
 	k.epoch, k.epochCancel = context.WithCancel(context.Background())
+	k.epochMu.Unlock()
+	if in, ok := k.exec.(Interrupter); ok {
+		in.Interrupt()
+	}
 }
 
 func (k *Kernel) cellContext() context.Context {
@@ -244,6 +249,10 @@ func (k *Kernel) receive(ch *channel, deliver func(*Message)) {
 		m, err := decode(msg.Frames, k.sign, k.opts.MaxMessageBytes)
 		if err != nil {
 			k.log.Printf("%s: dropping message: %v", ch.name, err)
+			continue
+		}
+		if k.digests != nil && !k.digests.add(m.signature) {
+			k.log.Printf("%s: dropping %s: %v", ch.name, m.Header.MsgType, ErrDuplicate)
 			continue
 		}
 		deliver(m)

@@ -27,7 +27,7 @@ func newCellOutput(k *Kernel, parent json.RawMessage) *cellOutput {
 	return &cellOutput{k: k, parent: parent}
 }
 
-// Stream implements interp.Output.
+// Stream implements Output.
 func (o *cellOutput) Stream(name, text string) {
 	if text == "" {
 		return
@@ -48,7 +48,7 @@ func (o *cellOutput) Stream(name, text string) {
 	}
 }
 
-// Display implements interp.Output.
+// Display implements Output.
 func (o *cellOutput) Display(b display.Bundle, id string, update bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -71,7 +71,7 @@ func (o *cellOutput) Display(b display.Bundle, id string, update bool) {
 	o.k.publish(o.parent, msgType, content)
 }
 
-// Clear implements interp.Output.
+// Clear implements Output.
 func (o *cellOutput) Clear(wait bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

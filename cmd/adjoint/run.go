@@ -15,13 +15,10 @@ import (
 	"sync"
 	"syscall"
 
+	"adjoint/internal/atomicfile"
 	"adjoint/kernel"
-	"adjoint/kernel/interp"
 	"adjoint/lib/display"
 )
-
-// runAdjScript runs a DSL script; it is set by the DSL's own file when the DSL is built in.
-var runAdjScript func(path string, stdout, stderr io.Writer) error
 
 func init() {
 	register("run", "run a notebook (.ipynb), a Go script (.go) or a DSL script (.adj)", runRun)
@@ -72,10 +69,7 @@ func runRun(args []string) error {
 		}
 		return runGoScript(ctx, file, os.Stdout, os.Stderr)
 	case ".adj":
-		if runAdjScript == nil {
-			return errors.New("the DSL is not available in this build")
-		}
-		return runAdjScript(file, os.Stdout, os.Stderr)
+		return runAdj(file, os.Stdout, os.Stderr)
 	default:
 		return fmt.Errorf("%w: %s: unknown file type %q (want .ipynb, .go or .adj)", errUsage, file, ext)
 	}
@@ -211,7 +205,7 @@ func (o *notebookOutput) Clear(wait bool) {
 	o.cell["outputs"] = o.outputs
 }
 
-func (o *notebookOutput) result(count int, res interp.Result) {
+func (o *notebookOutput) result(count int, res kernel.Result) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if res.Err != nil {
@@ -226,6 +220,63 @@ func (o *notebookOutput) result(count int, res interp.Result) {
 		data, md := bundleFields(*res.Value)
 		o.add(map[string]any{"output_type": "execute_result", "execution_count": count, "data": data, "metadata": md})
 	}
+}
+
+// checkNotebook checks the structure that runNotebook relies on, before any cell runs:
+// nbformat major version 4, a list of cells, each an object with a string cell_type and a
+// source that is a string or a list of strings. Errors name the cell by its 1-based index.
+func checkNotebook(nb map[string]any) ([]any, error) {
+	v, ok := nb["nbformat"].(json.Number)
+	if !ok {
+		return nil, fmt.Errorf("notebook: nbformat is %s, not a version number (want 4)", jsonKind(nb["nbformat"]))
+	}
+	if v.String() != "4" {
+		return nil, fmt.Errorf("notebook: nbformat %s is not supported (want 4)", v)
+	}
+	cells, ok := nb["cells"].([]any)
+	if !ok {
+		return nil, errors.New("notebook: no cells")
+	}
+	for i, c := range cells {
+		cell, ok := c.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("notebook: cell %d is %s, not an object", i+1, jsonKind(c))
+		}
+		if _, ok := cell["cell_type"].(string); !ok {
+			return nil, fmt.Errorf("notebook: cell %d: cell_type is %s, not a string", i+1, jsonKind(cell["cell_type"]))
+		}
+		switch s := cell["source"].(type) {
+		case string:
+		case []any:
+			for j, l := range s {
+				if _, ok := l.(string); !ok {
+					return nil, fmt.Errorf("notebook: cell %d: source line %d is %s, not a string", i+1, j+1, jsonKind(l))
+				}
+			}
+		default:
+			return nil, fmt.Errorf("notebook: cell %d: source is %s, not a string or a list of strings", i+1, jsonKind(cell["source"]))
+		}
+	}
+	return cells, nil
+}
+
+// jsonKind names the JSON type of a decoded value, for error messages.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "missing or null"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("a %T", v)
 }
 
 // cellSource returns a cell's source, which nbformat stores as a string or a list of lines.
@@ -327,7 +378,7 @@ func runNotebookFile(ctx context.Context, file, out string, params []string) err
 		if err != nil {
 			return fmt.Errorf("encode notebook: %w", err)
 		}
-		if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("write notebook: %w", err)
 		}
 	}
@@ -344,12 +395,9 @@ func runNotebook(ctx context.Context, raw []byte, exec kernel.Executor, params [
 	if err := dec.Decode(&nb); err != nil {
 		return nil, fmt.Errorf("parse notebook: %w", err)
 	}
-	if v, _ := nb["nbformat"].(json.Number); v.String() != "4" {
-		return nil, fmt.Errorf("notebook: nbformat %v is not supported (want 4)", nb["nbformat"])
-	}
-	cells, ok := nb["cells"].([]any)
-	if !ok {
-		return nil, errors.New("notebook: no cells")
+	cells, err := checkNotebook(nb)
+	if err != nil {
+		return nil, err
 	}
 	if err := applyParams(cells, params); err != nil {
 		return nil, err

@@ -12,12 +12,8 @@ import (
 	"adjoint/dsl"
 	"adjoint/lib/adjoint"
 	"adjoint/lib/display"
+	"adjoint/lib/energy"
 )
-
-func init() {
-	runAdjScript = runAdj
-	trainAdjSpec = trainConfigOf
-}
 
 // trainConfigOf gives `adjoint train FILE.adj` the configuration the script declares (its last
 // sampler, or the defaults for its last system); only the declarations run.
@@ -27,6 +23,45 @@ func trainConfigOf(path string) (adjoint.Config, error) {
 		return adjoint.Config{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return dsl.TrainingConfig(context.Background(), string(src), path)
+}
+
+// adjSystem returns a system declared by a DSL script: spec is FILE.adj (its last system) or
+// FILE.adj:NAME (the system named NAME); only the script's declarations run.
+func adjSystem(spec string) (*energy.System, error) {
+	path, name := spec, ""
+	if i := strings.LastIndex(spec, ".adj:"); i >= 0 {
+		path, name = spec[:i+len(".adj")], spec[i+len(".adj:"):]
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	s := dsl.NewSession()
+	s.Dir = filepath.Dir(path)
+	s.DryRun = true
+	binds, err := s.Exec(context.Background(), string(src), path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var sys *energy.System
+	var names []string
+	for _, b := range binds {
+		v, ok := b.Value.(*energy.System)
+		if !ok {
+			continue
+		}
+		names = append(names, b.Name)
+		if name == "" || b.Name == name {
+			sys = v
+		}
+	}
+	switch {
+	case len(names) == 0:
+		return nil, fmt.Errorf("%s declares no system", path)
+	case sys == nil:
+		return nil, fmt.Errorf("%s declares no system %q (it declares %s)", path, name, strings.Join(names, ", "))
+	}
+	return sys, nil
 }
 
 // adjTerminal prints a script's output: text as is, displays by their text form.

@@ -17,10 +17,6 @@ func init() {
 	register("train", "train an adjoint sampler (dw4, lj13, lj55 or FILE.adj) and write a checkpoint", runTrain)
 }
 
-// trainAdjSpec turns a FILE.adj specification into a training configuration; the DSL installs it.
-// Flags given on the command line override the configuration's fields.
-var trainAdjSpec func(path string) (adjoint.Config, error)
-
 // trainFlags are the training flags shared by train and demo.
 type trainFlags struct {
 	minutes                                          float64
@@ -29,7 +25,8 @@ type trainFlags struct {
 	layers, hidden, batch, trainBatch, buffer, grads int
 	steps, every, prefill                            int
 	lr, clip, lrFinal, tanhRange                     float64
-	timeSampling, integrator                         string
+	timeSampling                                     adjoint.TimeSampling
+	integrator                                       adjoint.Integrator
 	seed                                             int64
 	noBase                                           bool
 }
@@ -47,8 +44,8 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.grads, "grad-steps", 0, "gradient steps per epoch")
 	fs.Float64Var(&t.lr, "lr", 0, "Adam learning rate")
 	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")
-	fs.StringVar(&t.timeSampling, "time-sampling", "", "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
-	fs.StringVar(&t.integrator, "integrator", "", "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
+	fs.TextVar(&t.timeSampling, "time-sampling", adjoint.TimeUniform, "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
+	fs.TextVar(&t.integrator, "integrator", adjoint.IntegratorEM, "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
@@ -110,10 +107,7 @@ func (t *trainFlags) options() (adjoint.TrainOptions, error) {
 // configFor returns the default configuration of a benchmark name or a FILE.adj specification.
 func configFor(spec string) (adjoint.Config, error) {
 	if strings.HasSuffix(spec, ".adj") {
-		if trainAdjSpec == nil {
-			return adjoint.Config{}, fmt.Errorf("unknown system %q: .adj specifications are not supported by this build", spec)
-		}
-		return trainAdjSpec(spec)
+		return trainConfigOf(spec)
 	}
 	if cfg, ok, err := zooConfig(spec); ok { // zoo targets (zoo.go)
 		return cfg, err

@@ -17,24 +17,23 @@ import (
 //	%%adj         check the whole cell, then run it
 //	%%adj check   only check it
 
-func init() {
-	RegisterMagic("adj", adjMagic)
-}
-
-var (
-	adjMu       sync.Mutex
-	adjSessions = map[*Interp]*dsl.Session{}
-)
-
-func adjSession(i *Interp) *dsl.Session {
-	adjMu.Lock()
-	defer adjMu.Unlock()
-	s, ok := adjSessions[i]
-	if !ok {
-		s = dsl.NewSession()
-		adjSessions[i] = s
+// newAdjMagic returns the %%adj magic of one interpreter. Its DSL session is created by the
+// first %%adj cell and lives as long as the magic: it is released with the interpreter (or when
+// Close drops the interpreter's magics).
+func newAdjMagic() Magic {
+	var (
+		mu      sync.Mutex
+		session *dsl.Session
+	)
+	return func(ctx context.Context, i *Interp, args, body string, out Output) Result {
+		mu.Lock()
+		if session == nil {
+			session = dsl.NewSession()
+		}
+		s := session
+		mu.Unlock()
+		return adjMagic(ctx, s, i, args, body, out)
 	}
-	return s
 }
 
 // adjOutput forwards a script's prints and displays to the cell's output.
@@ -43,8 +42,7 @@ type adjOutput struct{ out Output }
 func (o adjOutput) Print(text string)     { o.out.Stream("stdout", text) }
 func (o adjOutput) Show(b display.Bundle) { o.out.Display(b, "", false) }
 
-func adjMagic(ctx context.Context, i *Interp, args, body string, out Output) Result {
-	s := adjSession(i)
+func adjMagic(ctx context.Context, s *dsl.Session, i *Interp, args, body string, out Output) Result {
 	// the body starts on the cell's second line: keep line numbers those of the cell
 	src := "\n" + body
 	if strings.TrimSpace(args) == "check" {

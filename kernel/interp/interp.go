@@ -24,12 +24,16 @@ import (
 
 // Options configure an interpreter. The zero value works.
 type Options struct {
-	// Dir, when set, becomes the process's working directory, so that relative paths in cells
-	// resolve against it (for example the directory of the notebook).
-	Dir string
+	// Magics are cell magics (`%%name`) added to the built-in ones (%%adj), or replacing them.
+	Magics map[string]Magic
 	// NoRedirect leaves file descriptors 1 and 2 alone. Output of interpreted fmt and log calls
 	// is still captured, but compiled code writing to os.Stdout/os.Stderr is not.
 	NoRedirect bool
+	// KeepFD2 redirects only descriptor 1 and leaves descriptor 2 to the Go runtime's crash
+	// reports (which must reach a reader in another process: a fatal error stops every
+	// goroutine of this one); the os.Stderr variable is pointed at the capture instead, so
+	// compiled code writing to it is still captured. For worker processes.
+	KeepFD2 bool
 	// Stdin is the interpreter's standard input (default: an empty reader).
 	Stdin io.Reader
 	// LateOutputToLog sends what is written between cells (by goroutines that outlived their
@@ -56,6 +60,7 @@ type Interp struct {
 	closed bool
 
 	stopper *stopper      // direct access to yaegi's cancellation (nil: use the napper)
+	reclaim *reclaimer    // frees what yaegi keeps of finished evaluations (nil: nothing)
 	napDone chan struct{} // closed when the program run by stopByNap has slept
 
 	namesMu   sync.Mutex
@@ -63,6 +68,12 @@ type Interp struct {
 	names     map[string]bool        // top-level names declared by cells
 	decls     map[string]symbols.Doc // declarations of cells' funcs, methods (T.M) and types
 	methodSrc map[string]string      // first source of each method T.M
+
+	stdio cellStdio // os.Stdout and os.Stderr as cells see them
+	wake  wakeups   // timers that cells set
+
+	magicMu sync.RWMutex
+	magics  map[string]Magic // cell magics by name; each holds its own state (a DSL session)
 }
 
 // cellMu serialises cells of all interpreters: streams and the display sink are process-wide.
@@ -74,12 +85,7 @@ var preImports = []string{"fmt", "math", "os", "strings", "time"}
 // New returns an interpreter with the standard library, the display package and the library
 // packages that have symbol tables pre-imported.
 func New(opts Options) (*Interp, error) {
-	if opts.Dir != "" {
-		if err := os.Chdir(opts.Dir); err != nil {
-			return nil, fmt.Errorf("interp: working directory: %w", err)
-		}
-	}
-	c, err := getCapture(opts.NoRedirect)
+	c, err := getCapture(opts.NoRedirect, opts.KeepFD2)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +93,15 @@ func New(opts Options) (*Interp, error) {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	i := &Interp{opts: opts, capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}, methodSrc: map[string]string{}}
+	i := &Interp{opts: opts, capt: c, sem: make(chan struct{}, 1), imports: map[string]string{}, names: map[string]bool{}, decls: map[string]symbols.Doc{}, methodSrc: map[string]string{},
+		magics: map[string]Magic{"adj": newAdjMagic()}}
+	for name, m := range opts.Magics {
+		i.magics[name] = m
+	}
 	i.errw = &stderrFilter{w: c.err.w}
+	if err := i.stdio.restore(c); err != nil {
+		return nil, err
+	}
 	i.yi = yaegi.New(yaegi.Options{
 		Stdin:        in,
 		Stdout:       c.out.w,
@@ -104,6 +117,9 @@ func New(opts Options) (*Interp, error) {
 	}
 	if err := i.yi.Use(i.runtimeExports()); err != nil {
 		return nil, fmt.Errorf("interp: load runtime helpers: %w", err)
+	}
+	if err := i.yi.Use(i.timeExports()); err != nil {
+		return nil, fmt.Errorf("interp: load timer wrappers: %w", err)
 	}
 	var imp strings.Builder
 	imp.WriteString("import (\n\t__adjrt \"adjoint/kernel/interp/rt\"\n")
@@ -141,6 +157,7 @@ func __adjShowCall(vs ...interface{}) {
 	}
 	i.napper = p
 	i.stopper = newStopper(i.yi)
+	i.reclaim = newReclaimer(i.yi)
 	return i, nil
 }
 
@@ -148,6 +165,7 @@ func __adjShowCall(vs ...interface{}) {
 func (i *Interp) evalDirect(src string) (v reflect.Value, err error) {
 	i.sem <- struct{}{}
 	defer func() { <-i.sem }()
+	defer i.reclaim.release(i.reclaim.mark(), src) // see reclaim.go
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
@@ -173,11 +191,15 @@ func (logWriter) Write(b []byte) (int, error) {
 // LogWriter is the package-level LogWriter, for convenience.
 func (i *Interp) LogWriter() io.Writer { return LogWriter() }
 
-// Close releases the interpreter. Goroutines started by cells keep running until they return.
+// Close releases the interpreter and its magics' state (the DSL session). Goroutines started
+// by cells keep running until they return.
 func (i *Interp) Close() error {
 	cellMu.Lock()
 	i.closed = true
 	cellMu.Unlock()
+	i.magicMu.Lock()
+	i.magics = nil
+	i.magicMu.Unlock()
 	return nil
 }
 
@@ -206,7 +228,9 @@ func (i *Interp) runtimeExports() yaegi.Exports {
 			"Nap":        reflect.ValueOf(i.nap),
 		},
 		"os/os": {
-			"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code: code}) }),
+			"Exit":   reflect.ValueOf(func(code int) { panic(exitPanic{code: code}) }),
+			"Stdout": reflect.ValueOf(&i.stdio.out).Elem(),
+			"Stderr": reflect.ValueOf(&i.stdio.err).Elem(),
 		},
 		"log/log": {
 			"Fatal":   reflect.ValueOf(func(v ...any) { fatal(fmt.Sprint(v...)) }),
@@ -324,25 +348,23 @@ func formatValue(v any) string {
 	return fmt.Sprintf("%v", v)
 }
 
-// Magic handles a cell whose first line is `%%NAME args`; body is the rest of the cell.
+// Magic handles a cell whose first line is `%%NAME args`; body is the rest of the cell. A
+// magic belongs to one interpreter and may keep state of its own between cells.
 type Magic func(ctx context.Context, i *Interp, args, body string, out Output) Result
 
-var (
-	magicMu sync.RWMutex
-	magics  = map[string]Magic{}
-)
-
-// RegisterMagic registers the cell magic `%%name`.
-func RegisterMagic(name string, m Magic) {
-	magicMu.Lock()
-	magics[name] = m
-	magicMu.Unlock()
+// RegisterMagic adds (or replaces) the cell magic `%%name` of this interpreter.
+func (i *Interp) RegisterMagic(name string, m Magic) {
+	i.magicMu.Lock()
+	defer i.magicMu.Unlock()
+	if i.magics != nil {
+		i.magics[name] = m
+	}
 }
 
-func lookupMagic(name string) Magic {
-	magicMu.RLock()
-	defer magicMu.RUnlock()
-	return magics[name]
+func (i *Interp) lookupMagic(name string) Magic {
+	i.magicMu.RLock()
+	defer i.magicMu.RUnlock()
+	return i.magics[name]
 }
 
 // parseMagic splits a cell that starts with %%NAME into name, args and body.
@@ -388,6 +410,9 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) (res Resu
 		return errResult("Closed", "the interpreter was closed")
 	}
 	i.capt.flush() // output written between cells goes to the previous cell (or the log)
+	if err := i.stdio.restore(i.capt); err != nil {
+		fmt.Fprintf(LogWriter(), "%v\n", err)
+	}
 	i.capt.setOutput(out)
 	display.SetSink(cellSink{out: out, capt: i.capt})
 	display.SetContext(ctx)
@@ -403,7 +428,7 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) (res Resu
 		}
 	}()
 	if name, args, body, ok := parseMagic(code); ok {
-		m := lookupMagic(name)
+		m := i.lookupMagic(name)
 		if m == nil {
 			return errResult("UsageError", fmt.Sprintf("unknown cell magic %%%%%s", name))
 		}
@@ -517,6 +542,7 @@ func (i *Interp) evalSeg(ctx context.Context, s segment, srcs []string) segResul
 		// never finds it still held by a segment that has finished.
 		defer close(done)
 		defer func() { <-i.sem }()
+		defer i.reclaim.release(i.reclaim.mark(), strings.Join(srcs, "\n")) // see reclaim.go
 		var prog *yaegi.Program
 		for _, src := range srcs {
 			prog, res.compileErr = i.compile(src)

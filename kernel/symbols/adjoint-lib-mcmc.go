@@ -13,14 +13,25 @@ func init() {
 	Symbols["adjoint/lib/mcmc/mcmc"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"CheckIdentities": reflect.ValueOf(mcmc.CheckIdentities),
+		"DefaultTarget":   reflect.ValueOf(mcmc.DefaultTarget),
 		"HMC":             reflect.ValueOf(constant.MakeFromLiteral("\"hmc\"", token.STRING, 0)),
 		"MALA":            reflect.ValueOf(constant.MakeFromLiteral("\"mala\"", token.STRING, 0)),
+		"NewAdapter":      reflect.ValueOf(mcmc.NewAdapter),
+		"NewHMC":          reflect.ValueOf(mcmc.NewHMC),
+		"NewKernel":       reflect.ValueOf(mcmc.NewKernel),
+		"NewMALA":         reflect.ValueOf(mcmc.NewMALA),
+		"Refine":          reflect.ValueOf(mcmc.Refine),
 		"Sample":          reflect.ValueOf(mcmc.Sample),
 		"SampleContext":   reflect.ValueOf(mcmc.SampleContext),
 
 		// type definitions
-		"Identities": reflect.ValueOf((*mcmc.Identities)(nil)),
-		"Options":    reflect.ValueOf((*mcmc.Options)(nil)),
-		"Result":     reflect.ValueOf((*mcmc.Result)(nil)),
+		"Adapter":       reflect.ValueOf((*mcmc.Adapter)(nil)),
+		"Identities":    reflect.ValueOf((*mcmc.Identities)(nil)),
+		"Kernel":        reflect.ValueOf((*mcmc.Kernel)(nil)),
+		"KernelOptions": reflect.ValueOf((*mcmc.KernelOptions)(nil)),
+		"Options":       reflect.ValueOf((*mcmc.Options)(nil)),
+		"RefineOptions": reflect.ValueOf((*mcmc.RefineOptions)(nil)),
+		"Result":        reflect.ValueOf((*mcmc.Result)(nil)),
+		"State":         reflect.ValueOf((*mcmc.State)(nil)),
 	}
 }

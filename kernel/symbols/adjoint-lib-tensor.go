@@ -29,7 +29,6 @@ func init() {
 		"NormEps":        reflect.ValueOf(constant.MakeFromLiteral("1.000000000000000000000707446218885976918933772283892835730512161e-08", token.FLOAT, 0)),
 		"PairPartner":    reflect.ValueOf(tensor.PairPartner),
 		"ParseAct":       reflect.ValueOf(tensor.ParseAct),
-		"SetBackend":     reflect.ValueOf(tensor.SetBackend),
 		"SetWorkers":     reflect.ValueOf(tensor.SetWorkers),
 		"Workers":        reflect.ValueOf(tensor.Workers),
 		"Zeros":          reflect.ValueOf(tensor.Zeros),

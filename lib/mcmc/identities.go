@@ -6,23 +6,27 @@ import (
 
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
+	"adjoint/lib/sde"
 )
 
 // Identities are the integration-by-parts checks of a Boltzmann density p ∝ exp(−E/τ) on a
 // space of dimension d_eff ((n−1)·d for translation-invariant particle systems):
 // E[x·∇E] = τ·d_eff and E[‖∇E‖²] = τ·E[ΔE]. Exact samples satisfy both up to sampling error.
 // For translation-symmetric systems the energy itself must be translation invariant (as DW-4
-// and LJ-n are): the full-space Laplacian then equals the one on the zero-CoM space.
+// and LJ-n are): the full-space Laplacian then equals the one on the zero-CoM space. On a
+// periodic box only the second identity holds (the torus has no boundary, but x is not a
+// function on it): the virial is not computed there.
 type Identities struct {
 	System     string  `json:"system"`
 	N          int     `json:"n"`
 	DEff       int     `json:"d_eff"`
 	Tau        float64 `json:"tau"`
-	Virial     float64 `json:"virial"`    // mean of x·∇E / τ (expect DEff)
-	VirialSE   float64 `json:"virial_se"` // its standard error (independent samples assumed)
-	GradSq     float64 `json:"grad_sq"`   // mean of ‖∇E‖²
-	Laplacian  float64 `json:"laplacian"` // mean of ΔE (central differences of the gradient)
-	Ratio      float64 `json:"ratio"`     // GradSq / (τ·Laplacian) (expect 1)
+	Periodic   bool    `json:"periodic,omitempty"` // a torus: no virial identity
+	Virial     float64 `json:"virial"`             // mean of x·∇E / τ (expect DEff; 0 on a torus)
+	VirialSE   float64 `json:"virial_se"`          // its standard error (independent samples assumed)
+	GradSq     float64 `json:"grad_sq"`            // mean of ‖∇E‖²
+	Laplacian  float64 `json:"laplacian"`          // mean of ΔE (central differences of the gradient)
+	Ratio      float64 `json:"ratio"`              // GradSq / (τ·Laplacian) (expect 1)
 	RatioSE    float64 `json:"ratio_se"`
 	MeanEnergy float64 `json:"mean_energy"`
 	SDEnergy   float64 `json:"sd_energy"`
@@ -33,7 +37,11 @@ type Identities struct {
 // Table shows the checks.
 func (id *Identities) Table() *display.Table {
 	t := &display.Table{Caption: "Boltzmann identities, " + id.System, Header: []string{"identity", "measured", "± se", "expected"}}
-	t.AddRow("E[x·∇E]/τ", id.Virial, id.VirialSE, id.DEff)
+	if id.Periodic {
+		t.AddRow("E[x·∇E]/τ", "n/a on a torus", "", "")
+	} else {
+		t.AddRow("E[x·∇E]/τ", id.Virial, id.VirialSE, id.DEff)
+	}
 	t.AddRow("E[‖∇E‖²] / (τ E[ΔE])", id.Ratio, id.RatioSE, 1.0)
 	t.AddRow("mean energy (sd)", id.MeanEnergy, id.SDEnergy, "")
 	t.AddRow("samples", id.N, "", "")
@@ -61,11 +69,12 @@ func CheckIdentities(sys *energy.System, x []float64, maxN int) (*Identities, er
 		b = min(b, maxN)
 	}
 	tau := sys.Tau()
-	id := &Identities{System: sys.Name, Tau: tau, DEff: dim, StepFD: 1e-4}
+	id := &Identities{System: sys.Name, Tau: tau, DEff: dim, StepFD: 1e-4, Periodic: sys.Periodic()}
 	proj := sys.Symmetry.Translation && n > 1
 	if proj {
 		id.DEff = (n - 1) * d
 	}
+	proj = proj && !id.Periodic // on a torus the samples stay as they are
 	// Clean copy, projected to zero CoM.
 	xs := make([]float64, 0, b*dim)
 	for c := range b {
@@ -86,7 +95,7 @@ func CheckIdentities(sys *energy.System, x []float64, maxN int) (*Identities, er
 	b = len(xs) / dim
 	if proj {
 		for c := range b {
-			project(xs[c*dim:(c+1)*dim], n, d)
+			sde.RemoveCoM(xs[c*dim:(c+1)*dim], n, d)
 		}
 	}
 	e := make([]float64, b)
@@ -135,8 +144,10 @@ func CheckIdentities(sys *energy.System, x []float64, maxN int) (*Identities, er
 		return nil, fmt.Errorf("mcmc: identities: fewer than 2 usable samples")
 	}
 	var sdv float64
-	id.Virial, sdv = meanSD(vir)
-	id.VirialSE = sdv / math.Sqrt(float64(id.N))
+	if !id.Periodic {
+		id.Virial, sdv = meanSD(vir)
+		id.VirialSE = sdv / math.Sqrt(float64(id.N))
+	}
 	id.GradSq, _ = meanSD(gs)
 	id.Laplacian, _ = meanSD(la)
 	id.Ratio = id.GradSq / (tau * id.Laplacian)

@@ -13,6 +13,7 @@ import (
 	"adjoint/lib/energy"
 	"adjoint/lib/metrics"
 	"adjoint/lib/npy"
+	"adjoint/lib/sde"
 )
 
 func quiet(t *testing.T) {
@@ -207,7 +208,7 @@ func TestDW4ArrangementsAgainstImportanceSampling(t *testing.T) {
 		for k := range x {
 			x[k] = sd * rng.NormFloat64()
 		}
-		project(x, 4, 2)
+		sde.RemoveCoM(x, 4, 2)
 		sys.Energy.EnergyGrad(x, e, nil)
 		q := 0.0
 		for _, v := range x {

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"adjoint/lib/sde"
 	"math/rand/v2"
 	"testing"
 )
@@ -21,7 +22,7 @@ func latticeCluster(rng *rand.Rand, n int) []float64 {
 			s /= side
 		}
 	}
-	centerInPlace(x, n, 3)
+	sde.RemoveCoM(x, n, 3)
 	return x
 }
 

@@ -10,37 +10,15 @@ import (
 	"time"
 
 	"adjoint/lib/display"
+	"adjoint/lib/sde"
 )
 
 // CenterOfMassFree returns a copy of the B configurations in x (each n particles × d
 // coordinates, row-major) with each configuration's particle mean subtracted.
 func CenterOfMassFree(x []float64, n, d int) []float64 {
 	out := append([]float64(nil), x...)
-	centerInPlace(out, n, d)
+	sde.RemoveCoM(out, n, d)
 	return out
-}
-
-func centerInPlace(x []float64, n, d int) {
-	dim := n * d
-	mean := make([]float64, d)
-	for off := 0; off+dim <= len(x); off += dim {
-		for k := range mean {
-			mean[k] = 0
-		}
-		for p := range n {
-			for k := range d {
-				mean[k] += x[off+p*d+k]
-			}
-		}
-		for k := range mean {
-			mean[k] /= float64(n)
-		}
-		for p := range n {
-			for k := range d {
-				x[off+p*d+k] -= mean[k]
-			}
-		}
-	}
 }
 
 // pairAligner computes the aligned distance of two centred configurations; it owns the

@@ -10,6 +10,7 @@ import (
 
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
+	"adjoint/lib/sde"
 )
 
 // Report is the evaluation of generated samples against reference samples. Its JSON form is the
@@ -125,8 +126,8 @@ func EvaluateContext(ctx context.Context, sys *energy.System, gen, ref []float64
 	gen, eg = subsample(rng, gen, eg, dim, m)
 	ref, er = subsample(rng, ref, er, dim, m)
 	if sys.Symmetry.Translation {
-		centerInPlace(gen, n, d)
-		centerInPlace(ref, n, d)
+		sde.RemoveCoM(gen, n, d)
+		sde.RemoveCoM(ref, n, d)
 	}
 	r.N = m
 	var err error

@@ -1,8 +1,6 @@
 package tensor
 
 import (
-	"sync"
-
 	"gonum.org/v1/gonum/blas"
 )
 
@@ -75,30 +73,14 @@ func (c cpuBackend) Dgemm(transA, transB bool, m, n, k int, alpha float64, a []f
 	})
 }
 
-var (
-	backendMu sync.RWMutex
-	backend   Backend = cpuBackend{name: blasName, impl: newBLAS()}
-)
+var backend Backend = cpuBackend{name: blasName, impl: newBLAS()}
 
-// CPUBackend returns the default CPU backend (gonum, or OpenBLAS with the openblas tag).
+// CPUBackend returns the CPU backend (gonum, or OpenBLAS with the openblas tag).
 func CPUBackend() Backend { return cpuBackend{name: blasName, impl: newBLAS()} }
 
-// SetBackend replaces the backend used by all operations (nil restores the CPU backend).
-func SetBackend(b Backend) {
-	if b == nil {
-		b = CPUBackend()
-	}
-	backendMu.Lock()
-	backend = b
-	backendMu.Unlock()
-}
-
-// CurrentBackend is the backend in use.
-func CurrentBackend() Backend {
-	backendMu.RLock()
-	defer backendMu.RUnlock()
-	return backend
-}
+// CurrentBackend is the backend in use: the CPU backend (the GPU path runs whole networks in
+// lib/tensor/cuda instead of single products).
+func CurrentBackend() Backend { return backend }
 
 // BLASName names the CPU BLAS compiled in: "gonum" (pure Go) or "openblas".
 func BLASName() string { return blasName }

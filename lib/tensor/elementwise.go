@@ -30,7 +30,7 @@ func actForwardPar[T float](tp *Tape, act Act, x, y, sig []T) {
 	tp.par(len(x), 8, j)
 }
 
-func (j *actFwdJob[T]) run(_, lo, hi int) {
+func (j *actFwdJob[T]) Run(_, lo, hi int) {
 	var s []T
 	if j.sig != nil {
 		s = j.sig[lo:hi]
@@ -54,7 +54,7 @@ func actBackward[T float](tp *Tape, n *node) {
 	tp.par(len(dx), 8, j)
 }
 
-func (j *actBwdJob[T]) run(_, lo, hi int) {
+func (j *actBwdJob[T]) Run(_, lo, hi int) {
 	xd, yd, dy, dx := j.sig, j.y, j.dy, j.dx
 	// dpre is computed into a temporary row buffer and accumulated.
 	var buf [256]T

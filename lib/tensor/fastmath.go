@@ -5,6 +5,13 @@ import (
 	"unsafe"
 )
 
+// The clamp of exp32's argument, shared by every float32 exp and sigmoid path (scalar, the
+// AVX2 kernel's constant table).
+const (
+	exp32Min = -87
+	exp32Max = 80
+)
+
 // exp32 is exp for float32 with a relative error of a few ulp: Cody–Waite range reduction to
 // r ∈ [−ln2/2, ln2/2] and a degree-6 polynomial, scaled by 2^k through the exponent bits.
 // Rounding to the nearest integer uses the 1.5·2^23 trick (no branches, no calls). x is
@@ -12,7 +19,7 @@ import (
 // (≥ 1.8e-35; with 88 it would reach 6e-39, a subnormal). Saturated units of a diverging
 // network otherwise fill activations with subnormals, which slow x86 arithmetic by up to 100×.
 func exp32(x float32) float32 {
-	x = min(max(x, -87), 80)
+	x = min(max(x, exp32Min), exp32Max)
 	const (
 		log2e = 1.44269504088896341
 		ln2hi = 0.693359375
@@ -84,7 +91,7 @@ func siluF32(z, y, sig []float32) {
 		}
 	}
 	for i, v := range z {
-		x := min(max(-v, -87), 88)
+		x := min(max(-v, exp32Min), exp32Max)
 		t := x*log2e + magic
 		kf := t - magic
 		k := int32(math.Float32bits(t)) - int32(math.Float32bits(magic))

@@ -34,14 +34,18 @@ func TestSiLUFloat32(t *testing.T) {
 // normal floats, never subnormal (subnormals slow x86 arithmetic by up to 100×).
 func TestSigmoidStaysNormal(t *testing.T) {
 	const minNormal = 1.1754944e-38
-	z := []float32{-80, -88, -100, -1e4, -3.4e38, -87.5, -90, -95}
-	y := make([]float32, len(z))
-	sig := make([]float32, len(z))
-	siluF32(z, y, sig)
-	for i := range z {
-		for _, v := range []float32{sig[i], y[i], sigmoidT(z[i])} {
-			if a := float32(math.Abs(float64(v))); a != 0 && a < minNormal {
-				t.Errorf("sigmoid/SiLU of %g gives the subnormal %g", z[i], v)
+	z := []float32{-80, -88, -100, -1e4, -3.4e38, -87.5, -90, -95, -81}
+	// Every length from 1: the elements past the last multiple of 8 take the scalar path
+	// even where a vector kernel exists.
+	for n := 1; n <= len(z); n++ {
+		y := make([]float32, n)
+		sig := make([]float32, n)
+		siluF32(z[:n], y, sig)
+		for i := range n {
+			for _, v := range []float32{sig[i], y[i], sigmoidT(z[i])} {
+				if a := float32(math.Abs(float64(v))); a != 0 && a < minNormal {
+					t.Errorf("length %d: sigmoid/SiLU of %g gives the subnormal %g", n, z[i], v)
+				}
 			}
 		}
 	}

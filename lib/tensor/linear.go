@@ -150,7 +150,7 @@ func linearForward[T float](tp *Tape, x, w, b, pre, y *Tensor, act Act) {
 	tp.par(R, K*N, j)
 }
 
-func (j *linFwdJob[T]) run(_, lo, hi int) {
+func (j *linFwdJob[T]) Run(_, lo, hi int) {
 	xd, wd, bd, yd, pd, K, N, act := j.xd, j.wd, j.bd, j.yd, j.pd, j.K, j.N, j.act
 	z := yd[lo*N : hi*N]
 	gemm(false, false, hi-lo, N, K, xd[lo*K:hi*K], K, wd, N, 0, z, N)
@@ -199,7 +199,7 @@ func linearBackward[T float](tp *Tape, n *node) {
 	}
 }
 
-func (j *linBwdJob[T]) run(part, lo, hi int) {
+func (j *linBwdJob[T]) Run(part, lo, hi int) {
 	xd, wd, yd, dy, dx, dw, db, pd, partW, partB := j.xd, j.wd, j.yd, j.dy, j.dx, j.dw, j.db, j.pd, j.partW, j.partB
 	K, N := j.K, j.N
 	// The output gradient is complete and read only here: dpre overwrites it in place.

@@ -224,7 +224,7 @@ func edgeCombineForward[T float](tp *Tape, a, bm, r, e, wr, we, pre, y *Tensor, 
 	tp.par(B, n*n*H, j)
 }
 
-func (jb *ecFwdJob[T]) run(_, lo, hi int) {
+func (jb *ecFwdJob[T]) Run(_, lo, hi int) {
 	ad, bd, rd, ed, wrd, wed, yd, pd := jb.ad, jb.bd, jb.rd, jb.ed, jb.wrd, jb.wed, jb.yd, jb.pd
 	n, H, act := jb.n, jb.H, jb.act
 	for b := lo; b < hi; b++ {
@@ -287,7 +287,7 @@ func edgeCombineBackward[T float](tp *Tape, nd *node) {
 	}
 }
 
-func (jb *ecBwdJob[T]) run(part, lo, hi int) {
+func (jb *ecBwdJob[T]) Run(part, lo, hi int) {
 	da, dbm, dr, de, dwr, dwe := jb.da, jb.dbm, jb.dr, jb.de, jb.dwr, jb.dwe
 	rd, ed, wrd, wed, yd, dy, pd, parts := jb.rd, jb.ed, jb.wrd, jb.wed, jb.yd, jb.dy, jb.pd, jb.parts
 	n, H := jb.n, jb.H
@@ -386,7 +386,7 @@ func gateForward[T float](tp *Tape, m, w, b, g, y *Tensor) {
 	tp.par(m.rows(), 3*j.H, j)
 }
 
-func (j *gateFwdJob[T]) run(_, lo, hi int) {
+func (j *gateFwdJob[T]) Run(_, lo, hi int) {
 	md, wd, bv, gd, yd, H := j.md, j.wd, j.bv, j.gd, j.yd, j.H
 	for r := lo; r < hi; r++ {
 		row := md[r*H : (r+1)*H]
@@ -433,7 +433,7 @@ func gateBackward[T float](tp *Tape, nd *node) {
 	}
 }
 
-func (j *gateBwdJob[T]) run(part, lo, hi int) {
+func (j *gateBwdJob[T]) Run(part, lo, hi int) {
 	dm, dw, db, md, wd, gd, dy, parts, H := j.dm, j.dw, j.db, j.md, j.wd, j.gd, j.dy, j.parts, j.H
 	gw := dw
 	var gb *T
@@ -506,7 +506,7 @@ func dotTanhForward[T float](tp *Tape, c, w, u, y *Tensor, scale float64) {
 	tp.par(c.rows(), 2*j.H, j)
 }
 
-func (j *dtFwdJob[T]) run(_, lo, hi int) {
+func (j *dtFwdJob[T]) Run(_, lo, hi int) {
 	cd, wd, ud, yd, H := j.cd, j.wd, j.ud, j.yd, j.H
 	for r := lo; r < hi; r++ {
 		var s T
@@ -544,7 +544,7 @@ func dotTanhBackward[T float](tp *Tape, nd *node) {
 	}
 }
 
-func (j *dtBwdJob[T]) run(part, lo, hi int) {
+func (j *dtBwdJob[T]) Run(part, lo, hi int) {
 	dc, dw, cd, wd, ud, dy, parts, scale, H := j.dc, j.dw, j.cd, j.wd, j.ud, j.dy, j.parts, j.scale, j.H
 	gw := dw
 	if part > 0 && parts != nil {
@@ -668,7 +668,7 @@ func sumPairsForward[T float](tp *Tape, m, y []T, nodes, k, H int) {
 	tp.par(nodes, k*H, j)
 }
 
-func (j *spFwdJob[T]) run(_, lo, hi int) {
+func (j *spFwdJob[T]) Run(_, lo, hi int) {
 	m, y, k, H := j.m, j.y, j.k, j.H
 	for v := lo; v < hi; v++ {
 		out := y[v*H : (v+1)*H]
@@ -695,7 +695,7 @@ func sumPairsBackward[T float](tp *Tape, nd *node) {
 	tp.par(m.shape[0]*m.shape[1], j.k*j.H, j)
 }
 
-func (j *spBwdJob[T]) run(_, lo, hi int) {
+func (j *spBwdJob[T]) Run(_, lo, hi int) {
 	dm, dy, k, H := j.dm, j.dy, j.k, j.H
 	for v := lo; v < hi; v++ {
 		g := dy[v*H : (v+1)*H]

@@ -2,9 +2,10 @@ package tensor
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"adjoint/internal/parallel"
 )
 
 var workers atomic.Int32
@@ -42,60 +43,13 @@ func chunks(n, work int) int {
 // rangeJob is one operation's kernel over a range of rows; part numbers the range (for
 // per-range partial sums). Jobs live in their Tape and are reused, so dispatching one
 // allocates nothing.
-type rangeJob interface {
-	run(part, lo, hi int)
-}
-
-type poolTask struct {
-	job          rangeJob
-	part, lo, hi int
-	wg           *sync.WaitGroup
-}
-
-// The pool: long-lived goroutines that run ranges of jobs.
-var pool struct {
-	mu      sync.Mutex
-	started atomic.Int32
-	tasks   chan poolTask
-}
-
-func ensurePool(n int) {
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	if pool.tasks == nil {
-		pool.tasks = make(chan poolTask, 64)
-	}
-	for int(pool.started.Load()) < n {
-		pool.started.Add(1)
-		go func() {
-			for t := range pool.tasks {
-				t.job.run(t.part, t.lo, t.hi)
-				t.wg.Done()
-			}
-		}()
-	}
-}
+type rangeJob = parallel.Job
 
 // par splits [0, n) into at most Workers() contiguous ranges and runs j on them concurrently
 // (the calling goroutine takes the first range). work is a rough cost per item used to decide
 // whether splitting pays; chunks(n, work) is the number of ranges.
 func (tp *Tape) par(n, work int, j rangeJob) {
-	p := chunks(n, work)
-	if p <= 1 {
-		if n > 0 {
-			j.run(0, 0, n)
-		}
-		return
-	}
-	if int(pool.started.Load()) < p-1 {
-		ensurePool(p - 1)
-	}
-	tp.wg.Add(p - 1)
-	for w := 1; w < p; w++ {
-		pool.tasks <- poolTask{job: j, part: w, lo: w * n / p, hi: (w + 1) * n / p, wg: &tp.wg}
-	}
-	j.run(0, 0, n/p)
-	tp.wg.Wait()
+	parallel.Run(n, chunks(n, work), j, &tp.wg)
 }
 
 // jobSet holds one reusable job per parallel kernel.

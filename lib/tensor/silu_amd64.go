@@ -8,7 +8,7 @@ var haveAVX2 = cpu.X86.HasAVX2
 
 // siluConsts holds the constants of siluAVX2, each broadcast over 8 lanes.
 var siluConsts = func() (c [13][8]float32) {
-	vals := [12]float32{-87, 80, // the clamp of exp32
+	vals := [12]float32{exp32Min, exp32Max, // the clamp of exp32
 		1.44269504088896341, 12582912, 0.693359375, -2.12194440e-4,
 		1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1}
 	for i, v := range vals {

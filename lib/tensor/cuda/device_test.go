@@ -692,26 +692,3 @@ func BenchmarkSgemmEGNN(b *testing.B) {
 	}
 	b.ReportMetric(2*float64(rows*H*H)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
-
-// BenchmarkHostBackendEGNN times the same product through HostBackend, host copies included
-// (what lib/tensor gets from tensor.SetBackend(NewHostBackend(...)) without device tensors).
-func BenchmarkHostBackendEGNN(b *testing.B) {
-	d, err := Open(Options{})
-	if err != nil {
-		b.Skip("no CUDA device: " + err.Error())
-	}
-	defer d.Close()
-	rows, H := 256*55*54, 128
-	x, w, y := make([]float32, rows*H), make([]float32, H*H), make([]float32, rows*H)
-	h := NewHostBackend(d, refCPU{}, 1)
-	defer h.Close()
-	b.ResetTimer()
-	for range b.N {
-		h.Sgemm(false, false, rows, H, H, 1, x, H, w, H, 0, y, H)
-	}
-	b.StopTimer()
-	if err := h.Err(); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(2*float64(rows*H*H)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}

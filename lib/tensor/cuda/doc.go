@@ -12,9 +12,7 @@
 // EGNN needs are CUDA C sources embedded in the binary (kernels/*.cu), compiled with NVRTC for
 // the device's compute capability (CUBIN, falling back to PTX) once per process. Matrix products
 // run in cuBLAS; Sgemm takes row-major operands like lib/tensor's Backend and swaps them for
-// cuBLAS's column-major convention. HostBackend implements lib/tensor's Backend on host slices
-// (large float32 products copied to the GPU, the rest and any failure on the CPU), a first
-// step before tensors live in device memory.
+// cuBLAS's column-major convention.
 //
 // Environment:
 //

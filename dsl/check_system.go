@@ -23,7 +23,7 @@ func evalLets(lt *Let, params map[string]float64) []*Error {
 			errs = append(errs, &Error{Pos: name.P, Msg: fmt.Sprintf("%q is a built-in name and cannot be redefined", name.Name), Hint: "choose another parameter name"})
 			continue
 		}
-		if _, ok := exprFuncs[name.Name]; ok {
+		if _, ok := callable(name.Name); ok {
 			errs = append(errs, &Error{Pos: name.P, Msg: fmt.Sprintf("%q is a built-in function and cannot be redefined", name.Name), Hint: "choose another parameter name"})
 			continue
 		}

@@ -1,0 +1,229 @@
+package dsl
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"adjoint/lib/adjoint"
+)
+
+var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps"}
+
+// setter applies one checked sampler setting to a configuration.
+type setter func(cfg *adjoint.Config)
+
+func (c *checker) sampler(st *SamplerDecl) {
+	c.kinds[st.Name.Name] = kSampler
+	if st.Method.Name != "adjoint" {
+		c.errorf(st.Method.P, orList(nearest(st.Method.Name, []string{"adjoint"}), "the method is adjoint"), "unknown sampling method %q", st.Method.Name)
+		return
+	}
+	if len(st.Args) < 1 || len(st.Args) > 2 {
+		c.errorf(st.Method.P, "write adjoint(SYSTEM, SDE) or adjoint(SYSTEM)", "adjoint takes 1 or 2 arguments, got %d", len(st.Args))
+		return
+	}
+	sysID, sdeID, argsOK := c.samplerArgs(st)
+	sets, seen := c.samplerSettings(st.Settings)
+	if !argsOK {
+		return
+	}
+	name := st.Name.Name
+	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+		sys, err := env.system(sysID.Name)
+		if err != nil {
+			return err
+		}
+		cfg := adjoint.DefaultConfig(sys)
+		if !seen["net"] && sys.Symmetry.Rotation && sys.Symmetry.Permutation {
+			// an E(n)-equivariant controller for systems that declare those symmetries
+			cfg.Net.Kind = "egnn"
+		}
+		if sdeID != nil {
+			v := env.s.values[sdeID.Name].(*SDE)
+			cfg.Schedule = v.Schedule
+			if v.Steps > 0 {
+				cfg.Steps = v.Steps
+			}
+		}
+		for _, f := range sets {
+			f(&cfg)
+		}
+		smp, err := adjoint.NewSampler(cfg)
+		if err != nil {
+			return fmt.Errorf("sampler %s: %w", name, err)
+		}
+		env.bind(name, smp)
+		env.s.origin[smp] = sys
+		return nil
+	})
+	c.cheap()
+}
+
+// samplerArgs checks the one or two arguments of adjoint(SYSTEM[, SDE]).
+func (c *checker) samplerArgs(st *SamplerDecl) (sysID, sdeID *Ident, ok bool) {
+	ok = true
+	sysID, isID := st.Args[0].(*Ident)
+	if !isID {
+		c.errorf(st.Args[0].At(), "name a declared system", "the first argument of adjoint must be a system")
+		ok = false
+	} else if _, found := c.lookup(sysID, kSystem); !found {
+		ok = false
+	}
+	if len(st.Args) == 2 {
+		sdeID, isID = st.Args[1].(*Ident)
+		if !isID {
+			c.errorf(st.Args[1].At(), "name a declared sde", "the second argument of adjoint must be an sde")
+			ok = false
+		} else if _, found := c.lookup(sdeID, kSDE); !found {
+			ok = false
+		}
+	}
+	return sysID, sdeID, ok
+}
+
+// samplerSettings checks the settings block of a sampler and returns a setter for each
+// valid setting, and the names set.
+func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool) {
+	var sets []setter
+	seen := map[string]bool{}
+	for _, s := range settings {
+		key := s.Key.Name
+		if seen[key] {
+			c.errorf(s.Key.P, "", "%s set twice", key)
+			continue
+		}
+		seen[key] = true
+		switch key {
+		case "net":
+			if f, ok := c.netSetting(s.Value); ok {
+				sets = append(sets, f)
+			}
+		case "batch", "train_batch", "buffer", "grad_steps", "epochs", "steps":
+			v, ok := c.posInt(s.Value, key)
+			if !ok {
+				continue
+			}
+			sets = append(sets, func(cfg *adjoint.Config) {
+				switch key {
+				case "batch":
+					cfg.Batch = v
+					if !seen["train_batch"] {
+						cfg.TrainBatch = v
+					}
+				case "train_batch":
+					cfg.TrainBatch = v
+				case "buffer":
+					cfg.Buffer = v
+				case "grad_steps":
+					cfg.GradSteps = v
+				case "epochs":
+					cfg.Epochs = v
+				case "steps":
+					cfg.Steps = v
+				}
+			})
+		case "lr", "clip":
+			v, ok := c.posFloat(s.Value, key)
+			if !ok {
+				continue
+			}
+			sets = append(sets, func(cfg *adjoint.Config) {
+				if key == "lr" {
+					cfg.LR = v
+				} else {
+					cfg.ClipNorm = v
+				}
+			})
+		case "seed":
+			v, ok := c.constant(s.Value)
+			if !ok {
+				continue
+			}
+			sets = append(sets, func(cfg *adjoint.Config) { cfg.Seed = int64(v) })
+		default:
+			c.errorf(s.Key.P, orList(nearest(key, samplerSettings), "settings are "+joinWords(samplerSettings)), "unknown sampler setting %q", key)
+		}
+	}
+	return sets, seen
+}
+
+// netSetting checks net egnn(layers L, hidden H) or net mlp(…).
+func (c *checker) netSetting(e Expr) (setter, bool) {
+	call, ok := e.(*Call)
+	if !ok || (call.Fun != "egnn" && call.Fun != "mlp") {
+		c.errorf(e.At(), "write net egnn(layers 3, hidden 64) or net mlp(layers 3, hidden 64)", "net must be egnn(…) or mlp(…)")
+		return nil, false
+	}
+	if len(call.Args) > 0 {
+		c.errorf(call.Args[0].At(), "name the arguments: egnn(layers 3, hidden 64)", "unnamed argument")
+		return nil, false
+	}
+	nc := adjoint.NetConfig{Kind: call.Fun}
+	for _, a := range call.Named {
+		v, ok := c.posInt(a.Value, a.Key.Name)
+		if !ok {
+			continue
+		}
+		switch a.Key.Name {
+		case "layers":
+			nc.Layers = v
+		case "hidden":
+			nc.Hidden = v
+		default:
+			c.errorf(a.Key.P, nearest(a.Key.Name, []string{"layers", "hidden"}), "unknown network setting %q", a.Key.Name)
+		}
+	}
+	return func(cfg *adjoint.Config) {
+		l, h := cfg.Net.Layers, cfg.Net.Hidden
+		cfg.Net = nc
+		if nc.Layers == 0 {
+			cfg.Net.Layers = l
+		}
+		if nc.Hidden == 0 {
+			cfg.Net.Hidden = h
+		}
+	}, true
+}
+
+var trainUnits = []string{"epochs", "epoch", "seconds", "second", "s", "minutes", "minute", "min", "hours", "hour", "h"}
+
+func (c *checker) train(st *Train) {
+	if _, ok := c.lookup(st.Sampler, kSampler); !ok {
+		return
+	}
+	amount, ok := c.posFloat(st.Amount, "the training amount")
+	if !ok {
+		return
+	}
+	var opt adjoint.TrainOptions
+	switch st.Unit.Name {
+	case "epochs", "epoch":
+		if amount != math.Trunc(amount) {
+			c.errorf(st.Amount.At(), "", "the number of epochs must be whole, got %g", amount)
+			return
+		}
+		opt.Epochs = int(amount)
+	case "seconds", "second", "s":
+		opt.Duration = time.Duration(amount * float64(time.Second))
+	case "minutes", "minute", "min":
+		opt.Duration = time.Duration(amount * float64(time.Minute))
+	case "hours", "hour", "h":
+		opt.Duration = time.Duration(amount * float64(time.Hour))
+	default:
+		c.errorf(st.Unit.P, orList(nearest(st.Unit.Name, trainUnits), "units are epochs, seconds, minutes and hours"), "unknown unit %q", st.Unit.Name)
+		return
+	}
+	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+		smp := env.s.values[st.Sampler.Name].(*adjoint.Sampler)
+		rep, err := smp.Train(ctx, opt)
+		if rep != nil {
+			env.show(rep)
+		}
+		if err != nil {
+			return fmt.Errorf("train %s: %w", st.Sampler.Name, err)
+		}
+		return nil
+	})
+}

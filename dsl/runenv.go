@@ -1,0 +1,130 @@
+package dsl
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"adjoint/lib/adjoint"
+	"adjoint/lib/display"
+	"adjoint/lib/energy"
+	"adjoint/lib/npy"
+)
+
+type runEnv struct {
+	s   *Session
+	out Output
+	bb  []Binding
+}
+
+func (e *runEnv) bind(name string, v any) {
+	e.s.values[name] = v
+	if f, ok := v.(float64); ok {
+		e.s.params[name] = f
+	}
+	e.bb = append(e.bb, Binding{name, v})
+}
+
+func (e *runEnv) system(name string) (*energy.System, error) {
+	if v, ok := e.s.values[name].(*energy.System); ok {
+		return v, nil
+	}
+	return energy.Benchmark(name)
+}
+
+// samples returns the configurations of samples or data, and the system they belong to.
+func (e *runEnv) samples(name string) ([]float64, *energy.System, error) {
+	switch v := e.s.values[name].(type) {
+	case *adjoint.Samples:
+		return v.X, e.s.origin[v], nil
+	case *npy.Array:
+		return v.Data, nil, nil
+	}
+	return nil, nil, fmt.Errorf("%s holds no samples", name)
+}
+
+func (e *runEnv) print(v any) {
+	if e.out == nil {
+		return
+	}
+	switch x := v.(type) {
+	case string:
+		e.out.Print(x + "\n")
+	case fmt.Stringer:
+		e.out.Print(x.String() + "\n")
+	case display.Renderer:
+		if t, ok := x.MIMEBundle().Data[display.MIMEText].(string); ok {
+			e.out.Print(t + "\n")
+			return
+		}
+		e.out.Print(fmt.Sprint(v) + "\n")
+	default:
+		e.out.Print(fmt.Sprint(v) + "\n")
+	}
+}
+
+func (e *runEnv) show(v any) {
+	if e.out == nil {
+		return
+	}
+	if r, ok := v.(display.Renderer); ok {
+		e.out.Show(r.MIMEBundle())
+		return
+	}
+	if sys, ok := v.(*energy.System); ok {
+		e.out.Show(systemTable(sys).MIMEBundle())
+		return
+	}
+	e.out.Show(display.Text(fmt.Sprint(v)))
+}
+
+func systemTable(sys *energy.System) *display.Table {
+	t := &display.Table{Caption: "system " + sys.Name, Header: []string{"property", "value"}}
+	t.AddRow("particles", sys.Energy.Particles())
+	t.AddRow("dimensions", sys.Energy.SpatialDim())
+	t.AddRow("temperature", sys.Tau())
+	var sym []string
+	if sys.Symmetry.Translation {
+		sym = append(sym, "translation")
+	}
+	if sys.Symmetry.Rotation {
+		sym = append(sym, "rotation")
+	}
+	if sys.Symmetry.Permutation {
+		sym = append(sym, "permutation")
+	}
+	t.AddRow("symmetry", strings.Join(sym, ", "))
+	if sys.Periodic() {
+		t.AddRow("periodic box", fmt.Sprint(sys.Box))
+	}
+	return t
+}
+
+// resolve finds a file named in a script: as given (relative to the working directory), else
+// relative to the script's directory.
+func (s *Session) resolve(path string) string {
+	if filepath.IsAbs(path) || s.Dir == "" {
+		return path
+	}
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if p := filepath.Join(s.Dir, path); fileExists(p) {
+		return p
+	}
+	return path
+}
+
+// resolveOut places an output file named in a script relative to the script's directory.
+func (s *Session) resolveOut(path string) string {
+	if filepath.IsAbs(path) || s.Dir == "" {
+		return path
+	}
+	return filepath.Join(s.Dir, path)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
