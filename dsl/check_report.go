@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"adjoint/lib/adjoint"
-	"adjoint/lib/energy"
 	"adjoint/lib/metrics"
 	"adjoint/lib/npy"
 	"adjoint/lib/viz"
@@ -60,17 +59,33 @@ func (c *checker) command(st *Command) {
 }
 
 func (c *checker) eval(st *Command, call *Call) {
+	run, ok := c.evalFn(call)
+	if !ok {
+		return
+	}
+	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+		rep, err := run(ctx, env)
+		if err != nil {
+			return err
+		}
+		env.show(rep)
+		return nil
+	})
+}
+
+// evalFn checks eval(SAMPLES, REF [, n N] [, system S]) and returns the evaluation it runs.
+func (c *checker) evalFn(call *Call) (func(ctx context.Context, env *runEnv) (*metrics.Report, error), bool) {
 	if len(call.Args) != 2 {
 		c.errorf(call.P, "eval(SAMPLES, \"REF.npy\") or eval(SAMPLES, DATA)", "eval takes 2 arguments, got %d", len(call.Args))
-		return
+		return nil, false
 	}
 	x, ok := c.valueArg(call.Args[0], kSamples, kData)
 	if !ok {
-		return
+		return nil, false
 	}
 	ref, ok := c.refArg(call.Args[1])
 	if !ok {
-		return
+		return nil, false
 	}
 	var sysName *Ident
 	opt := metrics.EvalOptions{}
@@ -90,35 +105,37 @@ func (c *checker) eval(st *Command, call *Call) {
 			c.errorf(a.Key.P, nearest(a.Key.Name, []string{"n", "system"}), "unknown eval setting %q", a.Key.Name)
 		}
 	}
-	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+	return func(ctx context.Context, env *runEnv) (*metrics.Report, error) {
 		gen, sys, err := env.samples(x.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if sysName != nil {
-			sys = env.s.values[sysName.Name].(*energy.System)
+			if sys, err = env.system(sysName.Name); err != nil {
+				return nil, err
+			}
 		}
 		if sys == nil {
-			return fmt.Errorf("eval: the system of %s is unknown: add system SYSTEM to the call, e.g. eval(x, \"ref.npy\", system dw4)", x.Name)
+			return nil, fmt.Errorf("eval: the system of %s is unknown: add system SYSTEM to the call, e.g. eval(x, \"ref.npy\", system dw4)", x.Name)
 		}
 		r, err := ref(env)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rep, err := metrics.EvaluateContext(ctx, sys, gen, r, opt)
 		if err != nil {
-			return fmt.Errorf("eval: %w", err)
+			return nil, fmt.Errorf("eval: %w", err)
 		}
-		env.show(rep)
-		return nil
-	})
+		return rep, nil
+	}, true
 }
 
 // refArg checks a reference argument: a file name or a data name.
 func (c *checker) refArg(e Expr) (func(env *runEnv) ([]float64, error), bool) {
 	if s, ok := e.(*Str); ok {
+		c.inputFile(s, "reference file")
 		return func(env *runEnv) ([]float64, error) {
-			a, err := npy.ReadFile(env.s.resolve(s.Val))
+			a, err := npy.ReadFile(env.s.path(s.Val))
 			if err != nil {
 				return nil, fmt.Errorf("reference: %w", err)
 			}
@@ -135,9 +152,35 @@ func (c *checker) refArg(e Expr) (func(env *runEnv) ([]float64, error), bool) {
 	}, true
 }
 
-var plotNames = []string{"energy_hist", "dist_hist", "particles", "marginals", "weights", "contour"}
+var plotNames = []string{"energy_hist", "dist_hist", "particles", "marginals", "weights", "contour", "loss"}
 
 func (c *checker) plot(st *Command, call *Call) {
+	run, ok := c.figureFn(call)
+	if !ok {
+		return
+	}
+	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+		f, err := run(ctx, env)
+		if err != nil {
+			return err
+		}
+		env.show(f)
+		return nil
+	})
+}
+
+// isFigure reports whether call names a figure (plot energy_hist(x), save loss(s) "l.png").
+func isFigure(call *Call) bool {
+	for _, n := range plotNames {
+		if call.Fun == n {
+			return true
+		}
+	}
+	return false
+}
+
+// figureFn checks a figure call and returns the function that draws it.
+func (c *checker) figureFn(call *Call) (func(ctx context.Context, env *runEnv) (*viz.Figure, error), bool) {
 	opt := viz.Options{}
 	for _, a := range call.Named {
 		switch a.Key.Name {
@@ -155,71 +198,58 @@ func (c *checker) plot(st *Command, call *Call) {
 			c.errorf(a.Key.P, nearest(a.Key.Name, []string{"title", "bins"}), "unknown plot setting %q", a.Key.Name)
 		}
 	}
-	nargs := map[string][2]int{"energy_hist": {1, 2}, "dist_hist": {1, 2}, "particles": {1, 1}, "marginals": {1, 2}, "weights": {1, 1}, "contour": {5, 6}}
+	nargs := map[string][2]int{"energy_hist": {1, 2}, "dist_hist": {1, 2}, "particles": {1, 1}, "marginals": {1, 2}, "weights": {1, 1}, "contour": {5, 6}, "loss": {1, 1}}
 	ar, ok := nargs[call.Fun]
 	if !ok {
 		c.errorf(call.P, orList(nearest(call.Fun, plotNames), "plots are "+joinWords(plotNames)), "unknown plot %q", call.Fun)
-		return
+		return nil, false
 	}
 	if len(call.Args) < ar[0] || len(call.Args) > ar[1] {
 		c.errorf(call.P, plotSignature(call.Fun), "%s takes %d to %d arguments, got %d", call.Fun, ar[0], ar[1], len(call.Args))
-		return
+		return nil, false
 	}
-	if call.Fun == "contour" {
-		sysID, ok := c.valueArg(call.Args[0], kSystem)
+	switch call.Fun {
+	case "contour":
+		return c.contourFn(call, opt)
+	case "loss":
+		id, ok := c.valueArg(call.Args[0], kSampler)
 		if !ok {
-			return
+			return nil, false
 		}
-		var lims [4]float64
-		for i := range lims {
-			v, ok := c.constant(call.Args[1+i])
-			if !ok {
-				return
+		return func(ctx context.Context, env *runEnv) (*viz.Figure, error) {
+			losses := env.s.values[id.Name].(*adjoint.Sampler).LossHistory()
+			if len(losses) == 0 {
+				return nil, fmt.Errorf("plot loss: %s has not been trained", id.Name)
 			}
-			lims[i] = v
-		}
-		var xs *Ident
-		if len(call.Args) == 6 {
-			if xs, ok = c.valueArg(call.Args[5], kSamples, kData); !ok {
-				return
+			steps := make([]float64, len(losses))
+			for i := range steps {
+				steps[i] = float64(i + 1)
 			}
-		}
-		c.add(st.P, func(ctx context.Context, env *runEnv) error {
-			sys, err := env.system(sysID.Name)
+			f, err := viz.TrainingCurve(steps, losses, opt)
 			if err != nil {
-				return err
+				return nil, fmt.Errorf("plot loss: %w", err)
 			}
-			var pts []float64
-			if xs != nil {
-				pts, _, _ = env.samples(xs.Name)
-			}
-			f, err := viz.EnergyContour(sys.Energy, lims[0], lims[1], lims[2], lims[3], pts, opt)
-			if err != nil {
-				return fmt.Errorf("plot contour: %w", err)
-			}
-			env.show(f)
-			return nil
-		})
-		return
+			return f, nil
+		}, true
 	}
 	x, ok := c.valueArg(call.Args[0], kSamples)
 	if !ok {
-		return
+		return nil, false
 	}
 	var ref func(env *runEnv) ([]float64, error)
 	if len(call.Args) == 2 {
 		if ref, ok = c.refArg(call.Args[1]); !ok {
-			return
+			return nil, false
 		}
 	}
 	fun := call.Fun
-	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+	return func(ctx context.Context, env *runEnv) (*viz.Figure, error) {
 		smp := env.s.values[x.Name].(*adjoint.Samples)
 		var r []float64
 		if ref != nil {
 			var err error
 			if r, err = ref(env); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		var f *viz.Figure
@@ -230,7 +260,7 @@ func (c *checker) plot(st *Command, call *Call) {
 			if r != nil {
 				sys := env.s.origin[smp]
 				if sys == nil {
-					return fmt.Errorf("plot energy_hist: the system of %s is unknown", x.Name)
+					return nil, fmt.Errorf("plot energy_hist: the system of %s is unknown", x.Name)
 				}
 				nd := sys.Dim()
 				re = make([]float64, len(r)/nd)
@@ -247,17 +277,53 @@ func (c *checker) plot(st *Command, call *Call) {
 			f, err = viz.WeightHist(smp.LogW, opt)
 		}
 		if err != nil {
-			return fmt.Errorf("plot %s: %w", fun, err)
+			return nil, fmt.Errorf("plot %s: %w", fun, err)
 		}
-		env.show(f)
-		return nil
-	})
+		return f, nil
+	}, true
+}
+
+// contourFn checks contour(SYSTEM, xmin, xmax, ymin, ymax [, SAMPLES]).
+func (c *checker) contourFn(call *Call, opt viz.Options) (func(ctx context.Context, env *runEnv) (*viz.Figure, error), bool) {
+	sysID, ok := c.valueArg(call.Args[0], kSystem)
+	if !ok {
+		return nil, false
+	}
+	var lims [4]float64
+	for i := range lims {
+		v, ok := c.constant(call.Args[1+i])
+		if !ok {
+			return nil, false
+		}
+		lims[i] = v
+	}
+	var xs *Ident
+	if len(call.Args) == 6 {
+		if xs, ok = c.valueArg(call.Args[5], kSamples, kData); !ok {
+			return nil, false
+		}
+	}
+	return func(ctx context.Context, env *runEnv) (*viz.Figure, error) {
+		sys, err := env.system(sysID.Name)
+		if err != nil {
+			return nil, err
+		}
+		var pts []float64
+		if xs != nil {
+			pts, _, _ = env.samples(xs.Name)
+		}
+		f, err := viz.EnergyContour(sys.Energy, lims[0], lims[1], lims[2], lims[3], pts, opt)
+		if err != nil {
+			return nil, fmt.Errorf("plot contour: %w", err)
+		}
+		return f, nil
+	}, true
 }
 
 func plotSignature(f string) string {
 	return map[string]string{
 		"energy_hist": "energy_hist(SAMPLES [, REF])", "dist_hist": "dist_hist(SAMPLES [, REF])",
 		"particles": "particles(SAMPLES)", "marginals": "marginals(SAMPLES [, REF])", "weights": "weights(SAMPLES)",
-		"contour": "contour(SYSTEM, xmin, xmax, ymin, ymax [, SAMPLES])",
+		"contour": "contour(SYSTEM, xmin, xmax, ymin, ymax [, SAMPLES])", "loss": "loss(SAMPLER)",
 	}[f]
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 
+	"adjoint/internal/outpath"
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
 	"adjoint/lib/npy"
@@ -47,4 +48,19 @@ func loadSamples(path string, sys *energy.System, what string) ([]float64, error
 		return nil, fmt.Errorf("%s file %s has shape %v; %s needs B×%d (or B×%d×%d)", what, path, a.Shape, sys.Name, n*d, n, d)
 	}
 	return a.Data, nil
+}
+
+// checkOutputs checks, before any work starts, that each named output file can be written:
+// pairs of (what, path); empty paths (outputs not asked for) are skipped. Relative paths are
+// taken against the working directory and the error shows the absolute one.
+func checkOutputs(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			continue
+		}
+		if err := outpath.Check(pairs[i+1], pairs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -290,26 +290,26 @@ func applyParams(cells []any, params []string) error {
 
 // runNotebookFile executes a notebook and writes it to out (or in place).
 func runNotebookFile(ctx context.Context, file, out string, params []string) error {
+	if out == "" {
+		out = file
+	}
+	if err := checkOutputs("notebook output", out); err != nil {
+		return err
+	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("read notebook: %w", err)
 	}
-	if out == "" {
-		out = file
-	}
-	// Cells run in the notebook's directory, as in Jupyter; resolve OUT before that.
 	if out, err = filepath.Abs(out); err != nil {
 		return fmt.Errorf("output path: %w", err)
-	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return fmt.Errorf("notebook path: %w", err)
 	}
 	stdout, stderr, err := originalStdio(os.Stdout, os.Stderr)
 	if err != nil {
 		return err
 	}
-	exec, err := newExecutor(filepath.Dir(abs))
+	// Cells run in the working directory of the run, so relative paths mean what they mean to
+	// every other command (Jupyter starts its kernels in the notebook's folder).
+	exec, err := newExecutor("")
 	if err != nil {
 		return fmt.Errorf("start interpreter: %w", err)
 	}

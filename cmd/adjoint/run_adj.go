@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 
 	"adjoint/dsl"
@@ -37,7 +36,6 @@ func adjSystem(spec string) (*energy.System, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	s := dsl.NewSession()
-	s.Dir = filepath.Dir(path)
 	s.DryRun = true
 	binds, err := s.Exec(context.Background(), string(src), path, nil)
 	if err != nil {
@@ -95,7 +93,6 @@ func runAdj(path string, stdout, stderr io.Writer) error {
 	display.SetContext(ctx)
 	defer display.SetContext(context.Background())
 	s := dsl.NewSession()
-	s.Dir = filepath.Dir(path)
 	if _, err := s.Exec(ctx, string(src), path, adjTerminal{w: stdout}); err != nil {
 		return err
 	}
