@@ -180,7 +180,7 @@ func (c *checker) saveCall(st *Save, call *Call, ext string) (func(ctx context.C
 			c.errorf(st.Path.P, hint, "cannot save the figure %s as %q", call.Fun, ext)
 			return nil, ""
 		}
-		run, ok := c.figureFn(call)
+		run, ok := c.figure(call)
 		if !ok {
 			return nil, ""
 		}
@@ -192,7 +192,7 @@ func (c *checker) saveCall(st *Save, call *Call, ext string) (func(ctx context.C
 			return f.Save(p)
 		}, "figure"
 	}
-	c.errorf(call.P, "save a sampler, samples, weights(X), eval(…) or a figure ("+joinWords(plotNames)+")", "cannot save %s(…)", call.Fun)
+	c.errorf(call.P, "save a sampler, samples, weights(X), eval(…) or a figure ("+joinWords(scriptPlotNames())+")", "cannot save %s(…)", call.Fun)
 	return nil, ""
 }
 

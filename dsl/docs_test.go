@@ -65,7 +65,7 @@ func TestDocExamples(t *testing.T) {
 		}
 	}
 	// the systems of the examples compile to working energies
-	for _, name := range []string{"dw4", "lj13", "ring", "funcs", "wall", "pieces", "gas", "spring", "harmonic"} {
+	for _, name := range []string{"dw4", "lj13", "ring", "funcs", "wall", "pieces", "gas", "spring", "harmonic", "softwells"} {
 		v, ok := s.Value(name)
 		if !ok {
 			t.Errorf("docs example system %s not declared", name)

@@ -122,6 +122,10 @@ func TestGradientFiniteDifferences(t *testing.T) {
 			energy = sin(x[0].x)*cos(x[1].y) + abs(x[0].y - 5) + pow(2 + x[1].x^2, 1.5) + sinh(x[0].x)/cosh(x[1].x)
 			  + min(x[0].x, x[1].x) + max(x[0].y, 0.5, x[1].y) + smin(x[0].x, x[1].y, 0.3) + smax(x[0].x, x[1].y, 0.7)
 			  + softplus(x[1].y) + sigmoid(x[0].x) + where(x[0].x > x[1].x, x[0].x^2, -x[1].x) + dot(x[0], x[1]) + norm(x[0]-x[1]) }`},
+		{"soft-reductions", `system s { particles 3 in 2d
+			energy = sum pairs i<j: -logsumexp(-8*(r[i,j] - 1)^2, -3*(r[i,j] - 2)^2, -r[i,j])
+			  + smin(x[0].x, x[1].x, x[2].x, 0.4) + smax(x[0].y, x[1].y, x[2].y, 0.6) + logsumexp(x[0].x) + softmin(x[0].y, x[1].y, 0.2)
+			  + logsumexp(300*x[0].x, 200*x[1].y, -100*x[2].x) / 100 }`},
 		{"periodic", `system s { particles 3 in 2d; box 3 x 4 periodic
 			energy = sum pairs i<j: exp(-r2[i,j]) + 0.1*dr[i,j].x^2 + r[0,2]^3 }`},
 		{"ring", `system ring { particles 1 in 2d; box 6.283 x 6.283 periodic

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 )
 
 // ConnectionInfo is the content of a Jupyter connection file.
@@ -34,11 +36,20 @@ func ReadConnectionFile(path string) (ConnectionInfo, error) {
 	return ParseConnectionInfo(b)
 }
 
-// ParseConnectionInfo decodes and validates the JSON of a connection file.
+// ParseConnectionInfo decodes and validates the JSON of a connection file. The file must
+// name a key: an empty one ("key": "") turns message signing off, a missing one is an error
+// rather than a silent downgrade to unsigned messages.
 func ParseConnectionInfo(b []byte) (ConnectionInfo, error) {
 	var ci ConnectionInfo
 	if err := json.Unmarshal(b, &ci); err != nil {
 		return ci, fmt.Errorf("parse connection file: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return ci, fmt.Errorf("parse connection file: %w", err)
+	}
+	if _, ok := fields["key"]; !ok {
+		return ci, errors.New(`connection file: no key (write "key": "" to run without message signing)`)
 	}
 	if ci.Transport == "" {
 		ci.Transport = "tcp"
@@ -69,5 +80,6 @@ func (ci ConnectionInfo) endpoint(port int) string {
 	if ci.Transport == "ipc" {
 		return fmt.Sprintf("ipc://%s-%d", ci.IP, port)
 	}
-	return fmt.Sprintf("tcp://%s:%d", ci.IP, port)
+	// JoinHostPort brackets an IPv6 address, which the transport needs to bind it.
+	return "tcp://" + net.JoinHostPort(ci.IP, strconv.Itoa(port))
 }

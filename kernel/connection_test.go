@@ -20,6 +20,7 @@ func TestReadConnectionFile(t *testing.T) {
 		{"missing port", strings.Replace(good, `"hb_port":5`, `"hb_port":0`, 1), "hb_port"},
 		{"bad scheme", strings.Replace(good, "hmac-sha256", "hmac-md5", 1), "signature_scheme"},
 		{"bad transport", strings.Replace(good, `"tcp"`, `"udp"`, 1), "transport"},
+		{"no key", strings.Replace(good, `,"key":"abc"`, ``, 1), "no key"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, c.name+".json")
@@ -46,5 +47,28 @@ func TestReadConnectionFile(t *testing.T) {
 	}
 	if _, err := ReadConnectionFile(""); err == nil {
 		t.Fatal("empty path accepted")
+	}
+}
+
+func TestEmptyKeyMeansNoSigning(t *testing.T) {
+	ci, err := ParseConnectionInfo([]byte(`{"ip":"127.0.0.1","shell_port":1,"control_port":2,"stdin_port":3,
+		"iopub_port":4,"hb_port":5,"key":""}`))
+	if err != nil || ci.Key != "" {
+		t.Fatalf("empty key: %+v, %v", ci, err)
+	}
+}
+
+func TestEndpoints(t *testing.T) {
+	for _, c := range []struct {
+		ci   ConnectionInfo
+		want string
+	}{
+		{ConnectionInfo{Transport: "tcp", IP: "127.0.0.1"}, "tcp://127.0.0.1:5555"},
+		{ConnectionInfo{Transport: "tcp", IP: "::1"}, "tcp://[::1]:5555"},
+		{ConnectionInfo{Transport: "ipc", IP: "/tmp/k"}, "ipc:///tmp/k-5555"},
+	} {
+		if got := c.ci.endpoint(5555); got != c.want {
+			t.Errorf("endpoint(%+v) = %q, want %q", c.ci, got, c.want)
+		}
 	}
 }

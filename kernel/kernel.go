@@ -44,6 +44,9 @@ type Options struct {
 	StreamFlushBytes    int
 	// IOPubHWM caps the iopub send queue (messages past it are dropped); default 100000.
 	IOPubHWM int
+	// DigestHistory is how many message signatures are remembered to reject replays;
+	// default 65536.
+	DigestHistory int
 	// HistoryFile, when set, receives every stored cell's input as a JSON line
 	// {"session", "line", "input", "time"}; history_request answers from memory.
 	HistoryFile string
@@ -60,6 +63,7 @@ type Kernel struct {
 	opts    Options
 	ci      ConnectionInfo
 	sign    *signer
+	digests *digestHistory // signatures seen (replay protection); nil without signing
 	session string
 	log     *log.Logger
 
@@ -114,8 +118,14 @@ func New(ci ConnectionInfo, exec Executor, opts Options) (*Kernel, error) {
 	if opts.IOPubHWM <= 0 {
 		opts.IOPubHWM = 100000
 	}
+	if opts.DigestHistory <= 0 {
+		opts.DigestHistory = 1 << 16
+	}
 	k := &Kernel{exec: exec, opts: opts, ci: ci, sign: s, session: newID(), log: opts.Logger,
 		shellQ: make(chan *Message, 1024)}
+	if s != nil {
+		k.digests = newDigestHistory(opts.DigestHistory)
+	}
 	k.input.replies = make(chan *Message, 1)
 	k.hist.session, k.hist.file, k.hist.id = 1, opts.HistoryFile, k.session
 	k.hist.maxEntries = historyBound(opts.HistoryLength, DefaultHistoryLength)
@@ -239,6 +249,10 @@ func (k *Kernel) receive(ch *channel, deliver func(*Message)) {
 		m, err := decode(msg.Frames, k.sign, k.opts.MaxMessageBytes)
 		if err != nil {
 			k.log.Printf("%s: dropping message: %v", ch.name, err)
+			continue
+		}
+		if k.digests != nil && !k.digests.add(m.signature) {
+			k.log.Printf("%s: dropping %s: %v", ch.name, m.Header.MsgType, ErrDuplicate)
 			continue
 		}
 		deliver(m)

@@ -533,3 +533,44 @@ func TestCommOpenIsClosed(t *testing.T) {
 		t.Fatalf("after comm messages: %v", rc)
 	}
 }
+
+func TestRejectsReplayedMessage(t *testing.T) {
+	c := startKernel(t, "secret")
+	h, _ := json.Marshal(Header{MsgID: newID(), Session: "client", MsgType: "execute_request", Version: ProtocolVersion})
+	body := []byte(`{"code":"print once"}`)
+	frames := [][]byte{delimiter, c.s.sign(h, []byte("{}"), []byte("{}"), body), h, []byte("{}"), []byte("{}"), body}
+	c.sendFrames(c.shell, frames)
+	if rc := content(t, c.reply(c.shell, 5*time.Second)); rc["status"] != "ok" || rc["execution_count"] != 1.0 {
+		t.Fatalf("first execute_reply %v", rc)
+	}
+	c.sendFrames(c.shell, frames) // the same message again: dropped
+	id := c.request(c.shell, "execute_request", map[string]any{"code": "print fresh"})
+	r := c.reply(c.shell, 5*time.Second)
+	var parent Header
+	json.Unmarshal(r.Parent, &parent)
+	if rc := content(t, r); parent.MsgID != id || rc["status"] != "ok" || rc["execution_count"] != 2.0 {
+		t.Fatalf("execute_reply after a replay: %v to %s (the replay ran?)", rc, parent.MsgID)
+	}
+	if logs := c.logs.String(); !strings.Contains(logs, "duplicate signature") {
+		t.Errorf("log lacks the rejected replay:\n%s", logs)
+	}
+}
+
+func TestDigestHistoryIsBounded(t *testing.T) {
+	h := newDigestHistory(3)
+	for _, s := range []string{"a", "b", "c"} {
+		if !h.add([]byte(s)) {
+			t.Fatalf("%s rejected the first time", s)
+		}
+	}
+	if h.add([]byte("b")) {
+		t.Fatal("duplicate b accepted")
+	}
+	h.add([]byte("d")) // forgets a
+	if !h.add([]byte("a")) {
+		t.Fatal("a still remembered past the history's size")
+	}
+	if len(h.seen) != 3 {
+		t.Fatalf("history holds %d signatures, want 3", len(h.seen))
+	}
+}

@@ -40,6 +40,8 @@ type Message struct {
 	Metadata   json.RawMessage
 	Content    json.RawMessage
 	Buffers    [][]byte
+
+	signature []byte // as received; the kernel rejects a signature it has seen before
 }
 
 // Errors returned by decode; the kernel logs them and drops the message.
@@ -48,7 +50,39 @@ var (
 	ErrShortMessage = errors.New("fewer than 5 frames after the delimiter")
 	ErrBadSignature = errors.New("bad or missing signature")
 	ErrTooLarge     = errors.New("message too large")
+	ErrDuplicate    = errors.New("duplicate signature (a replayed message)")
 )
+
+// digestHistory remembers the signatures of the last messages received, so that a message
+// captured on the wire cannot be replayed (as ipykernel does). It is bounded: past its size,
+// the oldest signatures are forgotten.
+type digestHistory struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+	ring []string
+	next int
+}
+
+func newDigestHistory(size int) *digestHistory {
+	return &digestHistory{seen: make(map[string]struct{}, size), ring: make([]string, size)}
+}
+
+// add records sig; it reports false when sig was already recorded.
+func (h *digestHistory) add(sig []byte) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := string(sig)
+	if _, dup := h.seen[k]; dup {
+		return false
+	}
+	if old := h.ring[h.next]; old != "" {
+		delete(h.seen, old)
+	}
+	h.ring[h.next] = k
+	h.next = (h.next + 1) % len(h.ring)
+	h.seen[k] = struct{}{}
+	return true
+}
 
 // signer computes and checks HMAC-SHA256 signatures; a nil signer means no signing (empty key).
 type signer struct {
@@ -118,7 +152,7 @@ func decode(frames [][]byte, s *signer, maxBytes int) (*Message, error) {
 	if !s.verify(rest[0], rest[1], rest[2], rest[3], rest[4]) {
 		return nil, ErrBadSignature
 	}
-	m := &Message{Identities: frames[:d], Buffers: rest[5:], HeaderRaw: json.RawMessage(rest[1])}
+	m := &Message{Identities: frames[:d], Buffers: rest[5:], HeaderRaw: json.RawMessage(rest[1]), signature: rest[0]}
 	if err := json.Unmarshal(rest[1], &m.Header); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}

@@ -46,6 +46,9 @@ func runBench(args []string) error {
 	if !ok {
 		return fmt.Errorf("%w: unknown benchmark %q (have %s)", errUsage, args[0], strings.Join(names, ", "))
 	}
+	if args[0] == "kernel" && wantsFaults(args[1:]) {
+		return benchKernelFaults(args[1:]) // bench_faults.go
+	}
 	return bm.run(args[1:])
 }
 

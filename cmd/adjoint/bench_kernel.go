@@ -10,16 +10,18 @@ import (
 )
 
 func init() {
-	registerBench("kernel", "kernel start-up and execute round trip, against Debian's ipykernel", benchKernel)
+	registerBench("kernel", "kernel start-up and execute round trip (or, with --soak, memory growth over many cells), against Debian's ipykernel", benchKernel)
 }
 
 // benchKernel installs this binary's kernelspec and one for Debian's ipykernel into a
 // temporary Jupyter path and runs scripts/bench_kernel.py with /usr/bin/python3, which prints
-// one JSON line per kernel and one with the ratios.
+// one JSON line per kernel and one with the ratios. With --soak N it runs the memory soak
+// instead (see the script).
 func benchKernel(args []string) error {
-	fs := newFlagSet("bench kernel", "[--starts N] [--cells N] [--script PATH]")
+	fs := newFlagSet("bench kernel", "[--starts N] [--cells N] [--soak N] [--script PATH]")
 	starts := fs.Int("starts", 5, "kernel starts to take the median start-up time over")
 	cells := fs.Int("cells", 1000, "execute_request round trips per kernel")
+	soak := fs.Int("soak", 0, "instead, run this many cells that reassign the same variables and report memory growth and round-trip drift")
 	script := fs.String("script", "", "path of bench_kernel.py (default: scripts/bench_kernel.py in the working directory or next to the binary)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
@@ -60,7 +62,7 @@ func benchKernel(args []string) error {
 		return fmt.Errorf("bench kernel: %w", err)
 	}
 	cmd := exec.Command("/usr/bin/python3", *script, "--adjoint-kernel", "bench-adjoint", "--ipykernel", "bench-ipykernel",
-		"--starts", strconv.Itoa(*starts), "--cells", strconv.Itoa(*cells))
+		"--starts", strconv.Itoa(*starts), "--cells", strconv.Itoa(*cells), "--soak", strconv.Itoa(*soak))
 	cmd.Env = append(os.Environ(), "JUPYTER_PATH="+filepath.Join(dir, "share", "jupyter"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(dir, "runtime"), "PYDEVD_DISABLE_FILE_VALIDATION=1")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"adjoint/dsl"
 	"adjoint/lib/energy"
 	"adjoint/lib/metrics"
 )
@@ -14,7 +15,7 @@ func init() {
 func runEval(args []string) error {
 	fs := newFlagSet("eval", "SYSTEM SAMPLES.npy --ref REF.npy [-n 2000] [--seed S]")
 	ref := fs.String("ref", "", "reference samples (.npy), e.g. ../shared/data/test_split_DW4.npy")
-	n := fs.Int("n", 2000, "samples drawn at random from each set")
+	n := fs.Int("n", dsl.DefaultEvalSamples, "samples drawn at random from each set")
 	seed := fs.Uint64("seed", 0, "seed of the subsampling")
 	cutoff := fs.Float64("pair-cutoff", -1, "also report the fractions of configurations by number of pairs closer than this (0: none; default 4 for dw4, the barrier of its pair potential, else none)")
 	pos, err := parseInterspersed(fs, args)
@@ -41,10 +42,7 @@ func runEval(args []string) error {
 		return err
 	}
 	if *cutoff < 0 {
-		*cutoff = 0
-		if sys.Name == "dw4" {
-			*cutoff = 4
-		}
+		*cutoff = dsl.EvalDefaults(sys).PairCutoff
 	}
 	ctx, done := progressToStderr()
 	defer done()

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"adjoint/internal/atomicfile"
 )
 
 // kernelSpecTemplate is the kernelspec written by `adjoint install`; it must stay identical to
@@ -157,7 +159,7 @@ func installKernelSpec(o installOptions, exe string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("install kernelspec: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "kernel.json"), b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "kernel.json"), b, 0o644); err != nil {
 		return "", fmt.Errorf("install kernelspec: %w", err)
 	}
 	return dir, nil

@@ -1,25 +1,31 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"adjoint/kernel"
 	"adjoint/kernel/interp"
-	"adjoint/lib/display"
+	"adjoint/kernel/worker"
 	"adjoint/lib/tensor"
 )
 
 func init() {
 	register("kernel", "run the Jupyter kernel (what kernel.json starts)", runKernel)
+	registerHidden("kernel-worker", runKernelWorker)
 }
 
 // computeBanner names the compute device shown in the kernel's banner, e.g.
@@ -32,6 +38,10 @@ var computeBanner = func() string {
 	return fmt.Sprintf("%s (%d cpu threads)", name, runtime.GOMAXPROCS(0))
 }
 
+// The kernel is two processes: this one, the supervisor, owns the sockets and the heartbeat
+// and speaks the Jupyter protocol (package kernel); cells run in a worker process (this binary
+// again, `adjoint kernel-worker`), so that a fatal error of the Go runtime in a cell ends only
+// the worker, which the supervisor reports and restarts (package kernel/worker).
 func runKernel(args []string) error {
 	fs := newFlagSet("kernel", "-f CONNECTION_FILE")
 	file := fs.String("f", "", "Jupyter connection file")
@@ -45,24 +55,28 @@ func runKernel(args []string) error {
 	if err != nil {
 		return err
 	}
-	// Descriptors 1 and 2 carry the cells' output once the interpreter runs: log to a
-	// duplicate of the original standard error.
-	_, logw, err := originalStdio(os.Stdout, os.Stderr)
+	logw, logName, err := kernelLog()
 	if err != nil {
 		return err
 	}
-	// The interpreter starts in the background so that the kernel answers kernel_info at once;
-	// its standard input asks the front end (input_request).
-	exec := newLazyExecutor()
-	defer exec.Close()
-	k, err := kernel.New(ci, exec, kernel.Options{Banner: computeBanner(),
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("locate the adjoint binary for the worker: %w", err)
+	}
+	client := worker.NewClient(worker.Options{
+		Command: func() *exec.Cmd { return exec.Command(exe, "kernel-worker") },
+		Log:     logw, LogName: logName,
+	})
+	k, err := kernel.New(ci, client, kernel.Options{Banner: computeBanner(),
 		Logger:      log.New(logw, "adjoint kernel: ", log.LstdFlags),
 		HistoryFile: historyFile(), HistoryLength: *histLen, HistoryOutputs: *histOut, HistoryOutputBytes: *histBytes})
 	if err != nil {
 		return err
 	}
-	stdin := k.Stdin()
-	exec.start(func() (kernel.Executor, error) { return newExecutorStdin("", stdin) })
+	// The worker's cells read their standard input from the front end (input_request).
+	client.SetInput(k.Input)
+	client.Start() // the first cell should not wait for the worker to start
+	defer client.Close()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	// SIGINT interrupts the running cell instead of killing the kernel; SIGTERM stops it.
@@ -82,6 +96,92 @@ func runKernel(args []string) error {
 	return k.Run(ctx)
 }
 
+// kernelLog is where the kernel's own log and its worker's crash reports go: the file named
+// by $ADJOINT_KERNEL_LOG (appended to), else the original standard error.
+func kernelLog() (io.Writer, string, error) {
+	if p := os.Getenv("ADJOINT_KERNEL_LOG"); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, "", fmt.Errorf("kernel log: %w", err)
+		}
+		return f, p, nil
+	}
+	return os.Stderr, "the kernel's standard error", nil
+}
+
+// runKernelWorker is the worker process of `adjoint kernel`: it runs cells for the supervisor
+// over descriptors 3 (requests) and 4 (messages back). Its standard error carries only the Go
+// runtime's crash reports (and the kernel's log lines); cells' output travels as messages.
+func runKernelWorker(args []string) error {
+	if len(args) != 0 {
+		return fmt.Errorf("%w: adjoint kernel-worker takes no arguments (the kernel starts it)", errUsage)
+	}
+	// Interrupts come as messages from the supervisor; a SIGINT sent to the whole process
+	// group must not end the worker.
+	signal.Ignore(os.Interrupt)
+	limit, err := memoryLimit(os.Getenv("ADJOINT_MEMORY_LIMIT"))
+	if err != nil {
+		return err
+	}
+	in, out := os.NewFile(3, "worker-requests"), os.NewFile(4, "worker-messages")
+	if in == nil || out == nil {
+		return errors.New("kernel-worker: descriptors 3 and 4 are not open (the kernel starts the worker)")
+	}
+	return worker.Serve(in, out, func(stdin io.Reader) (kernel.Executor, error) {
+		return interp.New(interp.Options{Stdin: stdin, KeepFD2: true})
+	}, worker.ServeOptions{MemoryLimit: limit})
+}
+
+// memoryLimit parses $ADJOINT_MEMORY_LIMIT: bytes, with an optional K, M, G (or KiB, MiB,
+// GiB) suffix, or "off". Empty means three quarters of the memory available to the process
+// (the smaller of physical memory and the cgroup's limit), 0 when that is unknown.
+func memoryLimit(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "off", "0":
+		return 0, nil
+	case "":
+		avail := availableMemory()
+		return avail / 4 * 3, nil
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}} {
+		if strings.HasSuffix(strings.ToLower(s), u.suffix) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("ADJOINT_MEMORY_LIMIT: want bytes with an optional K, M or G suffix, or off: %q", s)
+	}
+	return int64(n * float64(mult)), nil
+}
+
+// availableMemory is the smaller of MemTotal and the cgroup v2 memory limit; 0 if unknown.
+func availableMemory() int64 {
+	var total int64
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) >= 2 && f[0] == "MemTotal:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				total = kb << 10
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (total == 0 || n < total) {
+			total = n
+		}
+	}
+	return total
+}
+
 // watchParent stops the kernel when the process that started it dies (the kernel is then
 // re-parented), so that an orphaned kernel does not linger.
 func watchParent(stop func()) {
@@ -97,91 +197,20 @@ func watchParent(stop func()) {
 	}
 }
 
-// newExecutor starts the cell interpreter used by `adjoint kernel` and `adjoint run`; dir,
-// when set, becomes the working directory of the cells.
-func newExecutor(dir string) (kernel.Executor, error) { return newExecutorStdin(dir, nil) }
-
-// newExecutorStdin is newExecutor with the cells' standard input.
-func newExecutorStdin(dir string, stdin io.Reader) (kernel.Executor, error) {
-	// Relative paths in cells resolve against dir (the notebook's directory, as in Jupyter).
+// newExecutor starts the in-process cell interpreter used by `adjoint run`; dir, when set,
+// becomes the working directory of the process, so that relative paths in cells resolve
+// against it (the notebook's directory, as in Jupyter).
+func newExecutor(dir string) (kernel.Executor, error) {
 	if dir != "" {
 		if err := os.Chdir(dir); err != nil {
 			return nil, fmt.Errorf("working directory: %w", err)
 		}
 	}
-	in, err := interp.New(interp.Options{Stdin: stdin})
+	in, err := interp.New(interp.Options{})
 	if err != nil {
 		return nil, err
 	}
 	return in, nil
-}
-
-// lazyExecutor is an Executor whose interpreter is being created in the background; its
-// methods wait until it is ready.
-type lazyExecutor struct {
-	ready chan struct{}
-	exec  kernel.Executor
-	err   error
-}
-
-func newLazyExecutor() *lazyExecutor { return &lazyExecutor{ready: make(chan struct{})} }
-
-// startExecutor returns a lazyExecutor that is already starting.
-func startExecutor(start func() (kernel.Executor, error)) *lazyExecutor {
-	l := newLazyExecutor()
-	l.start(start)
-	return l
-}
-
-// start creates the interpreter in the background; call it once.
-func (l *lazyExecutor) start(start func() (kernel.Executor, error)) {
-	go func() {
-		defer close(l.ready)
-		l.exec, l.err = start()
-		if l.err != nil {
-			l.err = fmt.Errorf("start interpreter: %w", l.err)
-		}
-	}()
-}
-
-func (l *lazyExecutor) wait() bool {
-	<-l.ready
-	return l.err == nil
-}
-
-func (l *lazyExecutor) Execute(ctx context.Context, code string, out kernel.Output) kernel.Result {
-	if !l.wait() {
-		return kernel.Result{Err: &kernel.Error{Name: "KernelError", Value: l.err.Error()}}
-	}
-	return l.exec.Execute(ctx, code, out)
-}
-
-func (l *lazyExecutor) Complete(code string, cursor int) ([]string, int, int) {
-	if !l.wait() {
-		return nil, cursor, cursor
-	}
-	return l.exec.Complete(code, cursor)
-}
-
-func (l *lazyExecutor) Inspect(code string, cursor, detail int) (display.Bundle, bool) {
-	if !l.wait() {
-		return display.Bundle{}, false
-	}
-	return l.exec.Inspect(code, cursor, detail)
-}
-
-func (l *lazyExecutor) IsComplete(code string) (string, string) {
-	if !l.wait() {
-		return "unknown", ""
-	}
-	return l.exec.IsComplete(code)
-}
-
-func (l *lazyExecutor) Close() error {
-	if !l.wait() {
-		return nil
-	}
-	return l.exec.Close()
 }
 
 // historyFile is where the kernel appends cell inputs: $ADJOINT_HISTORY_FILE ("off" for

@@ -1,62 +1,47 @@
 package main
 
-import (
-	"context"
-	"errors"
-	"strings"
-	"testing"
+import "testing"
 
-	"adjoint/kernel"
-	"adjoint/lib/display"
-)
-
-type stubExec struct{ closed bool }
-
-func (s *stubExec) Execute(ctx context.Context, code string, out kernel.Output) kernel.Result {
-	b := display.Text("ran " + code)
-	return kernel.Result{Value: &b}
+func TestMemoryLimit(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"off", 0, false},
+		{"0", 0, false},
+		{"1024", 1024, false},
+		{"512M", 512 << 20, false},
+		{"2GiB", 2 << 30, false},
+		{"1.5g", 3 << 29, false},
+		{"lots", 0, true},
+		{"-1", 0, true},
+	}
+	for _, c := range cases {
+		got, err := memoryLimit(c.in)
+		if (err != nil) != c.err || (!c.err && got != c.want) {
+			t.Errorf("memoryLimit(%q) = %d, %v; want %d (error %v)", c.in, got, err, c.want, c.err)
+		}
+	}
+	if def, err := memoryLimit(""); err != nil || def < 0 {
+		t.Errorf("default memory limit %d, %v", def, err)
+	}
 }
-func (s *stubExec) Complete(code string, cursor int) ([]string, int, int) {
-	return []string{"x"}, 0, cursor
-}
-func (s *stubExec) Inspect(string, int, int) (display.Bundle, bool) { return display.Text("doc"), true }
-func (s *stubExec) IsComplete(string) (string, string)              { return "complete", "" }
-func (s *stubExec) Close() error                                    { s.closed = true; return nil }
 
-func TestLazyExecutor(t *testing.T) {
-	release := make(chan struct{})
-	inner := &stubExec{}
-	l := startExecutor(func() (kernel.Executor, error) { <-release; return inner, nil })
-	done := make(chan kernel.Result)
-	go func() { done <- l.Execute(context.Background(), "1", nil) }()
-	select {
-	case <-done:
-		t.Fatal("Execute returned before the interpreter was ready")
-	default:
-	}
-	close(release)
-	if r := <-done; r.Value == nil || r.Value.Data[display.MIMEText] != "ran 1" {
-		t.Fatalf("Execute: %+v", r)
-	}
-	if m, _, _ := l.Complete("ab", 2); len(m) != 1 {
-		t.Fatalf("Complete: %v", m)
-	}
-	if _, ok := l.Inspect("x", 0, 0); !ok {
-		t.Fatal("Inspect not forwarded")
-	}
-	if l.Close(); !inner.closed {
-		t.Fatal("Close not forwarded")
-	}
-
-	failed := startExecutor(func() (kernel.Executor, error) { return nil, errors.New("no symbols") })
-	r := failed.Execute(context.Background(), "1", nil)
-	if r.Err == nil || r.Err.Name != "KernelError" || !strings.Contains(r.Err.Value, "no symbols") {
-		t.Fatalf("failed start: %+v", r.Err)
-	}
-	if m, s, e := failed.Complete("abc", 3); m != nil || s != 3 || e != 3 {
-		t.Fatalf("Complete after failed start: %v %d %d", m, s, e)
-	}
-	if st, _ := failed.IsComplete("x"); st != "unknown" {
-		t.Fatalf("IsComplete after failed start: %s", st)
+func TestWantsFaults(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"--cells", "10"}, false},
+		{[]string{"--faults"}, true},
+		{[]string{"stack_overflow", "--faults"}, true},
+		{[]string{"--faults=false"}, false},
+		{[]string{"--", "--faults"}, false},
+	} {
+		if got := wantsFaults(c.args); got != c.want {
+			t.Errorf("wantsFaults(%q) = %v", c.args, got)
+		}
 	}
 }

@@ -29,12 +29,18 @@ type command struct {
 	name    string
 	summary string
 	run     func(args []string) error
+	hidden  bool // not listed in the usage (started by the binary itself)
 }
 
 var commands = map[string]command{}
 
 func register(name, summary string, run func(args []string) error) {
 	commands[name] = command{name: name, summary: summary, run: run}
+}
+
+// registerHidden registers a subcommand that the usage does not list.
+func registerHidden(name string, run func(args []string) error) {
+	commands[name] = command{name: name, run: run, hidden: true}
 }
 
 // errUsage marks an error whose message is already a usage text.
@@ -44,8 +50,10 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("adjoint: adjoint sampling in Go, with a Jupyter kernel and a DSL\n\nUsage: adjoint COMMAND [flags]\n\nCommands:\n")
 	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+	for n, c := range commands {
+		if !c.hidden {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {

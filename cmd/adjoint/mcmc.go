@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("mcmc", "draw reference samples with many MALA/HMC chains; writes .npy, prints one JSON line", runMCMC)
+	register("mcmc", "draw reference samples with many MALA/HMC chains, or refine given samples; writes .npy, prints one JSON line", runMCMC)
 }
 
 // mcmcSummary is the JSON line of `adjoint mcmc`.
@@ -23,6 +23,8 @@ type mcmcSummary struct {
 	Burn       int              `json:"burn"`
 	Thin       int              `json:"thin"`
 	Seed       uint64           `json:"seed"`
+	Refined    string           `json:"refined,omitempty"` // the input samples of --refine
+	Steps      int              `json:"steps,omitempty"`   // moves per sample of --refine
 	MeanEnergy float64          `json:"mean_energy"`
 	SDEnergy   float64          `json:"sd_energy"`
 	Accept     float64          `json:"accept"`
@@ -46,7 +48,8 @@ func mcmcSystem(spec string) (*energy.System, error) {
 }
 
 func runMCMC(args []string) error {
-	fs := newFlagSet("mcmc", "SYSTEM|FILE.adj[:NAME] -n N -o FILE.npy [--seed S] [--chains C] [--burn B] [--thin T] [--method mala|hmc]")
+	fs := newFlagSet("mcmc", "SYSTEM|FILE.adj[:NAME] -n N -o FILE.npy [--seed S] [--chains C] [--burn B] [--thin T] [--method mala|hmc]\n"+
+		"       adjoint mcmc SYSTEM|FILE.adj[:NAME] --refine SAMPLES.npy [--steps K] -o FILE.npy [--method mala|hmc]")
 	n := fs.Int("n", 10000, "samples to write")
 	out := fs.String("o", "", "output .npy file (N × dim)")
 	seed := fs.Uint64("seed", 0, "random seed")
@@ -59,6 +62,8 @@ func runMCMC(args []string) error {
 	target := fs.Float64("accept", 0, "target acceptance during warm-up (0: 0.57 MALA, 0.65 HMC)")
 	dtype := fs.String("dtype", npy.Float32, "dtype of the output: float32 or float64")
 	check := fs.Int("check", 2000, "samples used for the identity checks (0: none)")
+	refine := fs.String("refine", "", "refine the samples of this .npy file (B × dim) instead of sampling: --steps moves from each on the true energy")
+	steps := fs.Int("steps", 100, "with --refine: moves per sample (the first half adapt the step size)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -82,19 +87,40 @@ func runMCMC(args []string) error {
 	}
 	ctx, done := progressToStderr()
 	defer done()
+	if *refine != "" {
+		if *steps < 1 {
+			return fmt.Errorf("%w: --steps must be positive", errUsage)
+		}
+		x, err := loadSamples(*refine, sys, "samples to refine")
+		if err != nil {
+			return err
+		}
+		res, err := mcmc.Refine(ctx, sys, x, *steps, mcmc.RefineOptions{Method: *method, Leapfrog: *leapfrog, TargetAccept: *target, Seed: *seed})
+		if err != nil {
+			return err
+		}
+		return writeMCMC(sys, res, mcmcSummary{Refined: *refine, Steps: *steps, Seed: *seed}, *out, *dtype, *check)
+	}
 	res, err := mcmc.SampleContext(ctx, sys, mcmc.Options{Method: *method, Samples: *n, Chains: min(*chains, *n),
 		Burn: *burn, Thin: *thin, Leapfrog: *leapfrog, AnnealFrom: *anneal, TargetAccept: *target, Seed: *seed})
 	if err != nil {
 		return err
 	}
-	if err := npy.WriteFile(*out, []int{res.N, res.Dim}, res.Samples, *dtype); err != nil {
+	return writeMCMC(sys, res, mcmcSummary{Burn: *burn, Thin: *thin, Seed: *seed}, *out, *dtype, *check)
+}
+
+// writeMCMC writes the samples of res to out and prints the summary s completed from res, with
+// the identities checked on the first check samples (none when check is 0).
+func writeMCMC(sys *energy.System, res *mcmc.Result, s mcmcSummary, out, dtype string, check int) error {
+	if err := npy.WriteFile(out, []int{res.N, res.Dim}, res.Samples, dtype); err != nil {
 		return err
 	}
-	s := mcmcSummary{System: sys.Name, Output: *out, N: res.N, Method: res.Method, Chains: res.Chains, Burn: *burn,
-		Thin: *thin, Seed: *seed, Accept: res.Accept, MeanStep: res.MeanStep, Evals: res.Evals, Seconds: res.Seconds}
+	s.System, s.Output, s.N, s.Method, s.Chains = sys.Name, out, res.N, res.Method, res.Chains
+	s.Accept, s.MeanStep, s.Evals, s.Seconds = res.Accept, res.MeanStep, res.Evals, res.Seconds
 	s.MeanEnergy, s.SDEnergy = res.MeanEnergy()
-	if *check > 0 {
-		if s.Identities, err = mcmc.CheckIdentities(sys, res.Samples, *check); err != nil {
+	if check > 0 {
+		var err error
+		if s.Identities, err = mcmc.CheckIdentities(sys, res.Samples, check); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"adjoint/dsl"
 	"adjoint/lib/energy"
 	"adjoint/lib/npy"
 	"adjoint/lib/viz"
@@ -15,17 +16,20 @@ func init() {
 	register("plot", "draw a figure (energy-hist, dist-hist, marginals, particles, weights, trajectories, loss) to PNG or SVG", runPlot)
 }
 
-var plotKindOrder = []string{"energy-hist", "dist-hist", "marginals", "particles", "weights", "trajectories", "loss"}
+// plotKindOrder and plotKinds are the figures of adjoint plot, with what each needs: those of
+// dsl.PlotKinds (the list scripts share) that the command line draws.
+var plotKindOrder, plotKinds = commandPlotKinds()
 
-// plotKinds are the figures of adjoint plot, with what each needs.
-var plotKinds = map[string]string{
-	"energy-hist":  "energies of the samples (--system), or a 1-D array of energies",
-	"dist-hist":    "interatomic distances (--system, or --particles and --dim)",
-	"marginals":    "one histogram per coordinate",
-	"particles":    "particle configurations of the first samples (--system, or --particles and --dim)",
-	"weights":      "importance log-weights (a 1-D array) with the ESS",
-	"trajectories": "paths of one coordinate: a PATHS×STEPS array on times --t0..--t1",
-	"loss":         "a training curve from a 1-D array of losses, one per step",
+func commandPlotKinds() ([]string, map[string]string) {
+	var order []string
+	kinds := map[string]string{}
+	for _, k := range dsl.PlotKinds() {
+		if k.Command != "" {
+			order = append(order, k.CommandName())
+			kinds[k.CommandName()] = k.Command
+		}
+	}
+	return order, kinds
 }
 
 func plotUsage() string {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 
+	"adjoint/internal/atomicfile"
 	"adjoint/kernel"
 	"adjoint/lib/display"
 )
@@ -320,7 +321,7 @@ func runNotebookFile(ctx context.Context, file, out string, params []string) err
 		if err != nil {
 			return fmt.Errorf("encode notebook: %w", err)
 		}
-		if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("write notebook: %w", err)
 		}
 	}

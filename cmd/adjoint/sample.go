@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 
@@ -17,7 +18,8 @@ func runSample(args []string) error {
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
 	wout := fs.String("weights", "", "also write the log importance weights (.npy, N float64)")
 	steps := fs.Int("steps", 0, "integration steps (default: the checkpoint's)")
-	integ := fs.String("integrator", "", "SDE discretisation: em or kappa (default: the checkpoint's)")
+	var integ adjoint.Integrator
+	fs.TextVar(&integ, "integrator", adjoint.IntegratorEM, "SDE discretisation: em or kappa (default: the checkpoint's)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -41,8 +43,8 @@ func runSample(args []string) error {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
-	if *integ != "" {
-		if err := s.SetIntegrator(*integ); err != nil {
+	if flagGiven(fs, "integrator") {
+		if err := s.SetIntegrator(integ); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
@@ -63,4 +65,11 @@ func runSample(args []string) error {
 	fmt.Fprintln(os.Stderr, sm.Table().String())
 	fmt.Printf("ESS %.1f of %d (%.4f)\n", sm.ESS, sm.N, sm.ESS/float64(sm.N))
 	return nil
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -24,7 +24,8 @@ type trainFlags struct {
 	layers, hidden, batch, trainBatch, buffer, grads int
 	steps, every, prefill                            int
 	lr, clip, lrFinal, tanhRange                     float64
-	timeSampling, integrator                         string
+	timeSampling                                     adjoint.TimeSampling
+	integrator                                       adjoint.Integrator
 	seed                                             int64
 	noBase                                           bool
 }
@@ -42,8 +43,8 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.grads, "grad-steps", 0, "gradient steps per epoch")
 	fs.Float64Var(&t.lr, "lr", 0, "Adam learning rate")
 	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")
-	fs.StringVar(&t.timeSampling, "time-sampling", "", "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
-	fs.StringVar(&t.integrator, "integrator", "", "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
+	fs.TextVar(&t.timeSampling, "time-sampling", adjoint.TimeUniform, "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
+	fs.TextVar(&t.integrator, "integrator", adjoint.IntegratorEM, "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")

@@ -111,7 +111,7 @@ func TestTrainFlagsApply(t *testing.T) {
 		}},
 		{[]string{"--lr", "5e-4", "--lr-final", "5e-5"}, func(c adjoint.Config) bool { return c.LR == 5e-4 && c.LRFinal == 5e-5 }},
 		{[]string{"--time-sampling", "kappa", "--steps", "200"}, func(c adjoint.Config) bool {
-			return c.TimeSampling == "kappa" && c.Steps == 200 && c.Batch == 512
+			return c.TimeSampling == adjoint.TimeKappa && c.Steps == 200 && c.Batch == 512
 		}},
 	} {
 		cfg, err := configFor("lj13")

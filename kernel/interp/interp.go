@@ -29,6 +29,11 @@ type Options struct {
 	// NoRedirect leaves file descriptors 1 and 2 alone. Output of interpreted fmt and log calls
 	// is still captured, but compiled code writing to os.Stdout/os.Stderr is not.
 	NoRedirect bool
+	// KeepFD2 redirects only descriptor 1 and leaves descriptor 2 to the Go runtime's crash
+	// reports (which must reach a reader in another process: a fatal error stops every
+	// goroutine of this one); the os.Stderr variable is pointed at the capture instead, so
+	// compiled code writing to it is still captured. For worker processes.
+	KeepFD2 bool
 	// Stdin is the interpreter's standard input (default: an empty reader).
 	Stdin io.Reader
 	// LateOutputToLog sends what is written between cells (by goroutines that outlived their
@@ -64,6 +69,9 @@ type Interp struct {
 	decls     map[string]symbols.Doc // declarations of cells' funcs, methods (T.M) and types
 	methodSrc map[string]string      // first source of each method T.M
 
+	stdio cellStdio // os.Stdout and os.Stderr as cells see them
+	wake  wakeups   // timers that cells set
+
 	magicMu sync.RWMutex
 	magics  map[string]Magic // cell magics by name; each holds its own state (a DSL session)
 }
@@ -77,7 +85,7 @@ var preImports = []string{"fmt", "math", "os", "strings", "time"}
 // New returns an interpreter with the standard library, the display package and the library
 // packages that have symbol tables pre-imported.
 func New(opts Options) (*Interp, error) {
-	c, err := getCapture(opts.NoRedirect)
+	c, err := getCapture(opts.NoRedirect, opts.KeepFD2)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +99,9 @@ func New(opts Options) (*Interp, error) {
 		i.magics[name] = m
 	}
 	i.errw = &stderrFilter{w: c.err.w}
+	if err := i.stdio.restore(c); err != nil {
+		return nil, err
+	}
 	i.yi = yaegi.New(yaegi.Options{
 		Stdin:        in,
 		Stdout:       c.out.w,
@@ -106,6 +117,9 @@ func New(opts Options) (*Interp, error) {
 	}
 	if err := i.yi.Use(i.runtimeExports()); err != nil {
 		return nil, fmt.Errorf("interp: load runtime helpers: %w", err)
+	}
+	if err := i.yi.Use(i.timeExports()); err != nil {
+		return nil, fmt.Errorf("interp: load timer wrappers: %w", err)
 	}
 	var imp strings.Builder
 	imp.WriteString("import (\n\t__adjrt \"adjoint/kernel/interp/rt\"\n")
@@ -151,6 +165,7 @@ func __adjShowCall(vs ...interface{}) {
 func (i *Interp) evalDirect(src string) (v reflect.Value, err error) {
 	i.sem <- struct{}{}
 	defer func() { <-i.sem }()
+	defer i.reclaim.release(i.reclaim.mark(), src) // see reclaim.go
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
@@ -213,7 +228,9 @@ func (i *Interp) runtimeExports() yaegi.Exports {
 			"Nap":        reflect.ValueOf(i.nap),
 		},
 		"os/os": {
-			"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code: code}) }),
+			"Exit":   reflect.ValueOf(func(code int) { panic(exitPanic{code: code}) }),
+			"Stdout": reflect.ValueOf(&i.stdio.out).Elem(),
+			"Stderr": reflect.ValueOf(&i.stdio.err).Elem(),
 		},
 		"log/log": {
 			"Fatal":   reflect.ValueOf(func(v ...any) { fatal(fmt.Sprint(v...)) }),
@@ -393,6 +410,9 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) (res Resu
 		return errResult("Closed", "the interpreter was closed")
 	}
 	i.capt.flush() // output written between cells goes to the previous cell (or the log)
+	if err := i.stdio.restore(i.capt); err != nil {
+		fmt.Fprintf(LogWriter(), "%v\n", err)
+	}
 	i.capt.setOutput(out)
 	display.SetSink(cellSink{out: out, capt: i.capt})
 	display.SetContext(ctx)

@@ -483,3 +483,47 @@ func TestLateGoroutineOutput(t *testing.T) {
 		t.Errorf("late output reached the last cell as %q, want \"late\\n\"", rec.out())
 	}
 }
+
+func TestClosedStdioRestored(t *testing.T) {
+	in := newInterp(t)
+	cases := []struct{ name, cell string }{
+		{"close stdout", "os.Stdout.Close()"},
+		{"close stderr", "os.Stderr.Close()"},
+		{"replace stdout", "f, _ := os.Open(os.DevNull)\nos.Stdout = f"},
+		{"replace stderr", "os.Stderr = nil"},
+	}
+	for _, c := range cases {
+		if res, _ := run(t, in, c.cell); res.Err != nil {
+			t.Fatalf("%s: %v", c.name, res.Err)
+		}
+		_, rec := run(t, in, "fmt.Println(\"fmt\")\nfmt.Fprintln(os.Stdout, \"out\")\nfmt.Fprintln(os.Stderr, \"err\")")
+		if os.Getenv("ADJ_NOREDIRECT") != "" {
+			continue
+		}
+		if rec.out() != "fmt\nout\n" || !strings.Contains(rec.err(), "err\n") {
+			t.Errorf("after %s: stdout %q, stderr %q", c.name, rec.out(), rec.err())
+		}
+	}
+}
+
+func TestWakeupPending(t *testing.T) {
+	in := newInterp(t)
+	if in.WakeupPending() {
+		t.Fatal("a new interpreter has a pending wakeup")
+	}
+	if res, _ := run(t, in, "<-time.After(10 * time.Millisecond)"); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if in.WakeupPending() {
+		t.Error("a timer that fired still counts as pending")
+	}
+	if res, _ := run(t, in, "tm := time.NewTimer(time.Hour)\n_ = tm"); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if !in.WakeupPending() {
+		t.Error("time.NewTimer(time.Hour) not recorded")
+	}
+	if in.Busy() {
+		t.Error("Busy between cells")
+	}
+}

@@ -33,7 +33,8 @@ import (
 //     (their positions are needed when they panic later);
 //   - the global-frame slots the evaluation added that belong to no package-level symbol,
 //     unless the source has a function literal (a closure may refer to a block variable of
-//     the cell through its slot);
+//     the cell through its slot); those past the last symbol's are removed from the frame,
+//     so that the next evaluation reuses them;
 //   - the old slot of a package-level variable declared again, unless the name occurs in the
 //     body of a function or function literal of any earlier evaluation (that code reads the
 //     old slot).
@@ -47,7 +48,9 @@ type reclaimer struct {
 	data     *[]reflect.Value  // Interpreter.frame.data, the global frame
 	frameMu  *sync.RWMutex     // Interpreter.frame.mutex
 	types    *[]reflect.Type   // Interpreter.universe.types, the global frame's layout
+	mainT    *[]reflect.Type   // Interpreter.scopes["main"].types, the same layout
 	scopes   reflect.Value     // Interpreter.scopes (map[string]*scope), read only
+	generic  reflect.Value     // Interpreter.generic (map[string]*node), read only
 	child    *[]unsafe.Pointer // Interpreter.scopes["main"].child ([]*scope)
 	captured map[string]bool   // names used inside function bodies evaluated so far
 }
@@ -57,6 +60,8 @@ type reclaimMark struct {
 	base   int            // FileSet base
 	nTypes int            // slots of the global frame
 	nChild int            // child scopes of the main package scope
+	nScope int            // package scopes
+	nGen   int            // instantiated generic functions
 	syms   map[string]int // package-level symbols of main and their slots
 }
 
@@ -97,9 +102,15 @@ func newReclaimer(yi *yaegi.Interpreter) *reclaimer {
 	if idx, ok := sym.Type().Elem().Elem().FieldByName("index"); !ok || idx.Type.Kind() != reflect.Int {
 		return nil
 	}
-	// An addressable view of the child scopes: Interpreter.scopes holds pointers, so the scope
+	generic := v.FieldByName("generic")
+	mainTypes := main.Elem().FieldByName("types")
+	if !generic.IsValid() || generic.Kind() != reflect.Map || !mainTypes.IsValid() || mainTypes.Type() != types.Type() {
+		return nil
+	}
+	// An addressable view of the main scope: Interpreter.scopes holds pointers, so the scope
 	// itself is addressable through them.
-	childAddr := reflect.NewAt(main.Type().Elem(), main.UnsafePointer()).Elem().FieldByName("child")
+	mainAddr := reflect.NewAt(main.Type().Elem(), main.UnsafePointer()).Elem()
+	childAddr := mainAddr.FieldByName("child")
 	return &reclaimer{
 		yi:       yi,
 		fset:     yi.FileSet(),
@@ -107,7 +118,9 @@ func newReclaimer(yi *yaegi.Interpreter) *reclaimer {
 		data:     (*[]reflect.Value)(unsafe.Pointer(data.UnsafeAddr())),
 		frameMu:  (*sync.RWMutex)(unsafe.Pointer(mu.UnsafeAddr())),
 		types:    (*[]reflect.Type)(unsafe.Pointer(types.UnsafeAddr())),
+		mainT:    (*[]reflect.Type)(unsafe.Pointer(mainAddr.FieldByName("types").UnsafeAddr())),
 		scopes:   scopes,
+		generic:  generic,
 		child:    (*[]unsafe.Pointer)(unsafe.Pointer(childAddr.UnsafeAddr())),
 		captured: map[string]bool{},
 	}
@@ -118,7 +131,8 @@ func (r *reclaimer) mark() reclaimMark {
 	if r == nil {
 		return reclaimMark{}
 	}
-	return reclaimMark{base: r.fset.Base(), nTypes: len(*r.types), nChild: len(*r.child), syms: r.mainSyms()}
+	return reclaimMark{base: r.fset.Base(), nTypes: len(*r.types), nChild: len(*r.child),
+		nScope: r.scopes.Len(), nGen: r.generic.Len(), syms: r.mainSyms()}
 }
 
 // mainSyms returns the slots of the package-level symbols of main.
@@ -200,12 +214,22 @@ func (r *reclaimer) release(m reclaimMark, src string) {
 			free = append(free, old)
 		}
 	}
+	cut := -1 // the global frame's new length, when its tail can be reused
 	if !info.closures {
 		used := r.usedSlots()
+		cut = m.nTypes
 		for k := m.nTypes; k < len(*r.types); k++ {
-			if !used[k] {
+			if used[k] {
+				cut = k + 1
+			} else {
 				free = append(free, k)
 			}
+		}
+		// Slots past cut are reused by the next evaluation, unless some code compiled now
+		// may outlive it with its own view of the layout: a generic function instantiated
+		// (kept for later calls) or a package imported from source.
+		if r.generic.Len() != m.nGen || r.scopes.Len() != m.nScope || len(*r.mainT) != len(*r.types) {
+			cut = -1
 		}
 	}
 	if len(free) == 0 {
@@ -215,9 +239,18 @@ func (r *reclaimer) release(m reclaimMark, src string) {
 	defer r.frameMu.Unlock()
 	data, types := *r.data, *r.types
 	for _, k := range free {
-		if k < len(data) && k < len(types) && types[k] != nil {
+		if k < len(data) && k < len(types) && types[k] != nil && (cut < 0 || k < cut) {
 			data[k] = reflect.New(types[k]).Elem()
 		}
+	}
+	if cut >= 0 && cut < len(types) {
+		if cut < len(data) {
+			clear(data[cut:])
+			*r.data = data[:cut]
+		}
+		clear(types[cut:])
+		*r.types = types[:cut]
+		*r.mainT = types[:cut]
 	}
 }
 

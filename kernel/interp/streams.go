@@ -48,9 +48,9 @@ var (
 )
 
 // getCapture sets up the process-wide stream capture on first use.
-func getCapture(noRedirect bool) (*capture, error) {
+func getCapture(noRedirect, keepFD2 bool) (*capture, error) {
 	capOnce.Do(func() {
-		capt, capErr = newCapture(noRedirect)
+		capt, capErr = newCapture(noRedirect, keepFD2)
 		if capErr == nil {
 			captPtr.Store(capt)
 		}
@@ -58,10 +58,21 @@ func getCapture(noRedirect bool) (*capture, error) {
 	return capt, capErr
 }
 
-func newCapture(noRedirect bool) (*capture, error) {
+func newCapture(noRedirect, keepFD2 bool) (*capture, error) {
 	c := &capture{logw: os.Stderr}
 	origOut, origErr := io.Writer(os.Stdout), io.Writer(os.Stderr)
-	if !noRedirect {
+	if !noRedirect && keepFD2 {
+		// Descriptor 2 stays where it is: the runtime writes fatal errors there, and a pipe
+		// that this process reads itself would fill and block the crash report. Compiled code
+		// writing to os.Stderr is captured by pointing the variable at the capture instead.
+		o, err := syscall.Dup(1)
+		if err != nil {
+			return nil, fmt.Errorf("interp: dup stdout: %w", err)
+		}
+		origOut = os.NewFile(uintptr(o), "stdout-orig")
+		log.SetOutput(os.Stderr)
+	}
+	if !noRedirect && !keepFD2 {
 		// Keep duplicates of the original descriptors: the kernel's own logs go there.
 		o, err := syscall.Dup(1)
 		if err != nil {
@@ -86,7 +97,7 @@ func newCapture(noRedirect bool) (*capture, error) {
 		if err != nil {
 			return nil, fmt.Errorf("interp: pipe for %s: %w", name, err)
 		}
-		if !noRedirect {
+		if !noRedirect && (fd == 1 || !keepFD2) {
 			if err := syscall.Dup2(int(w.Fd()), fd); err != nil {
 				return nil, fmt.Errorf("interp: redirect %s: %w", name, err)
 			}
@@ -101,6 +112,9 @@ func newCapture(noRedirect bool) (*capture, error) {
 	}
 	if c.err, err = mk("stderr", 2, origErr); err != nil {
 		return nil, err
+	}
+	if !noRedirect && keepFD2 {
+		os.Stderr = c.err.w
 	}
 	return c, nil
 }
@@ -218,4 +232,35 @@ func (f *stderrFilter) take() []string {
 	l := f.lines
 	f.lines = nil
 	return l
+}
+
+// cellStdio is what cells see as os.Stdout and os.Stderr: duplicates of the capture pipes,
+// held in variables of the interpreter. A cell may close them or assign other files to them;
+// before each cell they are put back, so that later cells' output still arrives.
+type cellStdio struct {
+	out, err       *os.File // the variables cells see
+	ownOut, ownErr *os.File // what this interpreter put there last
+}
+
+// restore puts fresh duplicates of the capture pipes back where a cell closed or replaced them.
+func (s *cellStdio) restore(c *capture) error {
+	fix := func(v, own **os.File, w *os.File) error {
+		if *own != nil {
+			if _, err := (*own).Write(nil); err == nil {
+				*v = *own // still open: undo a replacement, if any
+				return nil
+			}
+		}
+		fd, err := syscall.Dup(int(w.Fd()))
+		if err != nil {
+			return fmt.Errorf("interp: restore %s: %w", w.Name(), err)
+		}
+		f := os.NewFile(uintptr(fd), w.Name())
+		*v, *own = f, f
+		return nil
+	}
+	if err := fix(&s.out, &s.ownOut, c.out.w); err != nil {
+		return err
+	}
+	return fix(&s.err, &s.ownErr, c.err.w)
 }

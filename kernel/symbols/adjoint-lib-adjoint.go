@@ -4,25 +4,48 @@ package symbols
 
 import (
 	"adjoint/lib/adjoint"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["adjoint/lib/adjoint/adjoint"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"DefaultConfig":  reflect.ValueOf(adjoint.DefaultConfig),
-		"ESS":            reflect.ValueOf(adjoint.ESS),
-		"Load":           reflect.ValueOf(adjoint.Load),
-		"LoadWith":       reflect.ValueOf(adjoint.LoadWith),
-		"NewSampler":     reflect.ValueOf(adjoint.NewSampler),
-		"SystemResolver": reflect.ValueOf(&adjoint.SystemResolver).Elem(),
+		"DefaultConfig":      reflect.ValueOf(adjoint.DefaultConfig),
+		"DeviceCPU":          reflect.ValueOf(adjoint.DeviceCPU),
+		"DeviceCUDA":         reflect.ValueOf(adjoint.DeviceCUDA),
+		"Diagnose":           reflect.ValueOf(adjoint.Diagnose),
+		"ESS":                reflect.ValueOf(adjoint.ESS),
+		"IntegratorEM":       reflect.ValueOf(adjoint.IntegratorEM),
+		"IntegratorKappa":    reflect.ValueOf(adjoint.IntegratorKappa),
+		"Load":               reflect.ValueOf(adjoint.Load),
+		"LoadCheckpoint":     reflect.ValueOf(adjoint.LoadCheckpoint),
+		"LoadWith":           reflect.ValueOf(adjoint.LoadWith),
+		"LogZEstimator":      reflect.ValueOf(constant.MakeFromLiteral("\"log-mean-exp of the log weights, delta-method se\"", token.STRING, 0)),
+		"MaxWeightShare":     reflect.ValueOf(constant.MakeFromLiteral("0.1000000000000000000013552527156068805425093160010874271392822266", token.FLOAT, 0)),
+		"MinESSFraction":     reflect.ValueOf(constant.MakeFromLiteral("0.009999999999999999999796712092658967918623602599836885929107666016", token.FLOAT, 0)),
+		"NewSampler":         reflect.ValueOf(adjoint.NewSampler),
+		"ParseDevice":        reflect.ValueOf(adjoint.ParseDevice),
+		"ParseIntegrator":    reflect.ValueOf(adjoint.ParseIntegrator),
+		"ParseTimeSampling":  reflect.ValueOf(adjoint.ParseTimeSampling),
+		"SystemResolver":     reflect.ValueOf(&adjoint.SystemResolver).Elem(),
+		"SystematicResample": reflect.ValueOf(adjoint.SystematicResample),
+		"TimeKappa":          reflect.ValueOf(adjoint.TimeKappa),
+		"TimeUniform":        reflect.ValueOf(adjoint.TimeUniform),
 
 		// type definitions
-		"Config":       reflect.ValueOf((*adjoint.Config)(nil)),
-		"NetConfig":    reflect.ValueOf((*adjoint.NetConfig)(nil)),
-		"Sampler":      reflect.ValueOf((*adjoint.Sampler)(nil)),
-		"Samples":      reflect.ValueOf((*adjoint.Samples)(nil)),
-		"TrainOptions": reflect.ValueOf((*adjoint.TrainOptions)(nil)),
-		"TrainReport":  reflect.ValueOf((*adjoint.TrainReport)(nil)),
+		"Config":           reflect.ValueOf((*adjoint.Config)(nil)),
+		"Device":           reflect.ValueOf((*adjoint.Device)(nil)),
+		"Diagnostics":      reflect.ValueOf((*adjoint.Diagnostics)(nil)),
+		"EpochDiagnostics": reflect.ValueOf((*adjoint.EpochDiagnostics)(nil)),
+		"Integrator":       reflect.ValueOf((*adjoint.Integrator)(nil)),
+		"LoadOptions":      reflect.ValueOf((*adjoint.LoadOptions)(nil)),
+		"NetConfig":        reflect.ValueOf((*adjoint.NetConfig)(nil)),
+		"Sampler":          reflect.ValueOf((*adjoint.Sampler)(nil)),
+		"Samples":          reflect.ValueOf((*adjoint.Samples)(nil)),
+		"TimeSampling":     reflect.ValueOf((*adjoint.TimeSampling)(nil)),
+		"TrainOptions":     reflect.ValueOf((*adjoint.TrainOptions)(nil)),
+		"TrainReport":      reflect.ValueOf((*adjoint.TrainReport)(nil)),
 	}
 }

@@ -238,7 +238,7 @@ func testResume(t *testing.T, kind string) {
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
 		20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
 	if kind == "mlp" { // the annealed learning rate and κ time sampling survive a resume too
-		cfg.TimeSampling, cfg.LRFinal, cfg.Integrator = "kappa", 1e-5, "kappa"
+		cfg.TimeSampling, cfg.LRFinal, cfg.Integrator = TimeKappa, 1e-5, IntegratorKappa
 	}
 	a, err := NewSampler(cfg)
 	if err != nil {
@@ -408,8 +408,8 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		func(c *Config) { c.Steps = 0 },
 		func(c *Config) { c.LR = 0 },
 		func(c *Config) { c.Net.Kind = "cnn" },
-		func(c *Config) { c.TimeSampling = "log" },
-		func(c *Config) { c.Integrator = "rk4" },
+		func(c *Config) { c.TimeSampling = TimeSampling(2) },
+		func(c *Config) { c.Integrator = Integrator(-1) },
 		func(c *Config) { c.LRFinal = -1 },
 		func(c *Config) { c.Net.TanhRange = -1 },
 		func(c *Config) { c.Net.TanhRange = math.NaN() },
@@ -525,7 +525,7 @@ func TestTanhRange(t *testing.T) {
 	}
 }
 
-// TestDeviceChoice: Config.Device "cuda" puts the EGNN on the GPU when one is usable and
+// TestDeviceChoice: Config.Device DeviceCUDA puts the EGNN on the GPU when one is usable and
 // otherwise keeps it on the CPU with the reason in the table; other networks stay on the CPU;
 // unknown devices are refused. ToDevice moves a sampler's EGNN or says why it cannot.
 func TestDeviceChoice(t *testing.T) {
@@ -535,11 +535,14 @@ func TestDeviceChoice(t *testing.T) {
 	}
 	cfg := DefaultConfig(sys)
 	cfg.Net = NetConfig{Kind: "egnn", Layers: 2, Hidden: 8}
-	cfg.Device = "tpu"
-	if _, err := NewSampler(cfg); err == nil || !strings.Contains(err.Error(), "tpu") {
+	cfg.Device = Device(2)
+	if _, err := NewSampler(cfg); err == nil || !strings.Contains(err.Error(), "device 2") {
+		t.Errorf("device 2: %v", err)
+	}
+	if _, err := ParseDevice("tpu"); err == nil || !strings.Contains(err.Error(), "tpu") {
 		t.Errorf("device tpu: %v", err)
 	}
-	cfg.Device = "cuda"
+	cfg.Device = DeviceCUDA
 	s, err := NewSampler(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -36,11 +36,11 @@ type Config struct {
 	// Model, when set, is the controller network to train instead of one built from Net
 	// (checkpoints reload it with nn.Load).
 	Model nn.Model
-	// Device is where NewSampler puts the EGNN it builds: "" or "cpu" the CPU, "cuda" the GPU
+	// Device is where NewSampler puts the EGNN it builds: DeviceCPU, or DeviceCUDA the GPU
 	// that cuda.Default selects (parameters, optimiser state and activations stay there). With
 	// no usable GPU the network stays on the CPU and the sampler's table says why. Checkpoints
 	// do not keep it: Load gives a CPU network, and Sampler.ToDevice moves it.
-	Device     string
+	Device     Device
 	Batch      int     // new samples per epoch
 	TrainBatch int     // samples per gradient step
 	Buffer     int     // replay buffer capacity (FIFO)
@@ -53,17 +53,18 @@ type Config struct {
 	// before the first epoch, as the conformer configuration does; the synthetic benchmark
 	// configurations start from an empty buffer (0).
 	PrefillBase int
-	// Integrator chooses the discretisation of the SDE when sampling: "" or "em" is the paper's
-	// Euler–Maruyama with σ at the left end of each step; "kappa" matches each step's noise
-	// and drift to the base increment κ(t_{k+1}) − κ(t_k) (sde.Space.IntegrateKappa), so the
-	// uncontrolled chain has exactly the base marginals on the grid.
-	Integrator string
-	// TimeSampling chooses how gradient steps draw t: "" or "uniform" is the paper's t ~ U[0, 1];
-	// "kappa" draws half of each batch uniformly in γ = κ(t)/κ(1) instead (the other half stays
-	// uniform in t). The regression's minimiser is the same at every t, so this only moves
-	// effort: under a geometric schedule κ reaches 90% of κ(1) by t ≈ 0.16, so uniform t spends
-	// most steps where σ(t) is tiny and the control barely moves the samples.
-	TimeSampling string
+	// Integrator chooses the discretisation of the SDE: IntegratorEM (the zero value) is the
+	// paper's Euler–Maruyama with σ at the left end of each step; IntegratorKappa matches each
+	// step's noise and drift to the base increment κ(t_{k+1}) − κ(t_k)
+	// (sde.Space.IntegrateKappa), so the uncontrolled chain has exactly the base marginals on
+	// the grid.
+	Integrator Integrator
+	// TimeSampling chooses how gradient steps draw t: TimeUniform (the zero value) is the
+	// paper's t ~ U[0, 1]; TimeKappa draws half of each batch uniformly in γ = κ(t)/κ(1) instead
+	// (the other half stays uniform in t). The regression's minimiser is the same at every t, so
+	// this only moves effort: under a geometric schedule κ reaches 90% of κ(1) by t ≈ 0.16, so
+	// uniform t spends most steps where σ(t) is tiny and the control barely moves the samples.
+	TimeSampling TimeSampling
 	// LRFinal, when positive, anneals the learning rate from LR down to LRFinal along a half
 	// cosine over the run's Epochs (so a resumed run follows the same curve), or over the
 	// duration of a training call limited by time.
@@ -144,15 +145,11 @@ func (c *Config) Validate() error {
 	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
 		return fmt.Errorf("adjoint: learning rate %g must be positive", c.LR)
 	}
-	switch c.Integrator {
-	case "", "em", "kappa":
-	default:
-		return fmt.Errorf("adjoint: unknown integrator %q (em or kappa)", c.Integrator)
+	if err := checkName(integratorNames, int(c.Integrator), "integrator"); err != nil {
+		return err
 	}
-	switch c.TimeSampling {
-	case "", "uniform", "kappa":
-	default:
-		return fmt.Errorf("adjoint: unknown time sampling %q (uniform or kappa)", c.TimeSampling)
+	if err := checkName(timeSamplingNames, int(c.TimeSampling), "time sampling"); err != nil {
+		return err
 	}
 	if c.LRFinal < 0 || math.IsNaN(c.LRFinal) || math.IsInf(c.LRFinal, 0) {
 		return fmt.Errorf("adjoint: final learning rate %g must be positive (or 0: constant)", c.LRFinal)
@@ -160,11 +157,14 @@ func (c *Config) Validate() error {
 	if math.IsNaN(c.ClipNorm) {
 		return fmt.Errorf("adjoint: clip norm is NaN")
 	}
-	switch c.Device {
-	case "", "cpu", "cuda":
-	default:
-		return fmt.Errorf("adjoint: device %q (cpu or cuda)", c.Device)
+	if err := checkName(deviceNames, int(c.Device), "device"); err != nil {
+		return err
 	}
+	return c.validateNet()
+}
+
+// validateNet checks the network: the given model's dimension, or the network to build.
+func (c *Config) validateNet() error {
 	if c.Model != nil {
 		if c.Model.Dim() != c.System.Dim() {
 			return fmt.Errorf("adjoint: model dimension %d, system dimension %d", c.Model.Dim(), c.System.Dim())

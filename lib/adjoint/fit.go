@@ -62,29 +62,20 @@ func (s *Sampler) LossByTime(bins, draws int) ([]float64, error) {
 	}
 	nd := s.space.Dim()
 	tb := min(draws, max(s.cfg.TrainBatch, 1))
-	xt := make([]float64, nd)
-	x32, y32, out := make([]float32, tb*nd), make([]float32, tb*nd), make([]float32, tb*nd)
-	t32 := make([]float32, tb)
+	mb := newMatchBatch(tb, nd)
+	out := make([]float32, tb*nd)
 	loss := make([]float64, bins)
 	for bin := range bins {
+		inBin := func(u float64, _ int) float64 { return (float64(bin) + u) / float64(bins) }
 		var sum float64
 		for done := 0; done < draws; done += tb {
 			b := min(tb, draws-done)
-			for k := range b {
-				j := s.rng.IntN(s.buf.n)
-				t := (float64(bin) + s.rng.Float64()) / float64(bins)
-				s.space.Bridge(s.rng, s.cfg.Schedule, t, s.buf.x[j*nd:(j+1)*nd], xt)
-				for i := range nd {
-					x32[k*nd+i] = float32(xt[i])
-					y32[k*nd+i] = float32(s.buf.y[j*nd+i])
-				}
-				t32[k] = float32(t)
-			}
-			if err := s.model.Forward(x32[:b*nd], t32[:b], out[:b*nd]); err != nil {
+			s.draw(mb, b, inBin)
+			if err := s.model.Forward(mb.x[:b*nd], mb.t[:b], out[:b*nd]); err != nil {
 				return nil, fmt.Errorf("adjoint: loss by time: %w", err)
 			}
 			for i := range b * nd {
-				d := float64(out[i] - y32[i])
+				d := float64(out[i] - mb.y[i])
 				sum += d * d
 			}
 		}

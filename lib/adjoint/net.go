@@ -44,7 +44,7 @@ func buildModel(c Config) (nn.Model, string, error) {
 			if r := c.Net.TanhRange; r != 0 && r != 15 {
 				note += fmt.Sprintf(", tanh range %g", r)
 			}
-			if c.Device == "cuda" {
+			if c.Device == DeviceCUDA {
 				dm, err := egnnOnGPU(m, nil)
 				if err != nil {
 					return m, note + " on the CPU (" + err.Error() + ")", nil
@@ -63,7 +63,7 @@ func buildModel(c Config) (nn.Model, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if c.Device == "cuda" {
+	if c.Device == DeviceCUDA {
 		fallback += " (on the CPU: only the EGNN runs on the GPU)"
 	}
 	return m, fmt.Sprintf("mlp %d×%d%s", c.Net.Layers, c.Net.Hidden, fallback), nil

@@ -10,17 +10,31 @@ import (
 // TrainReport summarises one training call.
 type TrainReport struct {
 	System       string
-	StartEpoch   int           // epochs completed before the call
-	Epochs       int           // epochs completed in the call
-	TotalEpochs  int           // epochs completed in all
-	Steps        int           // gradient steps taken in the call
-	Losses       []float64     // mean loss of each epoch of the call
-	EnergyEvals  int64         // energy evaluations made in the call
-	EvalsPerStep float64       // energy evaluations per gradient step
-	MeanEnergy   float64       // mean energy of the latest generated batch
-	Wall         time.Duration // wall time of the call
-	Device       string
-	Stopped      string // why the call ended inside an epoch or early: error, cancellation, time limit ("" otherwise)
+	StartEpoch   int       // epochs completed before the call
+	Epochs       int       // epochs completed in the call
+	TotalEpochs  int       // epochs completed in all
+	Steps        int       // gradient steps taken in the call
+	Losses       []float64 // mean loss of each epoch of the call
+	EnergyEvals  int64     // energy evaluations made in the call
+	EvalsPerStep float64   // energy evaluations per gradient step
+	MeanEnergy   float64   // mean energy of the latest generated batch (of its finite energies)
+	// NonFiniteEnergies counts the NaN or infinite energies among the samples the call evaluated.
+	NonFiniteEnergies int64
+	// Diagnostics are the importance-weight diagnostics of the diagnosed epochs' batches
+	// (TrainOptions.DiagnoseEvery), each with the epoch's mean loss. A batch is drawn by the
+	// network as it was when its epoch began.
+	Diagnostics []EpochDiagnostics
+	Wall        time.Duration // wall time of the call
+	Device      string
+	Stopped     string // why the call ended inside an epoch or early: error, cancellation, time limit ("" otherwise)
+}
+
+// EpochDiagnostics are the Diagnostics of the batch an epoch generated, with the epoch's mean
+// loss.
+type EpochDiagnostics struct {
+	Epoch int     // 1-based, counting all calls
+	Loss  float64 // mean loss of the epoch
+	Diagnostics
 }
 
 // FinalLoss returns the mean loss of the last epoch (NaN-free 0 when no epoch ran).
@@ -42,6 +56,11 @@ func (r *TrainReport) Table() *display.Table {
 	t.AddRow("energy evaluations", r.EnergyEvals)
 	t.AddRow("evaluations / step", fmt.Sprintf("%.3g", r.EvalsPerStep))
 	t.AddRow("mean energy of last batch", r.MeanEnergy)
+	t.AddRow("non-finite energies", r.NonFiniteEnergies)
+	if n := len(r.Diagnostics); n > 0 {
+		d := r.Diagnostics[n-1]
+		t.AddRow(fmt.Sprintf("batch ESS / N (epoch %d)", d.Epoch), fmt.Sprintf("%.1f / %d (%.4f)", d.ESS, d.N, d.ESSFraction))
+	}
 	t.AddRow("wall time", r.Wall.Round(time.Millisecond).String())
 	t.AddRow("device", r.Device)
 	if r.Stopped != "" {
@@ -70,10 +89,10 @@ func (s *Sampler) Table() *display.Table {
 	if c.LRFinal > 0 {
 		t.AddRow("learning rate, final (cosine)", c.LRFinal)
 	}
-	if c.Integrator == "kappa" {
+	if c.Integrator == IntegratorKappa {
 		t.AddRow("integrator", "steps matched to κ increments")
 	}
-	if c.TimeSampling == "kappa" {
+	if c.TimeSampling == TimeKappa {
 		t.AddRow("time sampling", "half uniform in t, half uniform in κ(t)/κ(1)")
 	}
 	t.AddRow("base-marginal correction", !c.NoBaseCorrection)

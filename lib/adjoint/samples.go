@@ -15,12 +15,14 @@ type Samples struct {
 	X                        []float64 // N·Particles·SpatialDim, row-major
 	N, Particles, SpatialDim int
 	Energy                   []float64 // E(x) of each sample
-	// LogW are the log importance weights toward exp(−E/τ) (up to a common constant):
+	// LogW are the log importance weights toward exp(−E/τ):
 	// Σ_k[−u_k·ξ_k sqrt(Δt) − ½‖u_k‖²Δt] − E/τ − log p_1^base(X_1), where p_1^base is the
-	// terminal marginal of the discretised base chain, N(0, Σ_k σ(t_k)² Δt), so the weights are
-	// exact for the Euler–Maruyama process that drew the samples.
+	// terminal marginal of the discretised base chain (N(0, Σ_k σ(t_k)² Δt) for Euler–Maruyama),
+	// so the weights are exact for the discretised process that drew the samples, with no
+	// additive constant left out: their mean estimates Z = ∫ exp(−E/τ) over the system's space
+	// (see Diagnostics for the precise convention, and Diagnostics() for the estimates).
 	LogW []float64
-	ESS  float64 // effective sample size (Σw)²/Σw²
+	ESS  float64 // Kish effective sample size (Σw)²/Σw²
 }
 
 // Sample draws n samples from the learned SDE (in batches of Config.Batch), with energies,
@@ -40,8 +42,6 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 	nd := s.space.Dim()
 	out := &Samples{N: n, Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
 		X: make([]float64, 0, n*nd), Energy: make([]float64, n), LogW: make([]float64, n)}
-	kem := s.baseKappa() // terminal variance of the discretised base chain
-	tau := s.cfg.System.Tau()
 	for lo := 0; lo < n; lo += s.cfg.Batch {
 		b := min(s.cfg.Batch, n-lo)
 		logw := out.LogW[lo : lo+b]
@@ -51,57 +51,24 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 		}
 		e := out.Energy[lo : lo+b]
 		s.counter.EnergyGrad(x, e, nil)
-		lp := make([]float64, b)
-		s.space.BaseLogDensity(x, kem, lp)
-		for k := range b {
-			logw[k] -= e[k]/tau + lp[k]
-		}
+		s.weigh(x, e, logw)
 		out.X = append(out.X, x...)
 	}
 	out.ESS = ESS(out.LogW)
 	return out, nil
 }
 
-// ESS returns the effective sample size (Σw)²/Σw² of log weights (NaN weights count as zero;
-// 0 when no weight is finite).
-func ESS(logw []float64) float64 {
-	mx := math.Inf(-1)
-	for _, v := range logw {
-		if !math.IsNaN(v) {
-			mx = math.Max(mx, v)
-		}
-	}
-	if math.IsInf(mx, 0) {
-		return 0
-	}
-	var s, s2 float64
-	for _, v := range logw {
-		if math.IsNaN(v) {
-			continue
-		}
-		w := math.Exp(v - mx)
-		s += w
-		s2 += w * w
-	}
-	return s * s / s2
-}
+// ESS returns the Kish effective sample size (Σw)²/Σw² of log weights (NaN and +Inf log
+// weights are left out, see Diagnostics; 0 when no weight is positive).
+func ESS(logw []float64) float64 { return Diagnose(logw, nil).ESS }
 
-// Weights returns the self-normalised importance weights (summing to one).
+// Weights returns the self-normalised importance weights (summing to one; NaN and +Inf log
+// weights get weight zero, and all are zero when no weight is positive).
 func (sm *Samples) Weights() []float64 {
-	w := make([]float64, len(sm.LogW))
-	mx := math.Inf(-1)
-	for _, v := range sm.LogW {
-		if !math.IsNaN(v) {
-			mx = math.Max(mx, v)
-		}
-	}
+	w, _, _ := scaledWeights(sm.LogW)
 	var s float64
-	for i, v := range sm.LogW {
-		if math.IsNaN(v) || math.IsInf(mx, 0) {
-			continue
-		}
-		w[i] = math.Exp(v - mx)
-		s += w[i]
+	for _, v := range w {
+		s += v
 	}
 	if s > 0 {
 		for i := range w {

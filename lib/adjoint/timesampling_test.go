@@ -24,10 +24,10 @@ func TestKappaInverse(t *testing.T) {
 		k1 := sch.Kappa(1)
 		worst := 0.0
 		for _, g := range []float64{0, 1e-4, 0.01, 0.1, 0.3333, 0.5, 0.9, 0.999, 1} {
-			s := &Sampler{kinv: inv}
-			tt := s.timeAt(g, 1)
+			ts := timeSampler{kinv: inv}
+			tt := ts.at(g, 1)
 			worst = max(worst, math.Abs(sch.Kappa(tt)/k1-g))
-			if s.timeAt(g, 0) != g {
+			if ts.at(g, 0) != g {
 				t.Fatalf("%s: even rows must stay uniform", sch.Name())
 			}
 		}
@@ -36,9 +36,9 @@ func TestKappaInverse(t *testing.T) {
 		}
 	}
 	// Under the geometric schedule half of the κ-uniform draws land before t ≈ 0.047.
-	s := &Sampler{kinv: kappaInverse(geo)}
+	ts := newTimeSampler(TimeKappa, geo)
 	want := -math.Log(1-0.5*(1-math.Pow(1500, -2))) / (2 * math.Log(1500))
-	if got := s.timeAt(0.5, 1); math.Abs(got-want) > 1e-6 {
+	if got := ts.at(0.5, 1); math.Abs(got-want) > 1e-6 {
 		t.Errorf("median time %g, closed form %g", got, want)
 	}
 }
@@ -80,7 +80,7 @@ func TestSetModel(t *testing.T) {
 	if err := s.SetSteps(0); err == nil {
 		t.Fatal("zero steps accepted")
 	}
-	if err := s.SetIntegrator("rk4"); err == nil {
+	if err := s.SetIntegrator(Integrator(7)); err == nil {
 		t.Fatal("unknown integrator accepted")
 	}
 }

@@ -290,6 +290,13 @@ func (k *Kernel) Step(ctx context.Context, s *State) error {
 	if len(s.X) != s.chains*k.dim || len(s.rngs) != s.chains {
 		return fmt.Errorf("mcmc: state of %d chains does not belong to this kernel (dimension %d)", s.chains, k.dim)
 	}
+	// A state may move on under another kernel of the same system (MALA, then HMC).
+	if k.method == HMC && len(s.p) != len(s.X) {
+		s.p, s.h0 = make([]float64, len(s.X)), make([]float64, s.chains)
+	}
+	if k.method == MALA && k.space.Periodic() && len(s.dx) != len(s.X) {
+		s.dx = make([]float64, len(s.X))
+	}
 	tau := s.Temperature
 	if !(tau > 0) {
 		tau = k.sys.Tau()

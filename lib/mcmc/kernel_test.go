@@ -367,3 +367,43 @@ func TestPeriodicGas(t *testing.T) {
 		}
 	}
 }
+
+// TestSwitchKernels: a state started by a MALA kernel moves on under an HMC kernel of the same
+// system (and back), and the chains end at the target's variance.
+func TestSwitchKernels(t *testing.T) {
+	q, _ := energy.NewQuadratic(1, 2, 0.5)
+	sys := &energy.System{Name: "q", Energy: q, Box: []float64{20, 20}}
+	mala, err := NewMALA(sys, KernelOptions{Step: 0.3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hmc, err := NewHMC(sys, KernelOptions{Step: 0.2, Leapfrog: 5, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := mala.InitRandom(500, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 60 {
+		k := mala
+		if i%2 == 1 {
+			k = hmc
+		}
+		if err := k.Step(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := 0.0
+	for _, x := range s.X {
+		v += x * x
+	}
+	v /= float64(len(s.X))
+	if math.Abs(v-0.25) > 0.04 {
+		t.Errorf("variance %.4f, want 0.25", v)
+	}
+	if s.Evals != 500*(1+30+30*5) {
+		t.Errorf("%d energy evaluations, want %d", s.Evals, 500*(1+30+30*5))
+	}
+}

@@ -10,7 +10,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"adjoint/internal/atomicfile"
 )
 
 // File format (version 1), little-endian:
@@ -196,31 +197,10 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// SaveFile writes m to path (through a temporary file, renamed into place).
+// SaveFile writes m to path atomically (a temporary file, synced and renamed into place).
 func SaveFile(m Model, path string) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".model-*")
-	if err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := m.Save(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save %s: %w", path, err)
+	if err := atomicfile.Write(path, 0o644, m.Save); err != nil {
+		return fmt.Errorf("nn: save: %w", err)
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"adjoint/internal/atomicfile"
 )
 
 // Supported dtype names.
@@ -263,23 +265,10 @@ func trunc(s string) string {
 }
 
 // WriteFile writes data with the given shape as an .npy file of dtype "float32" or "float64"
-// (empty means float64).
+// (empty means float64), atomically (a temporary file, synced and renamed into place).
 func WriteFile(path string, shape []int, data []float64, dtype string) error {
-	f, err := os.Create(path)
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return Write(w, shape, data, dtype) }); err != nil {
 		return fmt.Errorf("npy: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 1<<16)
-	if err := Write(w, shape, data, dtype); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("npy: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("npy: close %s: %w", path, err)
 	}
 	return nil
 }

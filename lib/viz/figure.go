@@ -15,10 +15,10 @@ import (
 	"fmt"
 	"image/color"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"adjoint/internal/atomicfile"
 	"adjoint/lib/display"
 
 	"gonum.org/v1/plot"
@@ -277,7 +277,7 @@ func (f *Figure) Save(path string) error {
 	if err := f.WriteFormat(&buf, ext); err != nil {
 		return fmt.Errorf("viz: save %s: %w", path, err)
 	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("viz: save: %w", err)
 	}
 	return nil

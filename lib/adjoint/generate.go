@@ -1,0 +1,133 @@
+package adjoint
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"adjoint/lib/sde"
+)
+
+// control returns the learned control u(x, t) = σ(t) v_θ(x, t) as the integrators take it; it
+// stops with the context's error.
+func (s *Sampler) control(ctx context.Context) sde.Control {
+	var x32, t32, out []float32
+	return func(x []float64, t float64, u []float64) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		nd := s.space.Dim()
+		b := len(x) / nd
+		if cap(x32) < len(x) {
+			x32, out = make([]float32, len(x)), make([]float32, len(x))
+		}
+		x32, out = x32[:len(x)], out[:len(x)]
+		if cap(t32) < b {
+			t32 = make([]float32, b)
+		}
+		t32 = t32[:b]
+		for i, v := range x {
+			x32[i] = float32(v)
+		}
+		for i := range t32 {
+			t32[i] = float32(t)
+		}
+		if err := s.model.Forward(x32, t32, out); err != nil {
+			return err
+		}
+		sig := s.cfg.Schedule.Sigma(t)
+		for i, v := range out {
+			u[i] = sig * float64(v)
+		}
+		return nil
+	}
+}
+
+// generate integrates the current model for n new terminal states; the Girsanov path terms are
+// added to logw when it is not nil.
+func (s *Sampler) generate(ctx context.Context, n int, logw []float64) ([]float64, error) {
+	x := make([]float64, n*s.space.Dim())
+	if err := s.integrate(x, s.control(ctx), logw); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// integrate runs the configuration's integrator on x.
+func (s *Sampler) integrate(x []float64, ctl sde.Control, logw []float64) error {
+	if s.cfg.Integrator == IntegratorKappa {
+		return s.space.IntegrateKappa(s.rng, s.cfg.Schedule, s.cfg.Steps, x, ctl, logw)
+	}
+	return s.space.Integrate(s.rng, s.cfg.Schedule, s.cfg.Steps, x, ctl, logw)
+}
+
+// baseKappa is the terminal variance of the discretised base chain: κ(1) for the κ-matched
+// integrator, Σ_k σ(t_k)² Δt for Euler–Maruyama.
+func (s *Sampler) baseKappa() float64 {
+	if s.cfg.Integrator == IntegratorKappa {
+		return s.kappa1
+	}
+	var kem float64
+	dt := 1 / float64(s.cfg.Steps)
+	for k := range s.cfg.Steps {
+		sg := s.cfg.Schedule.Sigma(float64(k) * dt)
+		kem += sg * sg * dt
+	}
+	return kem
+}
+
+// weigh completes the log importance weights of terminal states x with energies e: it
+// subtracts E/τ + log p_1^base(x) (the discretised base chain's terminal marginal) from the
+// Girsanov path terms already in logw.
+func (s *Sampler) weigh(x, e, logw []float64) {
+	kem := s.baseKappa()
+	tau := s.cfg.System.Tau()
+	lp := make([]float64, len(logw))
+	s.space.BaseLogDensity(x, kem, lp)
+	for k := range logw {
+		logw[k] -= e[k]/tau + lp[k]
+	}
+}
+
+// prefill pushes Config.PrefillBase base-process samples (in batches of Config.Batch) into the
+// buffer.
+func (s *Sampler) prefill(ctx context.Context) error {
+	nd := s.space.Dim()
+	for done := 0; done < s.cfg.PrefillBase; done += s.cfg.Batch {
+		b := min(s.cfg.Batch, s.cfg.PrefillBase-done)
+		x := make([]float64, b*nd)
+		if err := s.integrate(x, nil, nil); err != nil {
+			return fmt.Errorf("prefill: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.addToBuffer(x, nil); err != nil {
+			return fmt.Errorf("prefill: %w", err)
+		}
+	}
+	return nil
+}
+
+// addToBuffer evaluates ∇E at the configurations x (counted as training evaluations, and the
+// non-finite energies among them too), turns it into regression targets and pushes both into the
+// replay buffer. The energies go to e when it is not nil.
+func (s *Sampler) addToBuffer(x, e []float64) error {
+	n := len(x) / s.space.Dim()
+	if e == nil {
+		e = make([]float64, n)
+	}
+	g := make([]float64, len(x))
+	s.counter.EnergyGrad(x, e, g)
+	s.trainEvals += int64(n)
+	for _, v := range e {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			s.nonFinite++
+		}
+	}
+	if err := s.terminalTargets(x, g); err != nil {
+		return err
+	}
+	s.buf.push(x, g)
+	return nil
+}
