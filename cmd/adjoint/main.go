@@ -7,6 +7,8 @@
 //	adjoint train SPEC [flags]
 //	adjoint sample CHECKPOINT -n N -o OUT.npy
 //	adjoint eval SYSTEM SAMPLES.npy --ref REF.npy
+//	adjoint eval ZOO-TARGET SAMPLES.npy [--weights LOGW.npy]
+//	adjoint zoo [ZOO-TARGET]
 //	adjoint mcmc SYSTEM -n N -o OUT.npy
 //	adjoint bench WHAT [flags]
 //

@@ -222,6 +222,63 @@ func (o *notebookOutput) result(count int, res kernel.Result) {
 	}
 }
 
+// checkNotebook checks the structure that runNotebook relies on, before any cell runs:
+// nbformat major version 4, a list of cells, each an object with a string cell_type and a
+// source that is a string or a list of strings. Errors name the cell by its 1-based index.
+func checkNotebook(nb map[string]any) ([]any, error) {
+	v, ok := nb["nbformat"].(json.Number)
+	if !ok {
+		return nil, fmt.Errorf("notebook: nbformat is %s, not a version number (want 4)", jsonKind(nb["nbformat"]))
+	}
+	if v.String() != "4" {
+		return nil, fmt.Errorf("notebook: nbformat %s is not supported (want 4)", v)
+	}
+	cells, ok := nb["cells"].([]any)
+	if !ok {
+		return nil, errors.New("notebook: no cells")
+	}
+	for i, c := range cells {
+		cell, ok := c.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("notebook: cell %d is %s, not an object", i+1, jsonKind(c))
+		}
+		if _, ok := cell["cell_type"].(string); !ok {
+			return nil, fmt.Errorf("notebook: cell %d: cell_type is %s, not a string", i+1, jsonKind(cell["cell_type"]))
+		}
+		switch s := cell["source"].(type) {
+		case string:
+		case []any:
+			for j, l := range s {
+				if _, ok := l.(string); !ok {
+					return nil, fmt.Errorf("notebook: cell %d: source line %d is %s, not a string", i+1, j+1, jsonKind(l))
+				}
+			}
+		default:
+			return nil, fmt.Errorf("notebook: cell %d: source is %s, not a string or a list of strings", i+1, jsonKind(cell["source"]))
+		}
+	}
+	return cells, nil
+}
+
+// jsonKind names the JSON type of a decoded value, for error messages.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "missing or null"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
 // cellSource returns a cell's source, which nbformat stores as a string or a list of lines.
 func cellSource(cell map[string]any) string {
 	switch s := cell["source"].(type) {
@@ -338,12 +395,9 @@ func runNotebook(ctx context.Context, raw []byte, exec kernel.Executor, params [
 	if err := dec.Decode(&nb); err != nil {
 		return nil, fmt.Errorf("parse notebook: %w", err)
 	}
-	if v, _ := nb["nbformat"].(json.Number); v.String() != "4" {
-		return nil, fmt.Errorf("notebook: nbformat %v is not supported (want 4)", nb["nbformat"])
-	}
-	cells, ok := nb["cells"].([]any)
-	if !ok {
-		return nil, errors.New("notebook: no cells")
+	cells, err := checkNotebook(nb)
+	if err != nil {
+		return nil, err
 	}
 	if err := applyParams(cells, params); err != nil {
 		return nil, err

@@ -159,3 +159,40 @@ func TestApplyParams(t *testing.T) {
 		t.Error("no parameters cell: accepted")
 	}
 }
+
+// TestRunNotebookRejectsMalformed: a notebook whose structure is wrong is rejected before any
+// cell runs, with the index of the offending cell.
+func TestRunNotebookRejectsMalformed(t *testing.T) {
+	good := `{"cell_type": "code", "metadata": {}, "outputs": [], "source": "out a"}`
+	for _, c := range []struct {
+		name, nb, want string
+	}{
+		{"source number", `{"nbformat": 4, "cells": [` + good + `, {"cell_type": "code", "metadata": {}, "source": 3}]}`,
+			"cell 2: source is a number, not a string or a list of strings"},
+		{"source missing", `{"nbformat": 4, "cells": [{"cell_type": "markdown", "metadata": {}}]}`,
+			"cell 1: source is missing or null"},
+		{"source object", `{"nbformat": 4, "cells": [` + good + `, ` + good + `, {"cell_type": "raw", "source": {"a": 1}}]}`,
+			"cell 3: source is an object"},
+		{"source line not a string", `{"nbformat": 4, "cells": [{"cell_type": "code", "source": ["a\n", 7]}]}`,
+			"cell 1: source line 2 is a number, not a string"},
+		{"cell not an object", `{"nbformat": 4, "cells": [` + good + `, "text"]}`, "cell 2 is a string, not an object"},
+		{"cell_type missing", `{"nbformat": 4, "cells": [{"source": "x"}]}`, "cell 1: cell_type is missing or null, not a string"},
+		{"nbformat 3", `{"nbformat": 3, "cells": [` + good + `]}`, "nbformat 3 is not supported (want 4)"},
+		{"nbformat 5", `{"nbformat": 5, "nbformat_minor": 0, "cells": [` + good + `]}`, "nbformat 5 is not supported"},
+		{"nbformat string", `{"nbformat": "4", "cells": [` + good + `]}`, "nbformat is a string, not a version number"},
+		{"nbformat missing", `{"cells": [` + good + `]}`, "nbformat is missing or null"},
+		{"no cells", `{"nbformat": 4}`, "no cells"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := &scriptExec{}
+			var stdout, stderr bytes.Buffer
+			nb, err := runNotebook(context.Background(), []byte(c.nb), e, nil, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to mention %q", err, c.want)
+			}
+			if nb != nil || len(e.ran) != 0 {
+				t.Fatalf("malformed notebook ran %d cells", len(e.ran))
+			}
+		})
+	}
+}

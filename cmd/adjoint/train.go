@@ -108,6 +108,9 @@ func configFor(spec string) (adjoint.Config, error) {
 	if strings.HasSuffix(spec, ".adj") {
 		return trainConfigOf(spec)
 	}
+	if cfg, ok, err := zooConfig(spec); ok { // zoo targets (zoo.go)
+		return cfg, err
+	}
 	sys, err := energy.Benchmark(spec)
 	if err != nil {
 		return adjoint.Config{}, fmt.Errorf("unknown system %q (dw4, lj13, lj55 or FILE.adj)", spec)

@@ -11,9 +11,11 @@ var Packages = []string{
 	"adjoint/lib/metrics",
 	"adjoint/lib/nn",
 	"adjoint/lib/npy",
+	"adjoint/lib/refdata",
 	"adjoint/lib/sde",
 	"adjoint/lib/tensor",
 	"adjoint/lib/viz",
+	"adjoint/lib/zoo",
 }
 
 // apiDigests fingerprints the exported API of each library package (see apidigest) as it
@@ -21,12 +23,14 @@ var Packages = []string{
 var apiDigests = map[string]string{
 	"adjoint/lib/adjoint": "b19d5ad5afa8ed7a",
 	"adjoint/lib/display": "72c6d3b4ce97aaed",
-	"adjoint/lib/energy":  "6089b8cb33834694",
+	"adjoint/lib/energy":  "9ddfdc2495f841b0",
 	"adjoint/lib/mcmc":    "f8deade8c98d5768",
 	"adjoint/lib/metrics": "57552a2a4cb541be",
 	"adjoint/lib/nn":      "caea219cecc791d8",
 	"adjoint/lib/npy":     "e66d81b75cea5e2a",
+	"adjoint/lib/refdata": "2d99fa6093c3cc25",
 	"adjoint/lib/sde":     "b3c80e2ffdb46ff5",
 	"adjoint/lib/tensor":  "6c03d78a145d3dbf",
 	"adjoint/lib/viz":     "e7382e11ac081f38",
+	"adjoint/lib/zoo":     "901a956ebbe2bcd6",
 }
