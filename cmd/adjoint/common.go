@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 
@@ -63,4 +64,37 @@ func checkOutputs(pairs ...string) error {
 		}
 	}
 	return nil
+}
+
+// terminalProgress returns the progress sink of the terminal w: a redrawn bar when w is an
+// interactive terminal, plain periodic lines otherwise (as adjoint train draws them).
+func terminalProgress(w io.Writer) *display.WriterSink {
+	if f, ok := w.(*os.File); ok {
+		return display.NewTerminalSink(f)
+	}
+	return display.NewWriterSink(w, false)
+}
+
+// splitSink shows displays on one sink and draws progress on another (results on stdout,
+// progress on stderr).
+type splitSink struct {
+	display.Sink
+	progress display.ProgressSink
+}
+
+func (s splitSink) NewReporter(task string) display.Reporter { return s.progress.NewReporter(task) }
+
+// teeReporter sends every report to several views.
+type teeReporter []display.Reporter
+
+func (t teeReporter) Report(p display.Progress) {
+	for _, r := range t {
+		r.Report(p)
+	}
+}
+
+func (t teeReporter) Finish(p display.Progress) {
+	for _, r := range t {
+		r.Finish(p)
+	}
 }

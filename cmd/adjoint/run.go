@@ -99,6 +99,11 @@ func (o *terminalOutput) Display(b display.Bundle, id string, update bool) {
 
 func (o *terminalOutput) Clear(wait bool) {}
 
+// NewReporter draws progress on stderr: a bar on a terminal, periodic lines otherwise.
+func (o *terminalOutput) NewReporter(task string) display.Reporter {
+	return terminalProgress(o.stderr).NewReporter(task)
+}
+
 // runGoScript runs a whole Go file as one cell (main, if declared, runs at its end).
 func runGoScript(ctx context.Context, file string, stdout, stderr io.Writer) error {
 	src, err := os.ReadFile(file)
@@ -192,6 +197,12 @@ func (o *notebookOutput) Display(b display.Bundle, id string, update bool) {
 		o.byID[id] = append(o.byID[id], out)
 	}
 	o.add(out)
+}
+
+// NewReporter shows progress both in the notebook (the view Jupyter shows) and on the
+// terminal's stderr (a bar on a terminal, periodic lines otherwise).
+func (o *notebookOutput) NewReporter(task string) display.Reporter {
+	return teeReporter{display.NewNotebookReporter(o, task), terminalProgress(o.stderr).NewReporter(task)}
 }
 
 func (o *notebookOutput) Clear(wait bool) {

@@ -84,11 +84,9 @@ func runAdj(path string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	var sink display.Sink = display.NewWriterSink(stdout, false)
-	if f, ok := stdout.(*os.File); ok {
-		sink = display.NewTerminalSink(f)
-	}
-	restore := display.SetSink(sink)
+	// results on stdout, progress of long statements (training, sampling, evaluation) on
+	// stderr: a bar on a terminal, periodic lines otherwise
+	restore := display.SetSink(splitSink{Sink: display.NewWriterSink(stdout, false), progress: terminalProgress(stderr)})
 	defer restore()
 	display.SetContext(ctx)
 	defer display.SetContext(context.Background())
