@@ -3,7 +3,6 @@ package dsl
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 
 	"adjoint/lib/adjoint"
@@ -51,8 +50,8 @@ type Binding struct {
 
 // Session executes scripts; what a script declares stays visible to the next Exec.
 type Session struct {
-	// Dir is the directory of the script (for file names relative to it); empty: the
-	// working directory only.
+	// Dir, when set, is the folder that relative file names in scripts are taken from; empty
+	// (the default, and what `adjoint run` uses): the working directory of the run.
 	Dir string
 	// DryRun, when set, makes Exec check everything but run only declarations (let, system,
 	// sde, sampler); names that training, sampling or loading would bind are remembered as
@@ -200,7 +199,6 @@ func runStep(ctx context.Context, env *runEnv, st step) (err error) {
 // Only declarations run: train, sample and other statements are checked, not executed.
 func TrainingConfig(ctx context.Context, src, filename string) (adjoint.Config, error) {
 	s := NewSession()
-	s.Dir = filepath.Dir(filename)
 	s.DryRun = true
 	binds, err := s.Exec(ctx, src, filename, nil)
 	if err != nil {
