@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 
-	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
 )
 
@@ -14,19 +13,15 @@ var (
 	registry   = map[string]*energy.System{}
 )
 
-func init() {
-	prev := adjoint.SystemResolver
-	adjoint.SystemResolver = func(name string) (*energy.System, error) {
-		registryMu.Lock()
-		sys, ok := registry[name]
-		registryMu.Unlock()
-		if ok {
-			c := *sys
-			return &c, nil
-		}
-		if prev != nil {
-			return prev(name)
-		}
+// declaredSystem returns a copy of the system a script declared under name, for reloading a
+// checkpoint that records its system by name (adjoint.LoadOptions.Resolve).
+func declaredSystem(name string) (*energy.System, error) {
+	registryMu.Lock()
+	sys, ok := registry[name]
+	registryMu.Unlock()
+	if !ok {
 		return nil, fmt.Errorf("no system %q has been declared", name)
 	}
+	c := *sys
+	return &c, nil
 }

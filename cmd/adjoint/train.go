@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +22,7 @@ type trainFlags struct {
 	epochs                                           int
 	net                                              string
 	layers, hidden, batch, trainBatch, buffer, grads int
-	steps, every, prefill                            int
+	steps, every, prefill, diagEvery                 int
 	lr, clip, lrFinal, tanhRange                     float64
 	timeSampling                                     adjoint.TimeSampling
 	integrator                                       adjoint.Integrator
@@ -50,6 +49,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
 	fs.IntVar(&t.every, "checkpoint-every", 50, "epochs between checkpoints")
+	fs.IntVar(&t.diagEvery, "diagnose-every", 0, "epochs between importance-weight diagnostics (batch ESS) of the generated batch (0: 10, negative: none)")
 	fs.IntVar(&t.prefill, "prefill", 0, "fill the buffer with this many base-process samples first")
 	fs.BoolVar(&t.noBase, "no-base-correction", false, "drop the base-marginal correction (teaching)")
 }
@@ -101,7 +101,7 @@ func (t *trainFlags) options() (adjoint.TrainOptions, error) {
 	if t.minutes < 0 || t.epochs < 0 {
 		return adjoint.TrainOptions{}, fmt.Errorf("%w: --minutes and --epochs must not be negative", errUsage)
 	}
-	return adjoint.TrainOptions{Epochs: t.epochs, Duration: time.Duration(t.minutes * float64(time.Minute)), CheckpointEvery: t.every}, nil
+	return adjoint.TrainOptions{Epochs: t.epochs, Duration: time.Duration(t.minutes * float64(time.Minute)), CheckpointEvery: t.every, DiagnoseEvery: t.diagEvery}, nil
 }
 
 // configFor returns the default configuration of a benchmark name or a FILE.adj specification.
@@ -109,14 +109,25 @@ func configFor(spec string) (adjoint.Config, error) {
 	if strings.HasSuffix(spec, ".adj") {
 		return trainConfigOf(spec)
 	}
-	if cfg, ok, err := zooConfig(spec); ok { // zoo targets (zoo.go)
-		return cfg, err
-	}
 	sys, err := energy.Benchmark(spec)
 	if err != nil {
 		return adjoint.Config{}, fmt.Errorf("unknown system %q (dw4, lj13, lj55 or FILE.adj)", spec)
 	}
 	return adjoint.DefaultConfig(sys), nil
+}
+
+// resumeFrom loads the checkpoint to resume; a FILE.adj specification supplies its system and
+// schedule, which the checkpoint records by name only.
+func resumeFrom(spec, checkpoint string) (*adjoint.Sampler, error) {
+	var opt adjoint.LoadOptions
+	if strings.HasSuffix(spec, ".adj") {
+		cfg, err := trainConfigOf(spec)
+		if err != nil {
+			return nil, err
+		}
+		opt.System, opt.Schedule = cfg.System, cfg.Schedule
+	}
+	return adjoint.LoadCheckpoint(checkpoint, opt)
 }
 
 func runTrain(args []string) error {
@@ -143,8 +154,8 @@ func runTrain(args []string) error {
 		return err
 	}
 	opt.Checkpoint = *out
-	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
-		return fmt.Errorf("checkpoint directory of %s does not exist", *out)
+	if err := checkOutputs("checkpoint", *out, "samples file", *after.out); err != nil {
+		return err
 	}
 	dev, err := openDevice(*device, os.Stderr)
 	if err != nil {
@@ -152,7 +163,7 @@ func runTrain(args []string) error {
 	}
 	var s *adjoint.Sampler
 	if *resume {
-		if s, err = adjoint.Load(*out); err != nil {
+		if s, err = resumeFrom(pos[0], *out); err != nil {
 			return err
 		}
 	} else {
