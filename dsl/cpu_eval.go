@@ -3,8 +3,9 @@ package dsl
 import (
 	"math"
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"adjoint/internal/parallel"
 )
 
 type ctxWork struct {
@@ -83,29 +84,35 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 	if workers <= 1 {
 		ws := en.pool.Get().(*workspace)
 		for c := 0; c < chunks; c++ {
-			en.evalChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
+			en.runChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
 		}
 		en.pool.Put(ws)
 		return
 	}
+	// each worker takes the next chunk until none is left
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	parallel.For(workers, workers, func(lo, hi int) {
+		for range hi - lo {
 			ws := en.pool.Get().(*workspace)
 			for {
 				c := int(next.Add(1) - 1)
 				if c >= chunks {
 					break
 				}
-				en.evalChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
+				en.runChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
 			}
 			en.pool.Put(ws)
-		}()
+		}
+	})
+}
+
+// runChunk evaluates configurations c0..c1-1 and, until one has been found, looks for a
+// non-finite result to explain (checkFinite).
+func (en *Energy) runChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
+	en.evalChunk(ws, x, e, grad, c0, c1)
+	if !en.nonFiniteSeen.Load() {
+		en.checkFinite(x, e, c0, c1)
 	}
-	wg.Wait()
 }
 
 // evalChunk evaluates configurations c0..c1-1: the sums (by the native loops or the tapes),

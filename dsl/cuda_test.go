@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
 // cudaCase is one energy checked through the generated source.
 type cudaCase struct {
 	name, src string
-	data      string // reference configurations in ../shared/data ("" for random ones)
+	data      string // reference configurations in lib/refdata ("" for random ones)
 	opt       CUDAOptions
 	grid      int // at most this many blocks (fewer than the batch needs: blocks stride over it)
 }

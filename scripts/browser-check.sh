@@ -69,9 +69,6 @@ for c in nb.cells:
         c.outputs, c.execution_count = [], None
 nbformat.write(nb, sys.argv[2])
 EOF
-# Cells resolve data paths relative to the notebook directory; point them at the shared data.
-export ADJOINT_DATA=${ADJOINT_DATA:-$(cd "$root/.." && pwd)/shared/data}
-
 freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(freeport)
 cdp=$(freeport)

@@ -5,7 +5,7 @@
 # short LJ-55 training on the GPU with 2000 samples drawn after it. Builds nothing.
 #
 # Prepare on any machine (no CUDA needed), from the repository root:
-#   bash scripts/gpu-prepare.sh        # bin/adjoint, bin/cuda.test, bin/dsl.test, bin/data (≈ 51 MB)
+#   bash scripts/gpu-prepare.sh        # bin/adjoint, bin/cuda.test, bin/dsl.test
 # and carry bin/ (with the working tree: the test binaries run in lib/tensor/cuda and dsl) to
 # the GPU machine. Run there, from the repository root:
 #   scripts/gpu-check.sh OUTDIR [LJ55_REF.npy]
@@ -16,8 +16,6 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-# Tests read reference data from $ADJOINT_DATA; a copy carried in bin/data serves when set.
-if [ -z "${ADJOINT_DATA:-}" ] && [ -d "$ROOT/bin/data" ]; then export ADJOINT_DATA="$ROOT/bin/data"; fi
 OUT=${1:?usage: scripts/gpu-check.sh OUTDIR [LJ55_REFERENCE.npy]}
 LJ55_REF=${2:-${LJ55_REF:-}}
 mkdir -p "$OUT"
@@ -120,14 +118,14 @@ fi
 # 6. Short trainings with the EGNN on the GPU, one per system in $GPU_CHECK_TRAIN (default
 #    lj55; "lj13 lj55" trains both at once on the one GPU), each for what is left of the
 #    budget, then 2000 samples drawn with the trained network on the GPU, scored by
-#    `adjoint eval` against a reference (LJ-13: the shared test split; LJ-55: the second
+#    `adjoint eval` against a reference (LJ-13: the built-in test split; LJ-55: the second
 #    argument). LJ-55 samples with 400 Euler–Maruyama steps so that sampling fits; extra
 #    trainer flags come from $GPU_CHECK_TRAIN_ARGS.
 train_one() {
   local sys=$1 minutes=$2 limit=$3 ref=""
   local extra=()
   [ "$sys" = lj55 ] && extra=(--steps 400)
-  [ "$sys" = lj13 ] && ref=${ADJOINT_DATA:-$ROOT/../shared/data}/test_split_LJ13-1000.npy
+  [ "$sys" = lj13 ] && ref=$ROOT/lib/refdata/test_split_LJ13-1000.npy
   [ "$sys" = lj55 ] && ref=$LJ55_REF
   # A checkpoint from an earlier call ($GPU_CHECK_RESUME/SYSTEM.ckpt) is trained further; its
   # configuration wins over the flags.

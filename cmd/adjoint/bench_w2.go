@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -29,12 +28,11 @@ type benchW2Result struct {
 }
 
 func benchW2(args []string) error {
-	fs := newFlagSet("bench w2", "[--system dw4|lj13|lj55|all] [-n 2000] [--samples A.npy [--ref B.npy]] [--data DIR]")
+	fs := newFlagSet("bench w2", "[--system dw4|lj13|lj55|all] [-n 2000] [--samples A.npy [--ref B.npy]]")
 	system := fs.String("system", "all", "dw4, lj13, lj55 or all")
 	n := fs.Int("n", 2000, "samples per set")
-	samples := fs.String("samples", "", "first set (.npy; without --ref its two halves are compared); default: the shared test split, or perturbed LJ-55 minima")
-	ref := fs.String("ref", "", "second set (.npy); default: the shared val split, or perturbed LJ-55 minima")
-	data := fs.String("data", "../shared/data", "directory of the shared reference data")
+	samples := fs.String("samples", "", "first set (.npy; without --ref its two halves are compared); default: the built-in test split, or perturbed LJ-55 minima")
+	ref := fs.String("ref", "", "second set (.npy); default: the built-in val split, or perturbed LJ-55 minima")
 	seed := fs.Uint64("seed", 1, "seed of the subsampling and of the LJ-55 perturbations")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
@@ -70,11 +68,11 @@ func benchW2(args []string) error {
 			source = "halves of " + *samples
 		case name == "dw4" || name == "lj13":
 			file := map[string]string{"dw4": "DW4", "lj13": "LJ13-1000"}[name]
-			source = "shared test vs val split"
-			if x, err = loadSamples(filepath.Join(*data, "test_split_"+file+".npy"), sys, "test split"); err != nil {
+			source = "built-in test vs val split"
+			if x, err = builtinSamples("test_split_"+file+".npy", sys); err != nil {
 				return err
 			}
-			if y, err = loadSamples(filepath.Join(*data, "val_split_"+file+".npy"), sys, "val split"); err != nil {
+			if y, err = builtinSamples("val_split_"+file+".npy", sys); err != nil {
 				return err
 			}
 		default:

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"adjoint/internal/testutil"
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
+	"adjoint/lib/npy"
 )
 
 // stdoutOf runs fn with os.Stdout redirected and returns what it printed.
@@ -49,7 +52,8 @@ func TestEvalCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &r); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"energy_w2", "geometric_w2", "mean_energy", "ref_mean_energy", "n", "dropped"} {
+	for _, k := range []string{"energy_w2", "geometric_w2", "mean_energy", "ref_mean_energy", "n", "dropped",
+		"exact_energy_w2", "exact_geometric_w2", "exact_short_pairs_2", "exact_short_pairs_3", "short_pairs_2", "ref_short_pairs_2"} {
 		if _, ok := r[k]; !ok {
 			t.Fatalf("JSON lacks %s: %s", k, lines[0])
 		}
@@ -68,7 +72,8 @@ func TestEvalCommand(t *testing.T) {
 		{[]string{"dw4", test, "--ref", "/nonexistent/ref.npy"}, "reference file /nonexistent/ref.npy does not exist"},
 		{[]string{"lj13", test, "--ref", test}, "lj13 needs B×39"},
 		{[]string{"dw5", test, "--ref", test}, "unknown benchmark"},
-		{[]string{"dw4", test}, "--ref"},
+		{[]string{"lj55", test}, "no built-in reference for lj55: give --ref"},
+		{[]string{"dw4"}, "need SYSTEM"},
 	}
 	for _, c := range cases {
 		_, err := stdoutOf(t, func() error { return runEval(c.args) })
@@ -150,5 +155,134 @@ func TestIcosahedron55(t *testing.T) {
 	lj.EnergyGrad(x, e, nil)
 	if !(e[0] < -450 && e[0] > -560) {
 		t.Fatalf("icosahedron energy %g", e[0])
+	}
+}
+
+// stderrOf runs fn with os.Stderr redirected and returns what it wrote there.
+func stderrOf(t *testing.T, fn func() error) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stderr
+	os.Stderr = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	ferr := fn()
+	w.Close()
+	os.Stderr = old
+	return <-done, ferr
+}
+
+// evalJSON runs eval and decodes its JSON line; it also returns what eval wrote on stderr.
+func evalJSON(t *testing.T, args ...string) (map[string]any, string, error) {
+	t.Helper()
+	var out string
+	errText, err := stderrOf(t, func() error {
+		var err error
+		out, err = stdoutOf(t, func() error { return runEval(args) })
+		return err
+	})
+	if err != nil {
+		return nil, errText, err
+	}
+	var r map[string]any
+	if jerr := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); jerr != nil {
+		t.Fatalf("%v: %q", jerr, out)
+	}
+	return r, errText, nil
+}
+
+// TestEvalBuiltinReference: without --ref, dw4 and lj13 are compared with the built-in test
+// split, and dw4 also with the built-in exact samples; the split's own bias against the exact
+// samples shows (fewer configurations with two short pairs).
+func TestEvalBuiltinReference(t *testing.T) {
+	val := testutil.SharedData(t, "val_split_DW4.npy")
+	r, _, err := evalJSON(t, "dw4", val, "-n", "1000", "--seed", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r["ref"] != "builtin:test_split_DW4.npy" || r["exact_ref"] != "builtin:exact_DW4.npy" || r["n"] != 1000.0 {
+		t.Fatalf("references: %v", r)
+	}
+	g, eg := r["geometric_w2"].(float64), r["exact_geometric_w2"].(float64)
+	if !(g > 0.15 && g < 0.6) || !(eg > 0.3 && eg < 1.2) {
+		t.Fatalf("geometric W2 %g against the split, %g against the exact samples", g, eg)
+	}
+	s2, x2 := r["short_pairs_2"].(float64), r["exact_short_pairs_2"].(float64)
+	if !(x2 > s2+0.03) || !(x2 > 0.45 && x2 < 0.59) {
+		t.Fatalf("fraction with two short pairs: split %g, exact %g", s2, x2)
+	}
+	r, _, err = evalJSON(t, "lj13", testutil.SharedData(t, "val_split_LJ13-1000.npy"), "-n", "100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r["ref"] != "builtin:test_split_LJ13-1000.npy" || r["exact_ref"] != nil || r["short_pairs_2"] != nil {
+		t.Fatalf("lj13: %v", r)
+	}
+	r, _, err = evalJSON(t, "dw4", val, "-n", "100", "--exact=false")
+	if err != nil || r["exact_geometric_w2"] != nil {
+		t.Fatalf("--exact=false: %v, %v", r, err)
+	}
+}
+
+// TestEvalNonFinite: rows with non-finite coordinates or energy are counted on stderr and
+// dropped; more than 1% of them fail the evaluation unless --allow-nonfinite.
+func TestEvalNonFinite(t *testing.T) {
+	a, err := npy.ReadFile(testutil.SharedData(t, "val_split_DW4.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(rows int, bad map[int]float64) string {
+		x := append([]float64(nil), a.Data[:rows*8]...)
+		for i, v := range bad {
+			x[i*8+3] = v
+		}
+		p := filepath.Join(dir, fmt.Sprintf("x%d.npy", len(bad)*1000+rows))
+		if err := npy.WriteFile(p, []int{rows, 8}, x, "float64"); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct {
+		name    string
+		file    string
+		allow   bool
+		fail    string // "" when eval succeeds
+		stderr  string
+		dropped float64
+	}{
+		{"clean", write(200, nil), false, "", "", 0},
+		{"one NaN in 200 (0.5%)", write(200, map[int]float64{7: nan}), false, "", "1 of 200 configurations of the samples", 1},
+		{"two NaN in 200 (1%)", write(200, map[int]float64{7: nan, 9: nan}), false, "", "2 of 200", 2},
+		{"three bad in 200 (1.5%)", write(200, map[int]float64{1: nan, 2: inf, 3: 1e300}), false, "3 of 200 configurations of the samples (1.5%) are non-finite, more than 1%", "3 of 200", 0},
+		{"three bad allowed", write(200, map[int]float64{1: nan, 2: inf, 3: 1e300}), true, "", "3 of 200", 3},
+		{"all NaN", write(10, map[int]float64{0: nan, 1: nan, 2: nan, 3: nan, 4: nan, 5: nan, 6: nan, 7: nan, 8: nan, 9: nan}), true, "no usable samples", "10 of 10", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"dw4", c.file, "-n", "100", "--exact=false"}
+			if c.allow {
+				args = append(args, "--allow-nonfinite")
+			}
+			r, errText, err := evalJSON(t, args...)
+			if c.fail != "" {
+				if err == nil || !strings.Contains(err.Error(), c.fail) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error %v, want one line mentioning %q", err, c.fail)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			} else if r["dropped"] != c.dropped {
+				t.Fatalf("dropped %v, want %g", r["dropped"], c.dropped)
+			}
+			if c.stderr == "" && strings.Contains(errText, "non-finite") || !strings.Contains(errText, c.stderr) {
+				t.Fatalf("stderr %q, want it to mention %q", errText, c.stderr)
+			}
+		})
 	}
 }

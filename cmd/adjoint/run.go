@@ -99,6 +99,11 @@ func (o *terminalOutput) Display(b display.Bundle, id string, update bool) {
 
 func (o *terminalOutput) Clear(wait bool) {}
 
+// NewReporter draws progress on stderr: a bar on a terminal, periodic lines otherwise.
+func (o *terminalOutput) NewReporter(task string) display.Reporter {
+	return terminalProgress(o.stderr).NewReporter(task)
+}
+
 // runGoScript runs a whole Go file as one cell (main, if declared, runs at its end).
 func runGoScript(ctx context.Context, file string, stdout, stderr io.Writer) error {
 	src, err := os.ReadFile(file)
@@ -194,6 +199,12 @@ func (o *notebookOutput) Display(b display.Bundle, id string, update bool) {
 	o.add(out)
 }
 
+// NewReporter shows progress both in the notebook (the view Jupyter shows) and on the
+// terminal's stderr (a bar on a terminal, periodic lines otherwise).
+func (o *notebookOutput) NewReporter(task string) display.Reporter {
+	return teeReporter{display.NewNotebookReporter(o, task), terminalProgress(o.stderr).NewReporter(task)}
+}
+
 func (o *notebookOutput) Clear(wait bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -220,6 +231,63 @@ func (o *notebookOutput) result(count int, res kernel.Result) {
 		data, md := bundleFields(*res.Value)
 		o.add(map[string]any{"output_type": "execute_result", "execution_count": count, "data": data, "metadata": md})
 	}
+}
+
+// checkNotebook checks the structure that runNotebook relies on, before any cell runs:
+// nbformat major version 4, a list of cells, each an object with a string cell_type and a
+// source that is a string or a list of strings. Errors name the cell by its 1-based index.
+func checkNotebook(nb map[string]any) ([]any, error) {
+	v, ok := nb["nbformat"].(json.Number)
+	if !ok {
+		return nil, fmt.Errorf("notebook: nbformat is %s, not a version number (want 4)", jsonKind(nb["nbformat"]))
+	}
+	if v.String() != "4" {
+		return nil, fmt.Errorf("notebook: nbformat %s is not supported (want 4)", v)
+	}
+	cells, ok := nb["cells"].([]any)
+	if !ok {
+		return nil, errors.New("notebook: no cells")
+	}
+	for i, c := range cells {
+		cell, ok := c.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("notebook: cell %d is %s, not an object", i+1, jsonKind(c))
+		}
+		if _, ok := cell["cell_type"].(string); !ok {
+			return nil, fmt.Errorf("notebook: cell %d: cell_type is %s, not a string", i+1, jsonKind(cell["cell_type"]))
+		}
+		switch s := cell["source"].(type) {
+		case string:
+		case []any:
+			for j, l := range s {
+				if _, ok := l.(string); !ok {
+					return nil, fmt.Errorf("notebook: cell %d: source line %d is %s, not a string", i+1, j+1, jsonKind(l))
+				}
+			}
+		default:
+			return nil, fmt.Errorf("notebook: cell %d: source is %s, not a string or a list of strings", i+1, jsonKind(cell["source"]))
+		}
+	}
+	return cells, nil
+}
+
+// jsonKind names the JSON type of a decoded value, for error messages.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "missing or null"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("a %T", v)
 }
 
 // cellSource returns a cell's source, which nbformat stores as a string or a list of lines.
@@ -291,26 +359,26 @@ func applyParams(cells []any, params []string) error {
 
 // runNotebookFile executes a notebook and writes it to out (or in place).
 func runNotebookFile(ctx context.Context, file, out string, params []string) error {
+	if out == "" {
+		out = file
+	}
+	if err := checkOutputs("notebook output", out); err != nil {
+		return err
+	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("read notebook: %w", err)
 	}
-	if out == "" {
-		out = file
-	}
-	// Cells run in the notebook's directory, as in Jupyter; resolve OUT before that.
 	if out, err = filepath.Abs(out); err != nil {
 		return fmt.Errorf("output path: %w", err)
-	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return fmt.Errorf("notebook path: %w", err)
 	}
 	stdout, stderr, err := originalStdio(os.Stdout, os.Stderr)
 	if err != nil {
 		return err
 	}
-	exec, err := newExecutor(filepath.Dir(abs))
+	// Cells run in the working directory of the run, so relative paths mean what they mean to
+	// every other command (Jupyter starts its kernels in the notebook's folder).
+	exec, err := newExecutor("")
 	if err != nil {
 		return fmt.Errorf("start interpreter: %w", err)
 	}
@@ -338,12 +406,9 @@ func runNotebook(ctx context.Context, raw []byte, exec kernel.Executor, params [
 	if err := dec.Decode(&nb); err != nil {
 		return nil, fmt.Errorf("parse notebook: %w", err)
 	}
-	if v, _ := nb["nbformat"].(json.Number); v.String() != "4" {
-		return nil, fmt.Errorf("notebook: nbformat %v is not supported (want 4)", nb["nbformat"])
-	}
-	cells, ok := nb["cells"].([]any)
-	if !ok {
-		return nil, errors.New("notebook: no cells")
+	cells, err := checkNotebook(nb)
+	if err != nil {
+		return nil, err
 	}
 	if err := applyParams(cells, params); err != nil {
 		return nil, err

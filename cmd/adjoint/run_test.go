@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -30,6 +31,15 @@ func (e *scriptExec) Execute(ctx context.Context, code string, out kernel.Output
 		case "value":
 			b := display.Text(f[1])
 			res.Value = &b
+		case "progress": // what a library call reports through the current sink's view
+			ps, ok := out.(display.ProgressSink)
+			if !ok {
+				out.Stream("stdout", "no progress view\n")
+				continue
+			}
+			r := ps.NewReporter(f[1])
+			r.Report(display.Progress{Epoch: 1, Epochs: 4, Loss: 0.5})
+			r.Finish(display.Progress{Epoch: 4, Epochs: 4, Loss: 0.25})
 		case "fail":
 			return kernel.Result{Err: &kernel.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom", "at cell"}}}
 		}
@@ -113,6 +123,23 @@ func TestRunNotebook(t *testing.T) {
 	}
 }
 
+// TestRunNotebookProgress: progress of a cell goes into the notebook (one updated display) and
+// onto the terminal's stderr as plain lines when stderr is not a terminal.
+func TestRunNotebookProgress(t *testing.T) {
+	nb, _, term, err := runTestNotebook(t, `{"cell_type": "code", "metadata": {}, "outputs": [], "source": "progress train w"}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ := strings.Cut(term, "|")
+	if !strings.Contains(stderr, "epoch 4/4") || strings.Contains(stderr, "\r") {
+		t.Fatalf("stderr does not show the progress as lines:\n%q", stderr)
+	}
+	outs := outputs(nb, 5)
+	if len(outs) != 1 || !strings.Contains(fmt.Sprint(outs[0]), "epoch 4/4") {
+		t.Fatalf("notebook progress outputs: %v", outs)
+	}
+}
+
 func TestRunNotebookStopsAtError(t *testing.T) {
 	nb, e, term, err := runTestNotebook(t, `{"cell_type": "code", "metadata": {}, "outputs": [], "source": "fail"},
   {"cell_type": "code", "metadata": {}, "outputs": [], "source": "out never"}`, nil)
@@ -157,5 +184,42 @@ func TestApplyParams(t *testing.T) {
 	}
 	if err := applyParams([]any{map[string]any{"cell_type": "code", "source": "x := 1"}}, []string{"x=2"}); err == nil {
 		t.Error("no parameters cell: accepted")
+	}
+}
+
+// TestRunNotebookRejectsMalformed: a notebook whose structure is wrong is rejected before any
+// cell runs, with the index of the offending cell.
+func TestRunNotebookRejectsMalformed(t *testing.T) {
+	good := `{"cell_type": "code", "metadata": {}, "outputs": [], "source": "out a"}`
+	for _, c := range []struct {
+		name, nb, want string
+	}{
+		{"source number", `{"nbformat": 4, "cells": [` + good + `, {"cell_type": "code", "metadata": {}, "source": 3}]}`,
+			"cell 2: source is a number, not a string or a list of strings"},
+		{"source missing", `{"nbformat": 4, "cells": [{"cell_type": "markdown", "metadata": {}}]}`,
+			"cell 1: source is missing or null"},
+		{"source object", `{"nbformat": 4, "cells": [` + good + `, ` + good + `, {"cell_type": "raw", "source": {"a": 1}}]}`,
+			"cell 3: source is an object"},
+		{"source line not a string", `{"nbformat": 4, "cells": [{"cell_type": "code", "source": ["a\n", 7]}]}`,
+			"cell 1: source line 2 is a number, not a string"},
+		{"cell not an object", `{"nbformat": 4, "cells": [` + good + `, "text"]}`, "cell 2 is a string, not an object"},
+		{"cell_type missing", `{"nbformat": 4, "cells": [{"source": "x"}]}`, "cell 1: cell_type is missing or null, not a string"},
+		{"nbformat 3", `{"nbformat": 3, "cells": [` + good + `]}`, "nbformat 3 is not supported (want 4)"},
+		{"nbformat 5", `{"nbformat": 5, "nbformat_minor": 0, "cells": [` + good + `]}`, "nbformat 5 is not supported"},
+		{"nbformat string", `{"nbformat": "4", "cells": [` + good + `]}`, "nbformat is a string, not a version number"},
+		{"nbformat missing", `{"cells": [` + good + `]}`, "nbformat is missing or null"},
+		{"no cells", `{"nbformat": 4}`, "no cells"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := &scriptExec{}
+			var stdout, stderr bytes.Buffer
+			nb, err := runNotebook(context.Background(), []byte(c.nb), e, nil, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to mention %q", err, c.want)
+			}
+			if nb != nil || len(e.ran) != 0 {
+				t.Fatalf("malformed notebook ran %d cells", len(e.ran))
+			}
+		})
 	}
 }

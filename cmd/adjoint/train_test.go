@@ -72,9 +72,9 @@ func TestTrainErrors(t *testing.T) {
 	}
 }
 
-func TestDemoWithoutReference(t *testing.T) {
-	// run from a directory without reference data: the demo says so and reports mean energy
-	t.Setenv("ADJOINT_DATA", "")
+// TestDemoBuiltinReference: run from a directory without any data, the demo evaluates against
+// the built-in test split and exact samples.
+func TestDemoBuiltinReference(t *testing.T) {
 	dir := t.TempDir()
 	wd, _ := os.Getwd()
 	if err := os.Chdir(dir); err != nil {
@@ -93,8 +93,11 @@ func TestDemoWithoutReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(b); !strings.Contains(got, "reference samples missing") {
-		t.Fatalf("demo output does not mention the missing reference:\n%s", got)
+	got := string(b)
+	for _, want := range []string{"reference: builtin:test_split_DW4.npy", "reference: builtin:exact_DW4.npy", "geometric W2"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("demo output does not mention %q:\n%s", want, got)
+		}
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package testutil holds what the project's tests share: finding the repository root and the
-// reference data in ../shared/data beside it.
+// reference data kept in the repository (lib/refdata).
 package testutil
 
 import (
@@ -28,23 +28,19 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// SharedDir returns the reference data directory: $ADJOINT_DATA when set (as on a GPU machine
-// that gets a copy of the data inside the tree), else ../shared/data beside the repository root.
+// SharedDir returns the directory of the reference data in the repository: lib/refdata.
 func SharedDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("ADJOINT_DATA"); d != "" {
-		return d
-	}
-	return filepath.Join(RepoRoot(t), "..", "shared", "data")
+	return filepath.Join(RepoRoot(t), "lib", "refdata")
 }
 
-// SharedData returns the path of a reference data file and fails the test, naming the path,
-// when the file is missing (CI provides ../shared/data).
+// SharedData returns the path of a reference data file of lib/refdata (e.g.
+// "test_split_DW4.npy") and fails the test, naming the path, when the file is missing.
 func SharedData(t testing.TB, name string) string {
 	t.Helper()
 	p := filepath.Join(SharedDir(t), name)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("reference data %s is missing (CI provides ../shared/data): %v", p, err)
+		t.Fatalf("reference data %s is missing from the repository: %v", p, err)
 	}
 	return p
 }

@@ -4,33 +4,53 @@ package symbols
 
 import (
 	"adjoint/lib/energy"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["adjoint/lib/energy/energy"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Benchmark":    reflect.ValueOf(energy.Benchmark),
-		"FromFunc":     reflect.ValueOf(energy.FromFunc),
-		"NewCounter":   reflect.ValueOf(energy.NewCounter),
-		"NewDW4":       reflect.ValueOf(energy.NewDW4),
-		"NewGMM":       reflect.ValueOf(energy.NewGMM),
-		"NewGaussian":  reflect.ValueOf(energy.NewGaussian),
-		"NewLJ":        reflect.ValueOf(energy.NewLJ),
-		"NewManyWell":  reflect.ValueOf(energy.NewManyWell),
-		"NewQuadratic": reflect.ValueOf(energy.NewQuadratic),
+		"Benchmark":               reflect.ValueOf(energy.Benchmark),
+		"FromFunc":                reflect.ValueOf(energy.FromFunc),
+		"GMM40Means":              reflect.ValueOf(energy.GMM40Means),
+		"GMM40Seed":               reflect.ValueOf(constant.MakeFromLiteral("40", token.INT, 0)),
+		"GMM40Std":                reflect.ValueOf(&energy.GMM40Std).Elem(),
+		"GMM40Stream":             reflect.ValueOf(constant.MakeFromLiteral("2", token.INT, 0)),
+		"MuellerBrownA":           reflect.ValueOf(&energy.MuellerBrownA).Elem(),
+		"MuellerBrownAa":          reflect.ValueOf(&energy.MuellerBrownAa).Elem(),
+		"MuellerBrownB":           reflect.ValueOf(&energy.MuellerBrownB).Elem(),
+		"MuellerBrownC":           reflect.ValueOf(&energy.MuellerBrownC).Elem(),
+		"MuellerBrownTemperature": reflect.ValueOf(constant.MakeFromLiteral("20", token.INT, 0)),
+		"MuellerBrownX0":          reflect.ValueOf(&energy.MuellerBrownX0).Elem(),
+		"MuellerBrownY0":          reflect.ValueOf(&energy.MuellerBrownY0).Elem(),
+		"NewCounter":              reflect.ValueOf(energy.NewCounter),
+		"NewDW4":                  reflect.ValueOf(energy.NewDW4),
+		"NewFunnel":               reflect.ValueOf(energy.NewFunnel),
+		"NewGMM":                  reflect.ValueOf(energy.NewGMM),
+		"NewGMM40":                reflect.ValueOf(energy.NewGMM40),
+		"NewGaussian":             reflect.ValueOf(energy.NewGaussian),
+		"NewLJ":                   reflect.ValueOf(energy.NewLJ),
+		"NewManyWell":             reflect.ValueOf(energy.NewManyWell),
+		"NewQuadratic":            reflect.ValueOf(energy.NewQuadratic),
+		"NewTorus3":               reflect.ValueOf(energy.NewTorus3),
+		"ZooNames":                reflect.ValueOf(energy.ZooNames),
 
 		// type definitions
-		"Counter":   reflect.ValueOf((*energy.Counter)(nil)),
-		"DW4":       reflect.ValueOf((*energy.DW4)(nil)),
-		"Energy":    reflect.ValueOf((*energy.Energy)(nil)),
-		"Func":      reflect.ValueOf((*energy.Func)(nil)),
-		"GMM":       reflect.ValueOf((*energy.GMM)(nil)),
-		"LJ":        reflect.ValueOf((*energy.LJ)(nil)),
-		"ManyWell":  reflect.ValueOf((*energy.ManyWell)(nil)),
-		"Quadratic": reflect.ValueOf((*energy.Quadratic)(nil)),
-		"Symmetry":  reflect.ValueOf((*energy.Symmetry)(nil)),
-		"System":    reflect.ValueOf((*energy.System)(nil)),
+		"Counter":      reflect.ValueOf((*energy.Counter)(nil)),
+		"DW4":          reflect.ValueOf((*energy.DW4)(nil)),
+		"Energy":       reflect.ValueOf((*energy.Energy)(nil)),
+		"Func":         reflect.ValueOf((*energy.Func)(nil)),
+		"Funnel":       reflect.ValueOf((*energy.Funnel)(nil)),
+		"GMM":          reflect.ValueOf((*energy.GMM)(nil)),
+		"LJ":           reflect.ValueOf((*energy.LJ)(nil)),
+		"ManyWell":     reflect.ValueOf((*energy.ManyWell)(nil)),
+		"MuellerBrown": reflect.ValueOf((*energy.MuellerBrown)(nil)),
+		"Quadratic":    reflect.ValueOf((*energy.Quadratic)(nil)),
+		"Symmetry":     reflect.ValueOf((*energy.Symmetry)(nil)),
+		"System":       reflect.ValueOf((*energy.System)(nil)),
+		"TorusWells":   reflect.ValueOf((*energy.TorusWells)(nil)),
 
 		// interface wrapper definitions
 		"_Energy": reflect.ValueOf((*_adjoint_lib_energy_Energy)(nil)),

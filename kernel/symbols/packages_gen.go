@@ -11,22 +11,26 @@ var Packages = []string{
 	"adjoint/lib/metrics",
 	"adjoint/lib/nn",
 	"adjoint/lib/npy",
+	"adjoint/lib/refdata",
 	"adjoint/lib/sde",
 	"adjoint/lib/tensor",
 	"adjoint/lib/viz",
+	"adjoint/lib/zoo",
 }
 
 // apiDigests fingerprints the exported API of each library package (see apidigest) as it
 // was when the tables were generated; a package that did not build has an empty digest.
 var apiDigests = map[string]string{
-	"adjoint/lib/adjoint": "8e946fa1826f9d0f",
-	"adjoint/lib/display": "72c6d3b4ce97aaed",
-	"adjoint/lib/energy":  "6089b8cb33834694",
+	"adjoint/lib/adjoint": "d683a93fe8c01a82",
+	"adjoint/lib/display": "42fb062a00f37cf1",
+	"adjoint/lib/energy":  "9ddfdc2495f841b0",
 	"adjoint/lib/mcmc":    "077f084e5d4c70dd",
 	"adjoint/lib/metrics": "57552a2a4cb541be",
 	"adjoint/lib/nn":      "06333c3a26087eaf",
 	"adjoint/lib/npy":     "604d96775299b308",
-	"adjoint/lib/sde":     "b3c80e2ffdb46ff5",
+	"adjoint/lib/refdata": "2d99fa6093c3cc25",
+	"adjoint/lib/sde":     "068f9aabc308cce7",
 	"adjoint/lib/tensor":  "5f8905873346888e",
 	"adjoint/lib/viz":     "e7382e11ac081f38",
+	"adjoint/lib/zoo":     "bef22fb034effa56",
 }

@@ -136,6 +136,7 @@ type server struct {
 	cellBase    int64  // bytes in use when the running cell started
 	overMemory  int64  // bytes in use when the watchdog stopped the running cell; 0 if it did not
 	deadlock    string // why the deadlock watchdog stopped the running cell; "" if it did not
+	inputs      int    // input requests waiting for the front end (a cell reading stdin is not deadlocked)
 }
 
 // interrupt cancels the running cell and the context of goroutines that earlier cells left.
@@ -150,6 +151,11 @@ func (s *server) execute(m *msg) {
 	s.mu.Lock()
 	ctx, cancel := context.WithCancel(s.epoch)
 	s.cellCancel, s.cellID, s.overMemory, s.cellBase, s.deadlock = cancel, m.ID, 0, memoryInUse(), ""
+	if s.opts.MemoryLimit > 0 {
+		// When variables already hold more than the limit, a soft limit below it would make
+		// the collector run without pause: keep it a quarter above what is in use.
+		debug.SetMemoryLimit(max(s.opts.MemoryLimit, s.cellBase/4*5))
+	}
 	s.mu.Unlock()
 	res := s.exec.Execute(ctx, m.Code, &output{c: s.c, id: m.ID})
 	s.mu.Lock()
@@ -207,13 +213,14 @@ func (s *server) watchDeadlock(stop chan struct{}, w *deadlockWatch) {
 		}
 		// A deadlocked process does not compute. Dumping all stacks stops the world and walks
 		// every frame (slow for deep recursion), so it is done only when the process was idle.
-		cpu := cpuTime()
+		// The collector's own work (heavy when the heap is near its limit) does not count.
+		cpu := cpuTime() - gcCPUTime()
 		busy := cpu-lastCPU > 20*time.Millisecond
 		lastCPU = cpu
 		s.mu.Lock()
-		running, id, flagged := s.cellCancel != nil, s.cellID, s.deadlock != ""
+		running, id, flagged, waiting := s.cellCancel != nil, s.cellID, s.deadlock != "", s.inputs > 0
 		s.mu.Unlock()
-		if !running || flagged || busy {
+		if !running || flagged || busy || waiting {
 			w.reset()
 			continue
 		}
@@ -293,6 +300,14 @@ func (r *stdinReader) Read(p []byte) (int, error) {
 		case <-r.s.input:
 		default:
 		}
+		r.s.mu.Lock()
+		r.s.inputs++
+		r.s.mu.Unlock()
+		defer func() {
+			r.s.mu.Lock()
+			r.s.inputs--
+			r.s.mu.Unlock()
+		}()
 		if err := r.s.c.send(&msg{Op: "input_request"}); err != nil {
 			return 0, io.EOF
 		}
@@ -325,4 +340,14 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// gcCPUTime is the runtime's estimate of the CPU time its garbage collector used.
+func gcCPUTime() time.Duration {
+	samples := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(samples)
+	if samples[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(samples[0].Value.Float64() * float64(time.Second))
 }

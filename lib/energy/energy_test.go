@@ -261,7 +261,7 @@ func ExampleBenchmark() {
 	// Output: lj13: 13 particles, dim 39, E = 90.238
 }
 
-// loadShared reads a reference .npy file of ../shared/data.
+// loadShared reads a reference .npy file of lib/refdata.
 func loadShared(t *testing.T, name string) (rows, cols int, data []float64) {
 	t.Helper()
 	a, err := npy.ReadFile(testutil.SharedData(t, name))

@@ -3,6 +3,7 @@ package energy
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // DW4 is the four-particle double-well potential in two dimensions of the DEM/Adjoint Sampling
@@ -147,7 +148,7 @@ func (l *LJ) EnergyGrad(x, e, grad []float64) {
 }
 
 // Benchmark returns a benchmark system by name: "dw4", "lj13" or "lj55", each with translation,
-// rotation and permutation symmetry at temperature 1.
+// rotation and permutation symmetry at temperature 1, or one of the zoo targets (ZooNames).
 func Benchmark(name string) (*System, error) {
 	sym := Symmetry{Translation: true, Rotation: true, Permutation: true}
 	switch name {
@@ -164,5 +165,8 @@ func Benchmark(name string) (*System, error) {
 		}
 		return &System{Name: name, Energy: lj, Temperature: 1, Symmetry: sym}, nil
 	}
-	return nil, fmt.Errorf("energy: unknown benchmark %q (known: dw4, lj13, lj55)", name)
+	if s, ok := zooSystem(name); ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("energy: unknown benchmark %q (known: dw4, lj13, lj55, %s)", name, strings.Join(ZooNames(), ", "))
 }

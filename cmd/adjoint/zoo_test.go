@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"adjoint/lib/adjoint"
+)
+
+// TestZooTrainEval trains a zoo target for a few tiny epochs through the command line, samples
+// it with weights and evaluates it against the exact answers.
+func TestZooTrainEval(t *testing.T) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "torus3.ckpt")
+	if err := runTrain(append([]string{"torus3", "--epochs", "2", "-o", ck}, tiny...)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := adjoint.Load(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the zoo's defaults where no flag overrides them: its schedule and learning rate
+	if c := s.Config(); c.Schedule.Name() != "geometric(0.001, 2.5)" || c.LR != 1e-3 || c.System.Box == nil {
+		t.Fatalf("config %+v", c)
+	}
+	out, wout := filepath.Join(dir, "s.npy"), filepath.Join(dir, "w.npy")
+	if err := runSample([]string{ck, "-n", "60", "-o", out, "--weights", wout}); err != nil {
+		t.Fatal(err)
+	}
+	js, err := stdoutOf(t, func() error { return runEval([]string{"torus3", out, "--weights", wout, "--w2-n", "30"}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(js)), &r); err != nil {
+		t.Fatalf("%v: %q", err, js)
+	}
+	for _, k := range []string{"target", "n", "regions", "coverage", "coverage_of", "tv", "weighted_tv", "log_z", "log_z_exact", "log_z_error", "ess", "w2", "w2_n"} {
+		if _, ok := r[k]; !ok {
+			t.Fatalf("JSON lacks %s: %s", k, js)
+		}
+	}
+	if r["target"] != "torus3" || r["n"].(float64)+r["dropped"].(float64) != 60 || r["coverage_of"].(float64) != 3 || len(r["regions"].([]any)) != 3 {
+		t.Fatalf("report %s", js)
+	}
+	// without weights the weighted fields are left out
+	js, err = stdoutOf(t, func() error { return runEval([]string{"torus3", out, "--w2-n", "-1"}) })
+	if err != nil || strings.Contains(js, "log_z_error") || strings.Contains(js, `"w2"`) {
+		t.Fatalf("unweighted report %q (%v)", js, err)
+	}
+	// with --ref the general evaluator compares with reference samples
+	js, err = stdoutOf(t, func() error { return runEval([]string{"torus3", out, "--ref", out, "-n", "20"}) })
+	if err != nil || !strings.Contains(js, "energy_w2") {
+		t.Fatalf("eval --ref: %q (%v)", js, err)
+	}
+	// the exact answers
+	js, err = stdoutOf(t, func() error { return runZoo([]string{"mueller-brown"}) })
+	if err != nil || !strings.Contains(js, `"log_z"`) || !strings.Contains(js, "basin 2") {
+		t.Fatalf("zoo mueller-brown: %q (%v)", js, err)
+	}
+	for _, args := range [][]string{
+		{"torus3", out, "--weights", filepath.Join(dir, "missing.npy")},
+		{"torus3"},
+		{"gmm40", out},      // any 2-D target reads 2-D samples
+		{"manywell32", out}, // 2-D samples for a 32-D target
+	} {
+		_, err := stdoutOf(t, func() error { return runEval(args) })
+		if (err == nil) != (args[0] == "gmm40") {
+			t.Errorf("eval %v: %v", args, err)
+		}
+	}
+}
