@@ -339,7 +339,7 @@ func cpuTime() time.Duration {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) - gcCPU()
 }
 
 // gcCPUTime is the runtime's estimate of the CPU time its garbage collector used.
