@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"adjoint/lib/display"
 	"adjoint/lib/energy"
 	"adjoint/lib/mcmc"
 	"adjoint/lib/sde"
@@ -283,13 +284,32 @@ func DefaultsFor(sys *energy.System, seed int64) (Config, []Choice, error) {
 // roundUp rounds v > 0 up to two significant digits.
 func roundUp(v float64) float64 {
 	p := math.Pow(10, math.Floor(math.Log10(v))-1)
-	return math.Ceil(v/p-1e-9) * p
+	return clean(math.Ceil(v/p-1e-9) * p)
 }
 
 // roundDown rounds v > 0 down to one significant digit.
 func roundDown(v float64) float64 {
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	return math.Floor(v/p+1e-9) * p
+	return clean(math.Floor(v/p+1e-9) * p)
+}
+
+// clean removes the rounding error of a product of a whole number and a power of ten
+// (7.300000000000001 becomes 7.3).
+func clean(v float64) float64 {
+	c, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+	if err != nil {
+		return v
+	}
+	return c
 }
 
 func fmtG(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+// ChoicesTable lists DefaultsFor's choices for a system: setting, value, source and reason.
+func ChoicesTable(system string, ch []Choice) *display.Table {
+	t := &display.Table{Caption: "defaults for " + system, Header: []string{"setting", "value", "source", "why"}}
+	for _, c := range ch {
+		t.AddRow(c.Setting, c.Value, c.Source, c.Why)
+	}
+	return t
+}
