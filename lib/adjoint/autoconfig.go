@@ -206,8 +206,10 @@ func tunedName(sys *energy.System) bool {
 //     (σ(0)²Δt/ℓ² ≤ 2) early in training, when the controller regresses onto unsmoothed
 //     terminal gradients;
 //   - an MLP 3 × 128 without particle symmetries, an EGNN 3 × 64 with rotation and permutation
-//     symmetry; batch and train batch 256, buffer 5000, 50 gradient steps per epoch, learning
-//     rate 1e-3 (MLP) or 1e-4 (EGNN), 500 epochs, clip 100·τ.
+//     symmetry; time sampling TimeKappa (half of each batch uniform in κ(t)/κ(1)); batch and
+//     train batch 256, buffer 5000, 50 gradient steps per epoch, learning
+//     rate 1e-3 (MLP) or 1e-4 (EGNN), 500 epochs, and a gradient clip of 10 × the RMS gradient
+//     per particle at the probe's states.
 //
 // It fails with a one-line error when the system is invalid or its energy is not finite at any
 // probe point.
@@ -273,11 +275,15 @@ func DefaultsFor(sys *energy.System, seed int64) (Config, []Choice, error) {
 	} else {
 		add("net", "mlp 3×128", "system", "no rotation and permutation symmetry")
 	}
+	c.TimeSampling = TimeKappa
+	add("time_sampling", "kappa", "default", "half of each batch uniform in κ(t)/κ(1): a wide geometric schedule leaves σ(t) tiny over most of [0, 1]")
 	c.Batch, c.TrainBatch, c.Buffer, c.GradSteps, c.Epochs = 256, 256, 5000, 50, 500
-	c.ClipNorm = 100 * sys.Tau()
+	// the probe's RMS gradient per particle, τ·sqrt(d_eff/n)/ℓ
+	gpart := sys.Tau() * math.Sqrt(float64(space(sys).EffectiveDim())/float64(sys.Energy.Particles())) / pr.Length
+	c.ClipNorm = roundUp(10 * gpart)
 	add("batch / buffer / grad_steps", "256 / 5000 / 50", "default", "the rule's fixed values")
 	add("lr", fmtG(c.LR), "default", "1e-3 for the MLP, 1e-4 (the paper's) for the EGNN")
-	add("clip", fmtG(c.ClipNorm), "system", "100 × τ (the clip acts on ∇E before dividing by τ)")
+	add("clip", fmtG(c.ClipNorm), "system", fmt.Sprintf("10 × the RMS gradient per particle %.3g at the probe's states: bounds the early drift where the energy grows fast (a quartic wall)", gpart))
 	return c, ch, nil
 }
 
