@@ -57,7 +57,7 @@ type checker struct {
 	params map[string]float64
 	errs   []*Error
 	steps  []step
-	dir    string
+	saved  map[string]bool // absolute paths the script writes, for the check of later loads
 	// the source being checked, for errors found while running (non-finite energies)
 	file, src string
 }

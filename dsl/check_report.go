@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"adjoint/lib/energy"
 	"adjoint/lib/metrics"
 	"adjoint/lib/npy"
 )
@@ -62,17 +61,33 @@ func (c *checker) command(st *Command) {
 var evalSettings = []string{"n", "system", "seed", "pair_cutoff"}
 
 func (c *checker) eval(st *Command, call *Call) {
+	run, ok := c.evalFn(call)
+	if !ok {
+		return
+	}
+	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+		rep, err := run(ctx, env)
+		if err != nil {
+			return err
+		}
+		env.show(rep)
+		return nil
+	})
+}
+
+// evalFn checks eval(SAMPLES, REF [, settings]) and returns the evaluation it runs.
+func (c *checker) evalFn(call *Call) (func(ctx context.Context, env *runEnv) (*metrics.Report, error), bool) {
 	if len(call.Args) != 2 {
 		c.errorf(call.P, "eval(SAMPLES, \"REF.npy\") or eval(SAMPLES, DATA)", "eval takes 2 arguments, got %d", len(call.Args))
-		return
+		return nil, false
 	}
 	x, ok := c.valueArg(call.Args[0], kSamples, kData)
 	if !ok {
-		return
+		return nil, false
 	}
 	ref, ok := c.refArg(call.Args[1])
 	if !ok {
-		return
+		return nil, false
 	}
 	var sysName *Ident
 	var sets []func(*metrics.EvalOptions)
@@ -98,20 +113,22 @@ func (c *checker) eval(st *Command, call *Call) {
 			c.errorf(a.Key.P, orList(nearest(a.Key.Name, evalSettings), "settings are "+joinWords(evalSettings)), "unknown eval setting %q", a.Key.Name)
 		}
 	}
-	c.add(st.P, func(ctx context.Context, env *runEnv) error {
+	return func(ctx context.Context, env *runEnv) (*metrics.Report, error) {
 		gen, sys, err := env.samples(x.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if sysName != nil {
-			sys = env.s.values[sysName.Name].(*energy.System)
+			if sys, err = env.system(sysName.Name); err != nil {
+				return nil, err
+			}
 		}
 		if sys == nil {
-			return fmt.Errorf("eval: the system of %s is unknown: add system SYSTEM to the call, e.g. eval(x, \"ref.npy\", system dw4)", x.Name)
+			return nil, fmt.Errorf("eval: the system of %s is unknown: add system SYSTEM to the call, e.g. eval(x, \"ref.npy\", system dw4)", x.Name)
 		}
 		r, err := ref(env)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		opt := EvalDefaults(sys)
 		for _, f := range sets {
@@ -119,18 +136,18 @@ func (c *checker) eval(st *Command, call *Call) {
 		}
 		rep, err := metrics.EvaluateContext(ctx, sys, gen, r, opt)
 		if err != nil {
-			return fmt.Errorf("eval: %w", err)
+			return nil, fmt.Errorf("eval: %w", err)
 		}
-		env.show(rep)
-		return nil
-	})
+		return rep, nil
+	}, true
 }
 
 // refArg checks a reference argument: a file name or a data name.
 func (c *checker) refArg(e Expr) (func(env *runEnv) ([]float64, error), bool) {
 	if s, ok := e.(*Str); ok {
+		c.inputFile(s, "reference file")
 		return func(env *runEnv) ([]float64, error) {
-			a, err := npy.ReadFile(env.s.resolve(s.Val))
+			a, err := npy.ReadFile(env.s.path(s.Val))
 			if err != nil {
 				return nil, fmt.Errorf("reference: %w", err)
 			}

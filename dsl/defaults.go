@@ -3,7 +3,6 @@ package dsl
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
@@ -38,7 +37,6 @@ func configDefaults(sys *energy.System, probe bool, show func(any)) (adjoint.Con
 // none, with the choices made (nil otherwise). Only declarations run.
 func TrainingDefaults(ctx context.Context, src, filename string) (adjoint.Config, []adjoint.Choice, error) {
 	s := NewSession()
-	s.Dir = filepath.Dir(filename)
 	s.DryRun = true
 	binds, err := s.Exec(ctx, src, filename, nil)
 	if err != nil {

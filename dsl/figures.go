@@ -37,7 +37,8 @@ var plotKinds = []PlotKind{
 	{Name: "weights", Script: "weights(SAMPLES)", MinArgs: 1, MaxArgs: 1,
 		Command: "importance log-weights (a 1-D array) with the ESS"},
 	{Name: "trajectories", Command: "paths of one coordinate: a PATHS×STEPS array on times --t0..--t1"},
-	{Name: "loss", Command: "a training curve from a 1-D array of losses, one per step"},
+	{Name: "loss", Script: "loss(SAMPLER)", MinArgs: 1, MaxArgs: 1,
+		Command: "a training curve from a 1-D array of losses, one per step"},
 	{Name: "contour", Script: "contour(SYSTEM, xmin, xmax, ymin, ymax [, SAMPLES])", MinArgs: 5, MaxArgs: 6},
 }
 

@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestPlotKinds(t *testing.T) {
 		{"x = load \"x.npy\"\nplot trajectories(x)", "unknown plot \"trajectories\""},
 		{"x = load \"x.npy\"\nplot contour(x)", "contour takes 5 to 6 arguments, got 1"},
 		{"x = load \"x.npy\"\nplot contour(x)", "contour(SYSTEM, xmin, xmax, ymin, ymax [, SAMPLES])"},
-		{"plot 3", "plots are energy_hist, dist_hist, marginals, particles, weights, contour"},
+		{"plot 3", "plots are energy_hist, dist_hist, marginals, particles, weights, loss, contour"},
 	}
 	for _, c := range cases {
 		err := Check(c.src, "t.adj")
@@ -57,6 +58,12 @@ func TestEvalDefaults(t *testing.T) {
 		o := EvalDefaults(c.sys)
 		if o.N != DefaultEvalSamples || o.Seed != 0 || o.PairCutoff != c.cutoff {
 			t.Errorf("EvalDefaults(%v) = %+v, want N %d, seed 0, cutoff %g", c.sys, o, DefaultEvalSamples, c.cutoff)
+		}
+	}
+	t.Chdir(t.TempDir()) // the files a script reads must exist when it is checked
+	for _, f := range []string{"x.npy", "r.npy"} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := Check("x = load \"x.npy\"\nreport eval(x, \"r.npy\", system dw4, n 10, seed 3, pair_cutoff 1.5)", "t.adj"); err != nil {

@@ -2,7 +2,6 @@ package dsl
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -101,30 +100,11 @@ func systemTable(sys *energy.System) *display.Table {
 	return t
 }
 
-// resolve finds a file named in a script: as given (relative to the working directory), else
-// relative to the script's directory.
-func (s *Session) resolve(path string) string {
-	if filepath.IsAbs(path) || s.Dir == "" {
-		return path
-	}
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	if p := filepath.Join(s.Dir, path); fileExists(p) {
+// path places a file named in a script: relative paths are taken from the session's Dir when
+// it is set, else from the working directory of the run, as by every other command-line tool.
+func (s *Session) path(p string) string {
+	if filepath.IsAbs(p) || s.Dir == "" {
 		return p
 	}
-	return path
-}
-
-// resolveOut places an output file named in a script relative to the script's directory.
-func (s *Session) resolveOut(path string) string {
-	if filepath.IsAbs(path) || s.Dir == "" {
-		return path
-	}
-	return filepath.Join(s.Dir, path)
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+	return filepath.Join(s.Dir, p)
 }

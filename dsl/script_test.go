@@ -222,8 +222,12 @@ print x
 }
 
 func TestRuntimeErrorNamesLine(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "file.ckpt")
+	if err := os.WriteFile(bad, []byte("not a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s := NewSession()
-	_, err := s.Exec(t.Context(), "let a = 1\n\nm = load \"/nonexistent/file.ckpt\"", "r.adj", nil)
+	_, err := s.Exec(t.Context(), "let a = 1\n\nm = load \""+bad+"\"", "r.adj", nil)
 	var re *RuntimeError
 	if !errors.As(err, &re) || re.Pos.Line != 3 || !strings.HasPrefix(err.Error(), "r.adj:3:1: ") {
 		t.Fatalf("got %v", err)
@@ -261,5 +265,102 @@ sampler c = adjoint(pair) { net mlp(layers 2, hidden 8) }`, "e.adj", nil)
 	}
 	if kinds["a"] != "egnn" || kinds["b"] != "mlp" || kinds["c"] != "mlp" {
 		t.Errorf("network kinds %v, want a egnn, b mlp, c mlp", kinds)
+	}
+}
+
+// TestPathsCheckedFirst: files a script writes or reads are checked before anything runs, and
+// the error shows the absolute path that a relative one resolved to (the working directory).
+func TestPathsCheckedFirst(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	head := "let ran = 1\nsystem w { particles 1 in 1d; energy = x[0].x^2 }\nsampler q = adjoint(w) { net mlp(layers 1, hidden 4); batch 8; buffer 16; grad_steps 1 }\n"
+	cases := []struct {
+		name, src, want string
+	}{
+		{"save into a missing folder", "train q for 1 epochs\nsave q \"nope/q.ckpt\"", "folder " + filepath.Join(dir, "nope") + " does not exist"},
+		{"load a missing file", "m = load \"gone.ckpt\"", filepath.Join(dir, "gone.ckpt") + ")"},
+		{"missing reference", "x = sample q 4\nreport eval(x, \"ref.npy\", system w)", "reference file ref.npy does not exist"},
+		{"figure as npy", "x = sample q 4\nsave energy_hist(x) \"e.npy\"", "cannot save the figure energy_hist"},
+		{"metrics as png", "x = sample q 4\nsave eval(x, x) \"m.png\"", "saved as JSON"},
+		{"unknown save", "x = sample q 4\nsave norm(x) \"m.npy\"", "cannot save norm"},
+		{"save to a folder", "save q \".\"", "is a folder"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := NewSession()
+			binds, err := s.Exec(t.Context(), head+c.src, "p.adj", nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one containing %q", err, c.want)
+			}
+			if len(binds) != 0 {
+				t.Fatalf("statements ran before the check failed: %v", binds)
+			}
+		})
+	}
+	// a file the script writes first may be loaded later
+	s := NewSession()
+	defer display.SetSink(nil)()
+	if _, err := s.Exec(t.Context(), head+"save q \"q.ckpt\"\nq2 = load \"q.ckpt\"", "p.adj", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "q.ckpt")); err != nil {
+		t.Fatalf("the checkpoint is not in the working directory: %v", err)
+	}
+	// a dry run writes and reads nothing, so it checks no paths
+	s = NewSession()
+	s.DryRun = true
+	if _, err := s.Exec(t.Context(), head+"save q \"nope/q.ckpt\"", "p.adj", nil); err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+}
+
+// TestSaveOutputs: a script writes what the command line writes: checkpoints, samples,
+// log-weights, metrics as JSON and figures as PNG and SVG.
+func TestSaveOutputs(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	src := `system w { particles 2 in 1d; energy = x[0].x^2 + x[1].x^2 }
+sampler q = adjoint(w) { net mlp(layers 1, hidden 4); batch 16; buffer 32; grad_steps 2; seed 3 }
+train q for 2 epochs
+x = sample q 32
+save q "q.ckpt"
+save x "x.npy"
+save weights(x) "logw.npy"
+save eval(x, x, n 16) "m.json"
+save energy_hist(x) "e.png"
+save weights(x) "w.svg"
+save loss(q) "loss.svg"
+`
+	defer display.SetSink(nil)()
+	binds, err := NewSession().Exec(t.Context(), src, "o.adj", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x *adjoint.Samples
+	for _, b := range binds {
+		if v, ok := b.Value.(*adjoint.Samples); ok {
+			x = v
+		}
+	}
+	w, err := npy.ReadFile("logw.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Data) != 32 || w.Data[5] != x.LogW[5] {
+		t.Errorf("log-weights file holds %d values, [5] = %v, want 32 and %v", len(w.Data), w.Data[5], x.LogW[5])
+	}
+	m, err := os.ReadFile("m.json")
+	if err != nil || !strings.Contains(string(m), "{") || !strings.HasSuffix(string(m), "}\n") {
+		t.Errorf("metrics file %q, %v", m, err)
+	}
+	png, err := os.ReadFile("e.png")
+	if err != nil || !strings.HasPrefix(string(png), "\x89PNG") {
+		t.Errorf("e.png is not a PNG (%v)", err)
+	}
+	for _, f := range []string{"w.svg", "loss.svg"} {
+		b, err := os.ReadFile(f)
+		if err != nil || !strings.Contains(string(b), "<svg") {
+			t.Errorf("%s is not an SVG (%v)", f, err)
+		}
 	}
 }

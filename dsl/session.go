@@ -50,8 +50,8 @@ type Binding struct {
 
 // Session executes scripts; what a script declares stays visible to the next Exec.
 type Session struct {
-	// Dir is the directory of the script (for file names relative to it); empty: the
-	// working directory only.
+	// Dir, when set, is the folder that relative file names in scripts are taken from; empty
+	// (the default, and what `adjoint run` uses): the working directory of the run.
 	Dir string
 	// DryRun, when set, makes Exec check everything but run only declarations (let, system,
 	// sde, sampler); names that training, sampling or loading would bind are remembered as

@@ -55,6 +55,9 @@ func runDemo(args []string) error {
 		return err
 	}
 	opt.Checkpoint = *out
+	if err := checkOutputs("checkpoint", *out, "samples file", *samplesOut); err != nil {
+		return err
+	}
 	cfg, err := demoConfig()
 	if err != nil {
 		return err

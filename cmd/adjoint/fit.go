@@ -51,6 +51,9 @@ func runFit(args []string) error {
 	if *fitSteps < 1 || *bins < 1 || *draws < 1 {
 		return fmt.Errorf("%w: --fit-steps, --bins and --draws must be positive", errUsage)
 	}
+	if err := checkOutputs("checkpoint", *out); err != nil {
+		return err
+	}
 	cfg, err := configFor(pos[0])
 	if err != nil {
 		return err

@@ -78,6 +78,9 @@ func runMCMC(args []string) error {
 	if *dtype != npy.Float32 && *dtype != npy.Float64 {
 		return fmt.Errorf("%w: --dtype must be float32 or float64", errUsage)
 	}
+	if err := checkOutputs("output", *out); err != nil {
+		return err
+	}
 	sys, err := mcmcSystem(pos[0])
 	if err != nil {
 		return err

@@ -85,6 +85,9 @@ func runPlot(args []string) error {
 	if ext := strings.ToLower(filepath.Ext(*out)); ext != ".png" && ext != ".svg" {
 		return fmt.Errorf("%w: -o %s: the file must end in .png or .svg", errUsage, *out)
 	}
+	if err := checkOutputs("figure", *out); err != nil {
+		return err
+	}
 	opt := viz.Options{Title: *title, Width: *width, Height: *height, Bins: *bins, Count: *count}
 	if *labels != "" {
 		opt.Labels = strings.Split(*labels, ",")

@@ -99,6 +99,11 @@ func (o *terminalOutput) Display(b display.Bundle, id string, update bool) {
 
 func (o *terminalOutput) Clear(wait bool) {}
 
+// NewReporter draws progress on stderr: a bar on a terminal, periodic lines otherwise.
+func (o *terminalOutput) NewReporter(task string) display.Reporter {
+	return terminalProgress(o.stderr).NewReporter(task)
+}
+
 // runGoScript runs a whole Go file as one cell (main, if declared, runs at its end).
 func runGoScript(ctx context.Context, file string, stdout, stderr io.Writer) error {
 	src, err := os.ReadFile(file)
@@ -192,6 +197,12 @@ func (o *notebookOutput) Display(b display.Bundle, id string, update bool) {
 		o.byID[id] = append(o.byID[id], out)
 	}
 	o.add(out)
+}
+
+// NewReporter shows progress both in the notebook (the view Jupyter shows) and on the
+// terminal's stderr (a bar on a terminal, periodic lines otherwise).
+func (o *notebookOutput) NewReporter(task string) display.Reporter {
+	return teeReporter{display.NewNotebookReporter(o, task), terminalProgress(o.stderr).NewReporter(task)}
 }
 
 func (o *notebookOutput) Clear(wait bool) {
@@ -348,26 +359,26 @@ func applyParams(cells []any, params []string) error {
 
 // runNotebookFile executes a notebook and writes it to out (or in place).
 func runNotebookFile(ctx context.Context, file, out string, params []string) error {
+	if out == "" {
+		out = file
+	}
+	if err := checkOutputs("notebook output", out); err != nil {
+		return err
+	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("read notebook: %w", err)
 	}
-	if out == "" {
-		out = file
-	}
-	// Cells run in the notebook's directory, as in Jupyter; resolve OUT before that.
 	if out, err = filepath.Abs(out); err != nil {
 		return fmt.Errorf("output path: %w", err)
-	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return fmt.Errorf("notebook path: %w", err)
 	}
 	stdout, stderr, err := originalStdio(os.Stdout, os.Stderr)
 	if err != nil {
 		return err
 	}
-	exec, err := newExecutor(filepath.Dir(abs))
+	// Cells run in the working directory of the run, so relative paths mean what they mean to
+	// every other command (Jupyter starts its kernels in the notebook's folder).
+	exec, err := newExecutor("")
 	if err != nil {
 		return fmt.Errorf("start interpreter: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 
 	"adjoint/dsl"
@@ -43,7 +42,6 @@ func adjSystem(spec string) (*energy.System, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	s := dsl.NewSession()
-	s.Dir = filepath.Dir(path)
 	s.DryRun = true
 	binds, err := s.Exec(context.Background(), string(src), path, nil)
 	if err != nil {
@@ -92,16 +90,13 @@ func runAdj(path string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	var sink display.Sink = display.NewWriterSink(stdout, false)
-	if f, ok := stdout.(*os.File); ok {
-		sink = display.NewTerminalSink(f)
-	}
-	restore := display.SetSink(sink)
+	// results on stdout, progress of long statements (training, sampling, evaluation) on
+	// stderr: a bar on a terminal, periodic lines otherwise
+	restore := display.SetSink(splitSink{Sink: display.NewWriterSink(stdout, false), progress: terminalProgress(stderr)})
 	defer restore()
 	display.SetContext(ctx)
 	defer display.SetContext(context.Background())
 	s := dsl.NewSession()
-	s.Dir = filepath.Dir(path)
 	if _, err := s.Exec(ctx, string(src), path, adjTerminal{w: stdout}); err != nil {
 		return err
 	}

@@ -51,3 +51,36 @@ train s for 100 minutes
 		t.Errorf("config %+v", cfg)
 	}
 }
+
+// TestRunAdjProgressAndPaths: training in a script shows its progress on stderr (plain lines
+// when stderr is not a terminal) and its report on stdout; relative paths are taken from the
+// working directory, not the script's folder.
+func TestRunAdjProgressAndPaths(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("scripts", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("scripts", "w.adj")
+	src := `system w { particles 1 in 1d; energy = x[0].x^2 }
+sampler q = adjoint(w) { net mlp(layers 1, hidden 4); batch 8; buffer 16; grad_steps 1 }
+train q for 3 epochs
+save q "q.ckpt"
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if err := runAdj(path, &out, &errb); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.Contains(errb.String(), "train w") || !strings.Contains(errb.String(), "epoch 3/3") || strings.Contains(errb.String(), "\r") {
+		t.Errorf("stderr lacks the training progress lines:\n%q", errb.String())
+	}
+	if strings.Contains(out.String(), "epoch 3/3") || !strings.Contains(out.String(), "training w") {
+		t.Errorf("stdout should have the report and no progress:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "q.ckpt")); err != nil {
+		t.Errorf("the checkpoint is not in the working directory: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -30,6 +31,15 @@ func (e *scriptExec) Execute(ctx context.Context, code string, out kernel.Output
 		case "value":
 			b := display.Text(f[1])
 			res.Value = &b
+		case "progress": // what a library call reports through the current sink's view
+			ps, ok := out.(display.ProgressSink)
+			if !ok {
+				out.Stream("stdout", "no progress view\n")
+				continue
+			}
+			r := ps.NewReporter(f[1])
+			r.Report(display.Progress{Epoch: 1, Epochs: 4, Loss: 0.5})
+			r.Finish(display.Progress{Epoch: 4, Epochs: 4, Loss: 0.25})
 		case "fail":
 			return kernel.Result{Err: &kernel.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom", "at cell"}}}
 		}
@@ -110,6 +120,23 @@ func TestRunNotebook(t *testing.T) {
 	}
 	if u := nb["metadata"].(map[string]any)["unknown"]; u == nil {
 		t.Fatal("notebook metadata lost")
+	}
+}
+
+// TestRunNotebookProgress: progress of a cell goes into the notebook (one updated display) and
+// onto the terminal's stderr as plain lines when stderr is not a terminal.
+func TestRunNotebookProgress(t *testing.T) {
+	nb, _, term, err := runTestNotebook(t, `{"cell_type": "code", "metadata": {}, "outputs": [], "source": "progress train w"}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ := strings.Cut(term, "|")
+	if !strings.Contains(stderr, "epoch 4/4") || strings.Contains(stderr, "\r") {
+		t.Fatalf("stderr does not show the progress as lines:\n%q", stderr)
+	}
+	outs := outputs(nb, 5)
+	if len(outs) != 1 || !strings.Contains(fmt.Sprint(outs[0]), "epoch 4/4") {
+		t.Fatalf("notebook progress outputs: %v", outs)
 	}
 }
 

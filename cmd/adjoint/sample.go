@@ -33,6 +33,9 @@ func runSample(args []string) error {
 	if *n < 1 {
 		return fmt.Errorf("%w: -n must be at least 1", errUsage)
 	}
+	if err := checkOutputs("samples file", *out, "weights file", *wout); err != nil {
+		return err
+	}
 	s, err := adjoint.Load(pos[0])
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -155,8 +154,8 @@ func runTrain(args []string) error {
 		return err
 	}
 	opt.Checkpoint = *out
-	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
-		return fmt.Errorf("checkpoint directory of %s does not exist", *out)
+	if err := checkOutputs("checkpoint", *out, "samples file", *after.out); err != nil {
+		return err
 	}
 	dev, err := openDevice(*device, os.Stderr)
 	if err != nil {

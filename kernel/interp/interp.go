@@ -396,6 +396,25 @@ func (s cellSink) Clear(wait bool) {
 	s.out.Clear(wait)
 }
 
+// progressCellSink is a cellSink whose Output chooses its own progress view (a runner that
+// also draws progress on the terminal).
+type progressCellSink struct {
+	cellSink
+}
+
+func (s progressCellSink) NewReporter(task string) display.Reporter {
+	return s.out.(display.ProgressSink).NewReporter(task)
+}
+
+// sinkFor returns the sink of a cell writing to out.
+func sinkFor(out Output, capt *capture) display.Sink {
+	cs := cellSink{out: out, capt: capt}
+	if _, ok := out.(display.ProgressSink); ok {
+		return progressCellSink{cs}
+	}
+	return cs
+}
+
 // Execute runs one cell and blocks until it is done. Cancelling ctx interrupts it: Execute then
 // returns within about a second with an error named "Interrupted". Compiled code that was running
 // when the interrupt came (a long library call, time.Sleep) may still be finishing; the next
@@ -414,7 +433,7 @@ func (i *Interp) Execute(ctx context.Context, code string, out Output) (res Resu
 		fmt.Fprintf(LogWriter(), "%v\n", err)
 	}
 	i.capt.setOutput(out)
-	display.SetSink(cellSink{out: out, capt: i.capt})
+	display.SetSink(sinkFor(out, i.capt))
 	display.SetContext(ctx)
 	defer func() {
 		i.capt.flush()

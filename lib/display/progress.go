@@ -33,6 +33,11 @@ type ProgressSink interface {
 	NewReporter(task string) Reporter
 }
 
+// NewNotebookReporter returns the default progress view on s, whatever s is: one updatable
+// display (an HTML bar with the numbers and a loss sparkline, and a plain-text line), redrawn at
+// most every NotebookInterval. Sinks that choose their own view may combine it with others.
+func NewNotebookReporter(s Sink, task string) Reporter { return newDefaultReporter(s, task) }
+
 // NewReporter returns a progress view for a task on the current sink.
 func NewReporter(task string) Reporter {
 	s := Current()
