@@ -266,10 +266,10 @@ func DefaultsFor(sys *energy.System, seed int64) (Config, []Choice, error) {
 	steps = max(100, min(500, (steps+9)/10*10))
 	c.Steps = steps
 	add("steps", strconv.Itoa(steps), "system", fmt.Sprintf("σ(0)²Δt/ℓ² ≤ 2 for σ(0) = %.3g, ℓ = %.3g (within 100 … 500)", s0, pr.Length))
-	c.Net = NetConfig{Kind: "mlp", Layers: 3, Hidden: 128}
+	c.Net = NetConfig{Kind: NetMLP, Layers: 3, Hidden: 128}
 	c.LR = 1e-3
-	if (Config{System: sys}).NetKind() == "egnn" {
-		c.Net = NetConfig{Kind: "egnn", Layers: 3, Hidden: 64}
+	if (Config{System: sys}).NetKind() == NetEGNN {
+		c.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 64}
 		c.LR = 1e-4
 		add("net", "egnn 3×64", "system", "rotation and permutation symmetry declared")
 	} else {

@@ -61,7 +61,7 @@ func TestProbeGaussianScales(t *testing.T) {
 		if r := spec.SigmaMin / tc.std; r < 0.004 || r > 0.012 {
 			t.Errorf("d %d s %g: σ_min %g, want ≈ s/100", tc.dim, tc.std, spec.SigmaMin)
 		}
-		if cfg.NetKind() != "mlp" {
+		if cfg.NetKind() != NetMLP {
 			t.Errorf("network %s for a one-particle system", cfg.NetKind())
 		}
 	}
