@@ -35,7 +35,10 @@ func (c *checker) sampler(st *SamplerDecl) {
 		if err != nil {
 			return err
 		}
-		cfg := adjoint.DefaultConfig(sys)
+		cfg, err := samplerDefaults(env, sys, sdeID == nil)
+		if err != nil {
+			return fmt.Errorf("sampler %s: %w", name, err)
+		}
 		if !seen["net"] && sys.Symmetry.Rotation && sys.Symmetry.Permutation {
 			// an E(n)-equivariant controller for systems that declare those symmetries
 			cfg.Net.Kind = adjoint.NetEGNN

@@ -195,42 +195,12 @@ func runStep(ctx context.Context, env *runEnv, st step) (err error) {
 }
 
 // TrainingConfig checks a script and returns the training configuration it declares: that of
-// its last sampler, or else the library's defaults for its last system (with its last sde).
-// Only declarations run: train, sample and other statements are checked, not executed.
+// its last sampler, or else defaults for its last system (with its last sde; see
+// TrainingDefaults). Only declarations run: train, sample and other statements are checked, not
+// executed.
 func TrainingConfig(ctx context.Context, src, filename string) (adjoint.Config, error) {
-	s := NewSession()
-	s.DryRun = true
-	binds, err := s.Exec(ctx, src, filename, nil)
-	if err != nil {
-		return adjoint.Config{}, err
-	}
-	var smp *adjoint.Sampler
-	var sys *energy.System
-	var sd *SDE
-	for _, b := range binds {
-		switch v := b.Value.(type) {
-		case *adjoint.Sampler:
-			smp = v
-		case *energy.System:
-			sys = v
-		case *SDE:
-			sd = v
-		}
-	}
-	if smp != nil {
-		return smp.Config(), nil
-	}
-	if sys == nil {
-		return adjoint.Config{}, fmt.Errorf("%s declares no sampler and no system", nameOr(filename))
-	}
-	cfg := adjoint.DefaultConfig(sys)
-	if sd != nil {
-		cfg.Schedule = sd.Schedule
-		if sd.Steps > 0 {
-			cfg.Steps = sd.Steps
-		}
-	}
-	return cfg, nil
+	cfg, _, err := TrainingDefaults(ctx, src, filename)
+	return cfg, err
 }
 
 // newNonFinite returns the explanations, not reported before, of non-finite energies of the

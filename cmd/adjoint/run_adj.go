@@ -15,13 +15,19 @@ import (
 )
 
 // trainConfigOf gives `adjoint train FILE.adj` the configuration the script declares (its last
-// sampler, or the defaults for its last system); only the declarations run.
+// sampler, or the defaults for its last system: adjoint.DefaultsFor when it declares no sde,
+// whose choices are printed on stderr); only the declarations run.
 func trainConfigOf(path string) (adjoint.Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return adjoint.Config{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	return dsl.TrainingConfig(context.Background(), string(src), path)
+	cfg, ch, err := dsl.TrainingDefaults(context.Background(), string(src), path)
+	if err == nil && ch != nil {
+		// a script with only a system: say what the probe chose and why
+		fmt.Fprintln(os.Stderr, adjoint.ChoicesTable(cfg.System.Name, ch).String())
+	}
+	return cfg, err
 }
 
 // adjSystem returns a system declared by a DSL script: spec is FILE.adj (its last system) or

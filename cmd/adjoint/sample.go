@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"adjoint/lib/adjoint"
+	"adjoint/lib/mcmc"
 )
 
 func init() {
@@ -14,13 +16,14 @@ func init() {
 }
 
 func runSample(args []string) error {
-	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--resample]")
+	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--resample] [--refine K]")
 	n := fs.Int("n", 2000, "number of samples")
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
 	wout := fs.String("weights", "", "also write the log importance weights of the written samples (.npy, N float64; all 0 with --resample)")
 	steps := fs.Int("steps", 0, "integration steps (default: the checkpoint's)")
 	var integ adjoint.Integrator
 	fs.TextVar(&integ, "integrator", adjoint.IntegratorEM, "SDE discretisation: em or kappa (default: the checkpoint's)")
+	refine := fs.Int("refine", 0, "after sampling (and resampling), make this many MALA moves on the true energy from each sample (equal weights afterwards)")
 	resample := fs.Bool("resample", false, "resample systematically by the importance weights: the output represents the target, equally weighted")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -32,6 +35,9 @@ func runSample(args []string) error {
 	}
 	if *n < 1 {
 		return fmt.Errorf("%w: -n must be at least 1", errUsage)
+	}
+	if *refine < 0 || (*refine > 0 && *wout != "" && !*resample) {
+		return fmt.Errorf("%w: --refine K needs K ≥ 0, and refined samples have no path weights to write (add --resample, or drop --weights)", errUsage)
 	}
 	if err := checkOutputs("samples file", *out, "weights file", *wout); err != nil {
 		return err
@@ -61,6 +67,13 @@ func runSample(args []string) error {
 			return fmt.Errorf("--resample: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "resampled %d samples by their weights (systematic): equally weighted\n", sm.N)
+	}
+	if *refine > 0 {
+		var res *mcmc.Result
+		if sm, res, err = refineSamples(context.Background(), sm, s.Config().System, *refine, uint64(s.Config().Seed)); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "refined %d samples by %d MALA moves on the true energy (acceptance %.3f, %d energy evaluations)\n", sm.N, *refine, res.Accept, res.Evals)
 	}
 	if err := sm.SaveNPY(*out); err != nil {
 		return err
