@@ -57,6 +57,7 @@ type checker struct {
 	params map[string]float64
 	errs   []*Error
 	steps  []step
+	src    string          // the text being checked
 	saved  map[string]bool // absolute paths the script writes, for the check of later loads
 }
 
@@ -205,6 +206,7 @@ func (c *checker) stmt(st Stmt) {
 		if sys == nil {
 			return
 		}
+		sys.Source = systemSource(c.src, st.P, c.params)
 		c.add(st.P, func(ctx context.Context, env *runEnv) error {
 			registryMu.Lock()
 			registry[sys.Name] = sys

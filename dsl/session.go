@@ -97,6 +97,7 @@ func (s *Session) check(src, filename string) ([]step, error) {
 		return nil, err
 	}
 	c := s.newChecker()
+	c.src = src
 	for _, st := range prog.Stmts {
 		c.stmt(st)
 	}

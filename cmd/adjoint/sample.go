@@ -34,7 +34,7 @@ func runSample(args []string) error {
 	if err := checkOutputs("samples file", *out, "weights file", *wout); err != nil {
 		return err
 	}
-	s, err := adjoint.Load(pos[0])
+	s, err := loadSampler(pos[0])
 	if err != nil {
 		return err
 	}

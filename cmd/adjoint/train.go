@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("train", "train an adjoint sampler (dw4, lj13, lj55 or FILE.adj) and write a checkpoint", runTrain)
+	register("train", "train an adjoint sampler (a benchmark, a zoo target or FILE.adj[:NAME]) and write a checkpoint", runTrain)
 }
 
 // trainFlags are the training flags shared by train and demo.
@@ -108,18 +108,25 @@ func configFor(spec string) (adjoint.Config, error) {
 	if strings.HasSuffix(spec, ".adj") {
 		return trainConfigOf(spec)
 	}
+	if isAdjSpec(spec) { // FILE.adj:NAME: the defaults for the named system
+		sys, err := adjSystem(spec)
+		if err != nil {
+			return adjoint.Config{}, err
+		}
+		return adjoint.DefaultConfig(sys), nil
+	}
 	if cfg, ok, err := zooConfig(spec); ok { // zoo targets (zoo.go)
 		return cfg, err
 	}
 	sys, err := energy.Benchmark(spec)
 	if err != nil {
-		return adjoint.Config{}, fmt.Errorf("unknown system %q (dw4, lj13, lj55 or FILE.adj)", spec)
+		return adjoint.Config{}, fmt.Errorf("unknown system %q (%s)", spec, systemSpecHelp)
 	}
 	return adjoint.DefaultConfig(sys), nil
 }
 
 func runTrain(args []string) error {
-	fs := newFlagSet("train", "dw4|lj13|lj55|FILE.adj [--minutes M | --epochs E] [flags] -o CHECKPOINT")
+	fs := newFlagSet("train", "SYSTEM|FILE.adj[:NAME] [--minutes M | --epochs E] [flags] -o CHECKPOINT")
 	var tf trainFlags
 	tf.register(fs)
 	out := fs.String("o", "", "checkpoint to write (required)")
@@ -151,7 +158,7 @@ func runTrain(args []string) error {
 	}
 	var s *adjoint.Sampler
 	if *resume {
-		if s, err = adjoint.Load(*out); err != nil {
+		if s, err = loadSampler(*out); err != nil {
 			return err
 		}
 	} else {
