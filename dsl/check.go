@@ -57,8 +57,9 @@ type checker struct {
 	params map[string]float64
 	errs   []*Error
 	steps  []step
-	src    string          // the text being checked
 	saved  map[string]bool // absolute paths the script writes, for the check of later loads
+	// the source being checked, for errors found while running (non-finite energies)
+	file, src string
 }
 
 func (c *checker) errorf(p Pos, hint, format string, args ...any) {
@@ -202,6 +203,11 @@ func (c *checker) stmt(st Stmt) {
 	case *SystemDecl:
 		sys, errs := compileSystem(st, c.params)
 		c.errs = append(c.errs, errs...)
+		if sys != nil {
+			if en, ok := sys.Energy.(*Energy); ok {
+				en.file, en.src = nameOr(c.file), c.src
+			}
+		}
 		c.kinds[st.Name.Name] = kSystem
 		if sys == nil {
 			return

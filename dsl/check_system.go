@@ -63,65 +63,21 @@ var symmetryNames = []string{"translation", "rotation", "permutation"}
 
 // compileSystem checks a system declaration and compiles its energy.
 func compileSystem(s *SystemDecl, globals map[string]float64) (*energy.System, []*Error) {
-	var errs []*Error
 	params := map[string]float64{}
 	for k, v := range globals {
 		params[k] = v
 	}
 	sys := &energy.System{Name: s.Name.Name}
-	n, d := 0, 0
-	if s.Particles == nil {
-		errs = append(errs, &Error{Pos: s.Name.P, Msg: fmt.Sprintf("system %s does not say how many particles it has", s.Name.Name), Hint: "add a line: particles N in Dd (e.g. particles 4 in 2d)"})
-	} else {
-		var e1, e2 []*Error
-		n, e1 = constInt(s.Particles, params, "the number of particles", 1, maxParticles)
-		d, e2 = constInt(s.Dim, params, "the dimension", 1, 3)
-		errs = append(errs, e1...)
-		errs = append(errs, e2...)
-	}
+	n, d, errs := systemSize(s, params)
 	if n > 0 {
 		params["n"] = float64(n) // lets may use the number of particles
 	}
 	for _, lt := range s.Lets {
 		errs = append(errs, evalLets(lt, params)...)
 	}
-	for _, sy := range s.Symmetry {
-		switch sy.Name {
-		case "translation":
-			sys.Symmetry.Translation = true
-		case "rotation", "rotations", "reflection":
-			sys.Symmetry.Rotation = true
-		case "permutation", "permutations":
-			sys.Symmetry.Permutation = true
-		default:
-			errs = append(errs, &Error{Pos: sy.P, Msg: fmt.Sprintf("unknown symmetry %q", sy.Name), Hint: orList(nearest(sy.Name, symmetryNames), "symmetries are translation, rotation and permutation")})
-		}
-	}
-	if s.Temperature != nil {
-		t, e := constPositive(s.Temperature, params, "the temperature")
-		errs = append(errs, e...)
-		sys.Temperature = t
-	}
-	soften := 0.0
-	if s.Soften != nil {
-		v, e := constValue(s.Soften, params)
-		errs = append(errs, e...)
-		if len(e) == 0 && !(v >= 0) {
-			errs = append(errs, &Error{Pos: s.Soften.At(), Msg: fmt.Sprintf("soften must be ≥ 0, got %g", v)})
-		}
-		soften = v
-	}
-	if len(s.Box) > 0 {
-		for _, b := range s.Box {
-			v, e := constPositive(b, params, "a box length")
-			errs = append(errs, e...)
-			sys.Box = append(sys.Box, v)
-		}
-		if d > 0 && len(s.Box) != d {
-			errs = append(errs, &Error{Pos: s.BoxPos, Msg: fmt.Sprintf("box has %d length%s for %d dimensions", len(s.Box), plural(len(s.Box)), d),
-				Hint: fmt.Sprintf("give one length per dimension, e.g. box %s periodic", boxExample(d))})
-		}
-	}
+	errs = append(errs, systemSettings(s, sys, params, d)...)
+	soften, e := systemSoften(s, params)
+	errs = append(errs, e...)
 	if s.Energy == nil {
 		errs = append(errs, &Error{Pos: s.Name.P, Msg: fmt.Sprintf("system %s has no energy", s.Name.Name), Hint: "add a line: energy = EXPRESSION"})
 	}
@@ -140,11 +96,71 @@ func compileSystem(s *SystemDecl, globals map[string]float64) (*energy.System, [
 		return nil, errs
 	}
 	l.top.out = id
-	sys.Energy = newEnergy(l)
+	en := newEnergy(l)
+	en.system = s.Name.Name
+	sys.Energy = en
 	if err := sys.Validate(); err != nil {
 		return nil, []*Error{{Pos: s.P, Msg: err.Error()}}
 	}
 	return sys, nil
+}
+
+// systemSize checks particles N in Dd.
+func systemSize(s *SystemDecl, params map[string]float64) (n, d int, errs []*Error) {
+	if s.Particles == nil {
+		return 0, 0, []*Error{{Pos: s.Name.P, Msg: fmt.Sprintf("system %s does not say how many particles it has", s.Name.Name), Hint: "add a line: particles N in Dd (e.g. particles 4 in 2d)"}}
+	}
+	var e1, e2 []*Error
+	n, e1 = constInt(s.Particles, params, "the number of particles", 1, maxParticles)
+	d, e2 = constInt(s.Dim, params, "the dimension", 1, 3)
+	return n, d, append(e1, e2...)
+}
+
+// systemSettings checks the symmetries, the temperature and the box of a system of dimension
+// d (0: unknown) into sys.
+func systemSettings(s *SystemDecl, sys *energy.System, params map[string]float64, d int) []*Error {
+	var errs []*Error
+	for _, sy := range s.Symmetry {
+		switch sy.Name {
+		case "translation":
+			sys.Symmetry.Translation = true
+		case "rotation", "rotations", "reflection":
+			sys.Symmetry.Rotation = true
+		case "permutation", "permutations":
+			sys.Symmetry.Permutation = true
+		default:
+			errs = append(errs, &Error{Pos: sy.P, Msg: fmt.Sprintf("unknown symmetry %q", sy.Name), Hint: orList(nearest(sy.Name, symmetryNames), "symmetries are translation, rotation and permutation")})
+		}
+	}
+	if s.Temperature != nil {
+		t, e := constPositive(s.Temperature, params, "the temperature")
+		errs = append(errs, e...)
+		sys.Temperature = t
+	}
+	if len(s.Box) > 0 {
+		for _, b := range s.Box {
+			v, e := constPositive(b, params, "a box length")
+			errs = append(errs, e...)
+			sys.Box = append(sys.Box, v)
+		}
+		if d > 0 && len(s.Box) != d {
+			errs = append(errs, &Error{Pos: s.BoxPos, Msg: fmt.Sprintf("box has %d length%s for %d dimensions", len(s.Box), plural(len(s.Box)), d),
+				Hint: fmt.Sprintf("give one length per dimension, e.g. box %s periodic", boxExample(d))})
+		}
+	}
+	return errs
+}
+
+// systemSoften checks soften EPS (0 when absent).
+func systemSoften(s *SystemDecl, params map[string]float64) (float64, []*Error) {
+	if s.Soften == nil {
+		return 0, nil
+	}
+	v, errs := constValue(s.Soften, params)
+	if len(errs) == 0 && !(v >= 0) {
+		errs = append(errs, &Error{Pos: s.Soften.At(), Msg: fmt.Sprintf("soften must be ≥ 0, got %g", v)})
+	}
+	return v, errs
 }
 
 func orList(a, b string) string {

@@ -83,7 +83,7 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 	if workers <= 1 {
 		ws := en.pool.Get().(*workspace)
 		for c := 0; c < chunks; c++ {
-			en.evalChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
+			en.runChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
 		}
 		en.pool.Put(ws)
 		return
@@ -100,12 +100,21 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 				if c >= chunks {
 					break
 				}
-				en.evalChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
+				en.runChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
 			}
 			en.pool.Put(ws)
 		}()
 	}
 	wg.Wait()
+}
+
+// runChunk evaluates configurations c0..c1-1 and, until one has been found, looks for a
+// non-finite result to explain (checkFinite).
+func (en *Energy) runChunk(ws *workspace, x, e, grad []float64, c0, c1 int) {
+	en.evalChunk(ws, x, e, grad, c0, c1)
+	if !en.nonFiniteSeen.Load() {
+		en.checkFinite(x, e, c0, c1)
+	}
 }
 
 // evalChunk evaluates configurations c0..c1-1: the sums (by the native loops or the tapes),

@@ -129,6 +129,9 @@ func (de *DeviceEnergy) energyGrad(x, e, grad []float64) error {
 	if err := d.CopyDtoH64(e, de.e); err != nil {
 		return err
 	}
+	if !de.en.nonFiniteSeen.Load() {
+		de.en.checkFinite(x, e, 0, B) // explained on the host, as on the CPU
+	}
 	if grad != nil {
 		return d.CopyDtoH64(grad[:B*nd], de.g)
 	}
@@ -185,6 +188,10 @@ func (de *DeviceEnergy) release() {
 		}
 	}
 }
+
+// NonFinite returns the explanation of the first configuration evaluated through EnergyGrad
+// whose energy was not finite although its coordinates were (see Energy.NonFinite).
+func (de *DeviceEnergy) NonFinite() error { return de.en.NonFinite() }
 
 // Close returns the device buffers to the device's pool.
 func (de *DeviceEnergy) Close() error {

@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // Energy is an energy compiled from a formula. It implements energy.Energy: evaluation runs
@@ -18,9 +19,22 @@ type Energy struct {
 	work    int // particle and pair terms per configuration
 	usesCom bool
 	pool    sync.Pool
+
+	// where the energy was declared, for explaining non-finite values (diagnose.go)
+	system    string
+	file, src string
+	// the explanation of the first non-finite evaluation, found once
+	nonFinite     atomic.Pointer[Error]
+	nonFiniteSeen atomic.Bool
 }
 
 type compiledCtx struct {
+	// the graph (value and gradient nodes), its output and the gradient by each input: kept
+	// to explain a non-finite evaluation (diagnose.go)
+	g        *graph
+	out      int32
+	gradOuts []int32
+	sum      *Sum // nil at top level
 	specs    []inSpec
 	val      *tape // outputs: value
 	full     *tape // outputs: value, d value / d input for each input
@@ -49,10 +63,13 @@ func (en *Energy) Particles() int { return en.n }
 // SpatialDim is the dimension of each particle.
 func (en *Energy) SpatialDim() int { return en.d }
 
+// compileCtx compiles a context: its value tape, its value-and-gradient tape, and how it runs
+// (the seeds of the sums at top level; lanes, pair quantities and a native loop for a sum).
 func compileCtx(c *ctx, n int, top bool) *compiledCtx {
-	cc := &compiledCtx{specs: c.specs, top: top, scale: 1, slotR2: -1}
+	cc := &compiledCtx{specs: c.specs, top: top, scale: 1, slotR2: -1, g: c.g, out: c.out, sum: c.sum}
 	cc.val = compileTape(c.g, []int32{c.out})
 	grads := c.g.grad(c.out)
+	cc.gradOuts = grads
 	cc.full = compileTape(c.g, append([]int32{c.out}, grads...))
 	// an input is used when the value depends on it (a pattern rewrite may leave some unused)
 	cc.used = make([]bool, len(c.specs))
@@ -61,21 +78,39 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 	}
 	if top {
 		cc.lanes = 1
-		for i, s := range c.specs {
-			if s.kind != inSum {
-				continue
-			}
-			for len(cc.seedKnown) <= s.k {
-				cc.seedKnown = append(cc.seedKnown, false)
-				cc.seedConst = append(cc.seedConst, 0)
-			}
-			cc.seedConst[s.k], cc.seedKnown[s.k] = c.g.isConst(grads[i])
-		}
+		cc.constantSeeds(c, grads)
 		return cc
 	}
 	cc.kind = c.sum.Kind
-	symmetric := true
+	cc.n = n
+	cc.layLanes(cc.pairInputs(), n)
+	if nativeLoops {
+		cc.chooseNative(c)
+	}
+	return cc
+}
+
+// constantSeeds records, for each sum the top level reads, whether the derivative of the
+// energy by it is a constant, and which.
+func (cc *compiledCtx) constantSeeds(c *ctx, grads []int32) {
 	for i, s := range c.specs {
+		if s.kind != inSum {
+			continue
+		}
+		for len(cc.seedKnown) <= s.k {
+			cc.seedKnown = append(cc.seedKnown, false)
+			cc.seedConst = append(cc.seedConst, 0)
+		}
+		cc.seedConst[s.k], cc.seedKnown[s.k] = c.g.isConst(grads[i])
+	}
+}
+
+// pairInputs notes the pair quantities the body reads (differences, squared distance) and
+// reports whether the body is symmetric in the pair (reads neither differences nor one
+// particle of the pair by itself).
+func (cc *compiledCtx) pairInputs() (symmetric bool) {
+	symmetric = true
+	for i, s := range cc.specs {
 		if !cc.used[i] {
 			continue
 		}
@@ -95,6 +130,13 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 			cc.needD = true
 		}
 	}
+	return symmetric
+}
+
+// layLanes sets the lanes per configuration: one per particle or unordered pair; a sum over
+// ordered pairs i≠j of a symmetric body runs over unordered pairs twice over (scale 2), other
+// bodies over both orders.
+func (cc *compiledCtx) layLanes(symmetric bool, n int) {
 	switch cc.kind {
 	case SumParticles:
 		cc.lanes = n
@@ -108,34 +150,38 @@ func compileCtx(c *ctx, n int, top bool) *compiledCtx {
 			}
 		}
 	}
-	cc.n = n
+}
+
+// chooseNative picks a native loop (cpu_pairloop.go) when the body is a sum of powers of its
+// one input: r2 for pair sums, ‖x_i − com‖² or ‖x_i‖² for particle sums.
+func (cc *compiledCtx) chooseNative(c *ctx) {
 	only := -1 // the one input the value depends on
 	for i, u := range cc.used {
 		if u {
 			if only >= 0 {
-				only = -2
-				break
+				return
 			}
 			only = i
 		}
 	}
-	if only >= 0 && nativeLoops {
-		sp := c.specs[only]
-		pairOK := cc.kind != SumParticles && sp.kind == inR2 && (cc.kind == SumPairsLess || cc.scale == 2)
-		particleOK := cc.kind == SumParticles && (sp.kind == inQU || sp.kind == inQX)
-		if pairOK || particleOK {
-			if p, ok := polyOf(c.g, c.out, map[int32]laurent{}); ok && len(p) > 0 {
-				cc.poly = newPolyKernel(p)
-				cc.polyInput = only
-			} else if pairOK {
-				if pk := shiftedPoly(c.g, c.out); pk != nil {
-					cc.poly = pk
-					cc.polyInput = only
-				}
-			}
+	if only < 0 {
+		return
+	}
+	sp := c.specs[only]
+	pairOK := cc.kind != SumParticles && sp.kind == inR2 && (cc.kind == SumPairsLess || cc.scale == 2)
+	particleOK := cc.kind == SumParticles && (sp.kind == inQU || sp.kind == inQX)
+	if !pairOK && !particleOK {
+		return
+	}
+	if p, ok := polyOf(c.g, c.out, map[int32]laurent{}); ok && len(p) > 0 {
+		cc.poly = newPolyKernel(p)
+		cc.polyInput = only
+	} else if pairOK {
+		if pk := shiftedPoly(c.g, c.out); pk != nil {
+			cc.poly = pk
+			cc.polyInput = only
 		}
 	}
-	return cc
 }
 
 const targetLanes = 256

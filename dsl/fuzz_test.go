@@ -13,6 +13,7 @@ var fuzzSeeds = []string{
 	"system w { particles 3 in 2d; energy = sum pairs i≠j: where(r[i,j] < 1, smin(r[i,j], 2, 0.1), x[i][0]) + com.y }",
 	"let a = 1, b = -2e-3\nsystem q { particles 2 in 3d; let c = a*b; energy = c*dot(dr[0,1], x[1] - com) ^ 2 }",
 	"system e { particles 2 in 2d; energy = ((((1)))) + -+-x[0].x ** 3 // comment\n}",
+	"system m { particles 3 in 2d; energy = sum pairs i<j: -logsumexp(-9*(r[i,j]-1)^2, -r[i,j]) + smin(x[0].x, x[1].x, x[2].x, 0.2) + smax(x[0].y, 1, 0.5) }",
 	"x = load \"f.npy\"; save x \"g.npy\"; print 1+2",
 }
 

@@ -49,6 +49,10 @@ type graph struct {
 	nodes  []node
 	memo   map[node]int32
 	inputs []int32 // node id of input number i
+	// src[i] is the source expression whose lowering created node i (nil when none), for
+	// explaining non-finite values; at is the expression being lowered now.
+	src []Expr
+	at  Expr
 }
 
 func newGraph() *graph { return &graph{memo: map[node]int32{}} }
@@ -59,6 +63,7 @@ func (g *graph) add(n node) int32 {
 	}
 	id := int32(len(g.nodes))
 	g.nodes = append(g.nodes, n)
+	g.src = append(g.src, g.at)
 	if n.k == n.k { // NaN constants are never shared
 		g.memo[n] = id
 	}

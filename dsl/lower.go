@@ -134,6 +134,10 @@ func (l *lowerer) knownNames() []string {
 func (l *lowerer) g() *graph { return l.cur.g }
 
 func (l *lowerer) lower(e Expr) value {
+	g := l.g()
+	outer := g.at
+	g.at = e
+	defer func() { g.at = outer }()
 	switch e := e.(type) {
 	case *Num:
 		return scalar(l.g().konst(e.Val))

@@ -13,29 +13,7 @@ func (l *lowerer) binary(e *Binary) value {
 	g := l.g()
 	switch e.Op {
 	case "<", "<=", ">", ">=", "==", "!=":
-		if x.kind != vScalar {
-			return l.notNumber(e.X, x)
-		}
-		if y.kind != vScalar {
-			return l.notNumber(e.Y, y)
-		}
-		a, b := x.ids[0], y.ids[0]
-		var id int32
-		switch e.Op {
-		case "<":
-			id = g.op2(opLt, a, b)
-		case "<=":
-			id = g.op2(opLe, a, b)
-		case ">":
-			id = g.op2(opLt, b, a)
-		case ">=":
-			id = g.op2(opLe, b, a)
-		case "==":
-			id = g.op2(opEq, a, b)
-		default:
-			id = g.op2(opNe, a, b)
-		}
-		return value{kind: vBool, ids: []int32{id}}
+		return l.comparison(e, x, y)
 	}
 	for _, p := range []struct {
 		e Expr
@@ -66,7 +44,40 @@ func (l *lowerer) binary(e *Binary) value {
 			return scalar(g.op2(opPow, a, b))
 		}
 	}
-	// vector arithmetic
+	return l.vectorArith(e, x, y)
+}
+
+// comparison lowers a comparison of two numbers to a condition (0 or 1).
+func (l *lowerer) comparison(e *Binary, x, y value) value {
+	g := l.g()
+	if x.kind != vScalar {
+		return l.notNumber(e.X, x)
+	}
+	if y.kind != vScalar {
+		return l.notNumber(e.Y, y)
+	}
+	a, b := x.ids[0], y.ids[0]
+	var id int32
+	switch e.Op {
+	case "<":
+		id = g.op2(opLt, a, b)
+	case "<=":
+		id = g.op2(opLe, a, b)
+	case ">":
+		id = g.op2(opLt, b, a)
+	case ">=":
+		id = g.op2(opLe, b, a)
+	case "==":
+		id = g.op2(opEq, a, b)
+	default:
+		id = g.op2(opNe, a, b)
+	}
+	return value{kind: vBool, ids: []int32{id}}
+}
+
+// vectorArith lowers + and − of vectors and the scaling of a vector by a number.
+func (l *lowerer) vectorArith(e *Binary, x, y value) value {
+	g := l.g()
 	out := value{kind: vVector}
 	switch {
 	case (e.Op == "+" || e.Op == "-") && x.kind == vVector && y.kind == vVector:

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 
-	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
 )
 
@@ -14,7 +13,8 @@ var (
 	registry   = map[string]*energy.System{}
 )
 
-// declaredSystem returns a copy of the system declared under name in this process.
+// declaredSystem returns a copy of the system a script declared under name, for reloading a
+// checkpoint that records its system by name (adjoint.LoadOptions.Resolve).
 func declaredSystem(name string) (*energy.System, error) {
 	registryMu.Lock()
 	sys, ok := registry[name]
@@ -24,15 +24,4 @@ func declaredSystem(name string) (*energy.System, error) {
 	}
 	c := *sys
 	return &c, nil
-}
-
-func init() {
-	prev := adjoint.SystemResolver
-	adjoint.SystemResolver = func(name string) (*energy.System, error) {
-		sys, err := declaredSystem(name)
-		if err != nil && prev != nil {
-			return prev(name)
-		}
-		return sys, err
-	}
 }

@@ -61,11 +61,14 @@ type Session struct {
 	params map[string]float64
 	values map[string]any
 	origin map[any]*energy.System // sampler or samples → its system
+	// energies whose non-finite evaluation has been reported
+	reported map[nonFiniter]bool
 }
 
 // NewSession returns an empty session.
 func NewSession() *Session {
-	return &Session{params: map[string]float64{}, values: map[string]any{}, origin: map[any]*energy.System{}, dry: map[string]nameKind{}}
+	return &Session{params: map[string]float64{}, values: map[string]any{}, origin: map[any]*energy.System{}, dry: map[string]nameKind{},
+		reported: map[nonFiniter]bool{}}
 }
 
 // Value returns the value bound to name.
@@ -97,7 +100,7 @@ func (s *Session) check(src, filename string) ([]step, error) {
 		return nil, err
 	}
 	c := s.newChecker()
-	c.src = src
+	c.file, c.src = filename, src
 	for _, st := range prog.Stmts {
 		c.stmt(st)
 	}
@@ -145,8 +148,16 @@ func (s *Session) Exec(ctx context.Context, src, filename string, out Output) ([
 		if err := ctx.Err(); err != nil {
 			return env.bb, fmt.Errorf("%s:%d:%d: interrupted: %w", nameOr(filename), st.pos.Line, st.pos.Col, err)
 		}
-		if err := runStep(ctx, env, st); err != nil {
+		err := runStep(ctx, env, st)
+		why := s.newNonFinite()
+		if err != nil {
+			if len(why) > 0 {
+				err = &explainedError{err: err, why: why}
+			}
 			return env.bb, &RuntimeError{File: nameOr(filename), Pos: st.pos, Err: err}
+		}
+		for _, w := range why {
+			env.print("warning: " + w.Error())
 		}
 	}
 	return env.bb, nil
@@ -221,3 +232,58 @@ func TrainingConfig(ctx context.Context, src, filename string) (adjoint.Config, 
 	}
 	return cfg, nil
 }
+
+// newNonFinite returns the explanations, not reported before, of non-finite energies of the
+// session's systems (Energy.NonFinite), in the order of the systems' names.
+func (s *Session) newNonFinite() []error {
+	byName := map[string]nonFiniter{}
+	visit := func(sys *energy.System) {
+		if sys == nil {
+			return
+		}
+		if en, ok := sys.Energy.(nonFiniter); ok && !s.reported[en] && en.NonFinite() != nil {
+			byName[sys.Name] = en
+		}
+	}
+	for _, v := range s.values {
+		if sys, ok := v.(*energy.System); ok {
+			visit(sys)
+		}
+	}
+	for _, sys := range s.origin {
+		visit(sys)
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []error
+	for _, n := range names {
+		en := byName[n]
+		s.reported[en] = true
+		out = append(out, en.NonFinite())
+	}
+	return out
+}
+
+// nonFiniter is an energy that explains its non-finite evaluations (*Energy, *DeviceEnergy).
+type nonFiniter interface{ NonFinite() error }
+
+// explainedError is a statement's error followed by the explanations of the non-finite
+// energies met while running it.
+type explainedError struct {
+	err error
+	why []error
+}
+
+func (e *explainedError) Error() string {
+	s := e.err.Error()
+	for _, w := range e.why {
+		s += "\n" + w.Error()
+	}
+	return s
+}
+
+// Unwrap returns the statement's error and the explanations.
+func (e *explainedError) Unwrap() []error { return append([]error{e.err}, e.why...) }

@@ -53,6 +53,7 @@ func TestFaults(t *testing.T) {
 		"deadlock_mutex":           {"Deadlock", false},
 		"deadlock_channel":         {"Deadlock", true},
 		"close_stdout":             {"", true},
+		"timer_wait":               {"", true},
 		"goroutine_panic_compiled": {"", true},
 	}
 	seen := map[string]bool{}

@@ -114,18 +114,6 @@ func adjointBinary(t *testing.T) string {
 	return binPath
 }
 
-// dataDir checks that the reference data the notebooks read are present.
-func dataDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(filepath.Dir(repoRoot(t)), "shared", "data")
-	for _, f := range []string{"test_split_DW4.npy", "test_split_LJ13-1000.npy"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatalf("reference data missing (the notebooks need it): %v", err)
-		}
-	}
-	return dir
-}
-
 // envWithout returns the environment without the named variables.
 func envWithout(names ...string) []string {
 	var env []string
@@ -303,7 +291,6 @@ func TestCommittedNotebooks(t *testing.T) {
 // TestRunSmall executes every notebook at the small size through `adjoint run --param`.
 func TestRunSmall(t *testing.T) {
 	bin := adjointBinary(t)
-	dataDir(t)
 	tmp := t.TempDir()
 	for _, sp := range specs {
 		t.Run(sp.file, func(t *testing.T) {
@@ -352,7 +339,6 @@ func TestNbclientSmall(t *testing.T) {
 		t.Skip(msg)
 	}
 	bin := adjointBinary(t)
-	dataDir(t)
 	tmp := t.TempDir()
 	prefix := filepath.Join(tmp, "prefix")
 	if out, err := exec.Command(bin, "install", "--prefix", prefix).CombinedOutput(); err != nil {

@@ -13,7 +13,7 @@ With --soak N it runs the soak instead: N cells that assign the same two variabl
 1000-element slice or list, and a string shown as the cell's result), in one kernel of each
 kind, one after the other. It reports the resident memory of the kernel's processes (VmRSS
 from /proc, the kernel and its children) after a warm-up and at the end, and the round-trip
-p50/p99 over the first and the last cells (a window of min(500, N/10) cells); then one line
+p50/p99 over the first and the last tenth of the cells (and over every tenth); then one line
 with the growth ratio and the targets: growth at most twice ipykernel's plus 2 MB, and the
 p99 at the end within 1.5 times the p99 at the start.
 """
@@ -185,14 +185,17 @@ def soak(name, label, n):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
-    w = max(1, min(500, n // 10))
+    w = max(1, n // 10)
     first, last = times[:w], times[-w:]
+    tenths = [times[k * w:(k + 1) * w] for k in range(n // w)]
     return {"bench": "kernel-soak", "kernel": label, "kernelspec": name, "cells": n, "window": w,
             "cell": cell, "wall_s": wall,
             "rss_start_mb": rss0 / 1024, "rss_end_mb": rss1 / 1024, "rss_growth_mb": (rss1 - rss0) / 1024,
             "rss_samples_mb": [round(x / 1024, 1) for x in samples],
             "p50_start_ms": 1000 * percentile(first, 50), "p99_start_ms": 1000 * percentile(first, 99),
-            "p50_end_ms": 1000 * percentile(last, 50), "p99_end_ms": 1000 * percentile(last, 99)}
+            "p50_end_ms": 1000 * percentile(last, 50), "p99_end_ms": 1000 * percentile(last, 99),
+            "p50_by_tenth_ms": [round(1000 * percentile(t, 50), 2) for t in tenths],
+            "p99_by_tenth_ms": [round(1000 * percentile(t, 99), 2) for t in tenths]}
 
 
 def main_soak(a):

@@ -198,9 +198,9 @@ func checkNonFinite(w io.Writer, sys *energy.System, x []float64, what string, a
 	if bad == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "eval: %d of %d %s configurations have non-finite coordinates or energy: dropped\n", bad, rows, what)
+	fmt.Fprintf(w, "eval: %d of %d configurations of the %s have non-finite coordinates or energy: dropped\n", bad, rows, what)
 	if !allow && float64(bad) > maxNonFinite*float64(rows) {
-		return fmt.Errorf("%d of %d %s configurations (%.1f%%) are non-finite, more than %g%%; --allow-nonfinite evaluates the rest",
+		return fmt.Errorf("%d of %d configurations of the %s (%.1f%%) are non-finite, more than %g%%; --allow-nonfinite evaluates the rest",
 			bad, rows, what, 100*float64(bad)/float64(rows), 100*maxNonFinite)
 	}
 	return nil

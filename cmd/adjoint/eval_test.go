@@ -259,9 +259,9 @@ func TestEvalNonFinite(t *testing.T) {
 		dropped float64
 	}{
 		{"clean", write(200, nil), false, "", "", 0},
-		{"one NaN in 200 (0.5%)", write(200, map[int]float64{7: nan}), false, "", "1 of 200 samples configurations", 1},
+		{"one NaN in 200 (0.5%)", write(200, map[int]float64{7: nan}), false, "", "1 of 200 configurations of the samples", 1},
 		{"two NaN in 200 (1%)", write(200, map[int]float64{7: nan, 9: nan}), false, "", "2 of 200", 2},
-		{"three bad in 200 (1.5%)", write(200, map[int]float64{1: nan, 2: inf, 3: 1e300}), false, "3 of 200 samples configurations (1.5%) are non-finite, more than 1%", "3 of 200", 0},
+		{"three bad in 200 (1.5%)", write(200, map[int]float64{1: nan, 2: inf, 3: 1e300}), false, "3 of 200 configurations of the samples (1.5%) are non-finite, more than 1%", "3 of 200", 0},
 		{"three bad allowed", write(200, map[int]float64{1: nan, 2: inf, 3: 1e300}), true, "", "3 of 200", 3},
 		{"all NaN", write(10, map[int]float64{0: nan, 1: nan, 2: nan, 3: nan, 4: nan, 5: nan, 6: nan, 7: nan, 8: nan, 9: nan}), true, "no usable samples", "10 of 10", 0},
 	} {

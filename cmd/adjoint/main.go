@@ -6,10 +6,11 @@
 //	adjoint run FILE [-o OUT]
 //	adjoint train SPEC [flags]
 //	adjoint sample CHECKPOINT -n N -o OUT.npy
-//	adjoint eval SYSTEM SAMPLES.npy --ref REF.npy
+//	adjoint eval SYSTEM SAMPLES.npy [--ref REF.npy]   (default: the built-in reference of dw4, lj13)
 //	adjoint eval ZOO-TARGET SAMPLES.npy [--weights LOGW.npy]
 //	adjoint zoo [ZOO-TARGET]
 //	adjoint mcmc SYSTEM -n N -o OUT.npy
+//	adjoint refgen dw4 --draws N --seed S -o OUT.npy
 //	adjoint bench WHAT [flags]
 //
 // Each subcommand lives in its own file and registers itself with register.

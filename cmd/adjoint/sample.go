@@ -3,23 +3,25 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"adjoint/lib/adjoint"
 )
 
 func init() {
-	register("sample", "draw samples from a trained checkpoint into an .npy file (prints the ESS)", runSample)
+	register("sample", "draw samples from a trained checkpoint into an .npy file (prints the weight diagnostics)", runSample)
 }
 
 func runSample(args []string) error {
-	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy]")
+	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--resample]")
 	n := fs.Int("n", 2000, "number of samples")
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
-	wout := fs.String("weights", "", "also write the log importance weights (.npy, N float64)")
+	wout := fs.String("weights", "", "also write the log importance weights of the written samples (.npy, N float64; all 0 with --resample)")
 	steps := fs.Int("steps", 0, "integration steps (default: the checkpoint's)")
 	var integ adjoint.Integrator
 	fs.TextVar(&integ, "integrator", adjoint.IntegratorEM, "SDE discretisation: em or kappa (default: the checkpoint's)")
+	resample := fs.Bool("resample", false, "resample systematically by the importance weights: the output represents the target, equally weighted")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -54,6 +56,16 @@ func runSample(args []string) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(os.Stderr, sm.Table().String())
+	d := sm.Diagnostics()
+	printDiagnostics(os.Stdout, os.Stderr, d)
+	if *resample {
+		// nothing is written when resampling fails
+		if sm, err = sm.Resample(uint64(s.Config().Seed)); err != nil {
+			return fmt.Errorf("--resample: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "resampled %d samples by their weights (systematic): equally weighted\n", sm.N)
+	}
 	if err := sm.SaveNPY(*out); err != nil {
 		return err
 	}
@@ -62,9 +74,16 @@ func runSample(args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintln(os.Stderr, sm.Table().String())
-	fmt.Printf("ESS %.1f of %d (%.4f)\n", sm.ESS, sm.N, sm.ESS/float64(sm.N))
 	return nil
+}
+
+// printDiagnostics writes the weight diagnostics to out and each warning as a "warning: …" line
+// to warn.
+func printDiagnostics(out, warn io.Writer, d adjoint.Diagnostics) {
+	fmt.Fprint(out, d.String())
+	for _, w := range d.Warnings() {
+		fmt.Fprintf(warn, "warning: %s\n", w)
+	}
 }
 
 // flagGiven reports whether the flag name was set on the command line.

@@ -27,7 +27,7 @@ func resolveSystem(spec string) (*energy.System, error) {
 	}
 	sys, err := energy.Benchmark(spec)
 	if err != nil {
-		return nil, fmt.Errorf("unknown system %q (%s)", spec, systemSpecHelp)
+		return nil, fmt.Errorf("system %q (%s): %w", spec, systemSpecHelp, err)
 	}
 	return sys, nil
 }

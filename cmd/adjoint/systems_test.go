@@ -25,7 +25,7 @@ func TestResolveSystem(t *testing.T) {
 		{adj, "b", ""},
 		{adj + ":a", "a", ""},
 		{adj + ":zz", "", "declares no system \"zz\""},
-		{"lj7", "", "unknown system \"lj7\""},
+		{"lj7", "", "system \"lj7\""},
 		{filepath.Join(dir, "none.adj"), "", "none.adj"},
 	} {
 		sys, err := resolveSystem(c.spec)

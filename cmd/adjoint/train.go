@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"adjoint/dsl"
 	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
 )
@@ -22,7 +23,7 @@ type trainFlags struct {
 	epochs                                           int
 	net                                              string
 	layers, hidden, batch, trainBatch, buffer, grads int
-	steps, every, prefill                            int
+	steps, every, prefill, diagEvery                 int
 	lr, clip, lrFinal, tanhRange                     float64
 	timeSampling                                     adjoint.TimeSampling
 	integrator                                       adjoint.Integrator
@@ -49,6 +50,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
 	fs.IntVar(&t.every, "checkpoint-every", 50, "epochs between checkpoints")
+	fs.IntVar(&t.diagEvery, "diagnose-every", 0, "epochs between importance-weight diagnostics (batch ESS) of the generated batch (0: 10, negative: none)")
 	fs.IntVar(&t.prefill, "prefill", 0, "fill the buffer with this many base-process samples first")
 	fs.BoolVar(&t.noBase, "no-base-correction", false, "drop the base-marginal correction (teaching)")
 }
@@ -100,7 +102,7 @@ func (t *trainFlags) options() (adjoint.TrainOptions, error) {
 	if t.minutes < 0 || t.epochs < 0 {
 		return adjoint.TrainOptions{}, fmt.Errorf("%w: --minutes and --epochs must not be negative", errUsage)
 	}
-	return adjoint.TrainOptions{Epochs: t.epochs, Duration: time.Duration(t.minutes * float64(time.Minute)), CheckpointEvery: t.every}, nil
+	return adjoint.TrainOptions{Epochs: t.epochs, Duration: time.Duration(t.minutes * float64(time.Minute)), CheckpointEvery: t.every, DiagnoseEvery: t.diagEvery}, nil
 }
 
 // configFor returns the default configuration of a benchmark name or a FILE.adj specification.
@@ -115,14 +117,26 @@ func configFor(spec string) (adjoint.Config, error) {
 		}
 		return adjoint.DefaultConfig(sys), nil
 	}
-	if cfg, ok, err := zooConfig(spec); ok { // zoo targets (zoo.go)
-		return cfg, err
-	}
 	sys, err := energy.Benchmark(spec)
 	if err != nil {
 		return adjoint.Config{}, fmt.Errorf("unknown system %q (%s)", spec, systemSpecHelp)
 	}
 	return adjoint.DefaultConfig(sys), nil
+}
+
+// resumeFrom loads the checkpoint to resume: its system is a benchmark, a zoo target or rebuilt
+// from the source it recorded; a FILE.adj specification supplies its system and schedule
+// (needed for a sigma(t) formula, which the checkpoint records by name only).
+func resumeFrom(spec, checkpoint string) (*adjoint.Sampler, error) {
+	opt := dsl.LoadOptions()
+	if strings.HasSuffix(spec, ".adj") {
+		cfg, err := trainConfigOf(spec)
+		if err != nil {
+			return nil, err
+		}
+		opt.System, opt.Schedule = cfg.System, cfg.Schedule
+	}
+	return adjoint.LoadCheckpoint(checkpoint, opt)
 }
 
 func runTrain(args []string) error {
@@ -158,7 +172,7 @@ func runTrain(args []string) error {
 	}
 	var s *adjoint.Sampler
 	if *resume {
-		if s, err = loadSampler(*out); err != nil {
+		if s, err = resumeFrom(pos[0], *out); err != nil {
 			return err
 		}
 	} else {

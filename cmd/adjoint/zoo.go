@@ -5,28 +5,17 @@ import (
 	"os"
 	"strings"
 
-	"adjoint/lib/adjoint"
 	"adjoint/lib/npy"
 	"adjoint/lib/zoo"
 )
 
-// The zoo targets (lib/zoo) on the command line: `adjoint train NAME` uses the target's default
-// configuration (zooConfig), `adjoint eval NAME SAMPLES.npy [--weights LOGW.npy]` compares
-// samples with the exact answers (zooEval), and `adjoint zoo [NAME]` prints the exact answers.
+// The zoo targets (lib/zoo) on the command line. `adjoint train NAME` needs nothing here: the
+// names resolve through energy.Benchmark and their defaults through adjoint.DefaultConfig.
+// `adjoint eval NAME SAMPLES.npy [--weights LOGW.npy]` compares samples with the exact answers
+// (zooEval), and `adjoint zoo [NAME]` prints the exact answers.
 
 func init() {
 	register("zoo", "list the zoo targets, or print one target's exact answers as JSON", runZoo)
-}
-
-// zooConfig returns the default training configuration of a zoo target; ok is false when spec
-// is not one.
-func zooConfig(spec string) (cfg adjoint.Config, ok bool, err error) {
-	t, err := zoo.Lookup(spec)
-	if err != nil {
-		return adjoint.Config{}, false, nil
-	}
-	cfg, err = t.Config()
-	return cfg, true, err
 }
 
 // zooEval runs `adjoint eval` for a zoo target; handled is false when args do not name one, or

@@ -42,7 +42,6 @@ import (
 // A released slot gets a fresh zero value rather than being zeroed in place: a pointer taken
 // to the old value (p := &x, or &T{…}) keeps pointing to it.
 type reclaimer struct {
-	yi       *yaegi.Interpreter
 	fset     *token.FileSet
 	roots    *[]unsafe.Pointer // Interpreter.roots ([]*node)
 	data     *[]reflect.Value  // Interpreter.frame.data, the global frame
@@ -112,7 +111,6 @@ func newReclaimer(yi *yaegi.Interpreter) *reclaimer {
 	mainAddr := reflect.NewAt(main.Type().Elem(), main.UnsafePointer()).Elem()
 	childAddr := mainAddr.FieldByName("child")
 	return &reclaimer{
-		yi:       yi,
 		fset:     yi.FileSet(),
 		roots:    (*[]unsafe.Pointer)(unsafe.Pointer(roots.UnsafeAddr())),
 		data:     (*[]reflect.Value)(unsafe.Pointer(data.UnsafeAddr())),
@@ -208,15 +206,15 @@ func (r *reclaimer) release(m reclaimMark, src string) {
 		r.captured[name] = true
 	}
 	var free []int
+	used := r.usedSlots()
 	now := r.mainSyms()
 	for name, old := range m.syms {
-		if k, ok := now[name]; ok && k != old && old >= 0 && !r.captured[name] {
+		if k, ok := now[name]; ok && k != old && old >= 0 && !used[old] && !r.captured[name] {
 			free = append(free, old)
 		}
 	}
 	cut := -1 // the global frame's new length, when its tail can be reused
 	if !info.closures {
-		used := r.usedSlots()
 		cut = m.nTypes
 		for k := m.nTypes; k < len(*r.types); k++ {
 			if used[k] {

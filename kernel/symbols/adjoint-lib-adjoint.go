@@ -29,7 +29,6 @@ func init() {
 		"ParseDevice":        reflect.ValueOf(adjoint.ParseDevice),
 		"ParseIntegrator":    reflect.ValueOf(adjoint.ParseIntegrator),
 		"ParseTimeSampling":  reflect.ValueOf(adjoint.ParseTimeSampling),
-		"SystemResolver":     reflect.ValueOf(&adjoint.SystemResolver).Elem(),
 		"SystematicResample": reflect.ValueOf(adjoint.SystematicResample),
 		"TimeKappa":          reflect.ValueOf(adjoint.TimeKappa),
 		"TimeUniform":        reflect.ValueOf(adjoint.TimeUniform),

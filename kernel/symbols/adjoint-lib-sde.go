@@ -21,6 +21,7 @@ func init() {
 		"SpecOf":          reflect.ValueOf(sde.SpecOf),
 		"Wrap":            reflect.ValueOf(sde.Wrap),
 		"WrapImages":      reflect.ValueOf(constant.MakeFromLiteral("6", token.INT, 0)),
+		"WrapValue":       reflect.ValueOf(sde.WrapValue),
 
 		// type definitions
 		"Control":      reflect.ValueOf((*sde.Control)(nil)),

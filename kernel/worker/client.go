@@ -106,6 +106,12 @@ func (c *Client) replace(p *proc) {
 	c.cur = c.spawn()
 }
 
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
 func (c *Client) id() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -352,8 +358,18 @@ func (p *proc) read(r *os.File, drained chan struct{}) {
 		p.readyErr = fmt.Errorf("the kernel's worker exited while starting: %s", p.describeLocked())
 		close(p.ready)
 	}
+	// Died between cells (a goroutine that a cell left running crashed it): say so under the
+	// last cell, as no cell's error will.
+	idle := len(p.outs) == 0 && p.lastOut != nil && !p.client.isClosed()
+	last := p.lastOut
 	p.mu.Unlock()
 	close(p.dead)
+	if idle {
+		name, what := p.report.classify(p.killNote, p.exitErr)
+		last.Stream("stderr", fmt.Sprintf("%s: %s: the kernel's worker process died after this cell ended "+
+			"and was restarted; the session's state (variables, declarations, imports) was lost "+
+			"(the Go runtime's report is in %s)\n", name, what, p.client.opts.LogName))
+	}
 	p.client.replace(p)
 }
 

@@ -136,6 +136,7 @@ type server struct {
 	cellBase    int64  // bytes in use when the running cell started
 	overMemory  int64  // bytes in use when the watchdog stopped the running cell; 0 if it did not
 	deadlock    string // why the deadlock watchdog stopped the running cell; "" if it did not
+	inputs      int    // input requests waiting for the front end (a cell reading stdin is not deadlocked)
 }
 
 // interrupt cancels the running cell and the context of goroutines that earlier cells left.
@@ -211,9 +212,9 @@ func (s *server) watchDeadlock(stop chan struct{}, w *deadlockWatch) {
 		busy := cpu-lastCPU > 20*time.Millisecond
 		lastCPU = cpu
 		s.mu.Lock()
-		running, id, flagged := s.cellCancel != nil, s.cellID, s.deadlock != ""
+		running, id, flagged, waiting := s.cellCancel != nil, s.cellID, s.deadlock != "", s.inputs > 0
 		s.mu.Unlock()
-		if !running || flagged || busy {
+		if !running || flagged || busy || waiting {
 			w.reset()
 			continue
 		}
@@ -293,6 +294,14 @@ func (r *stdinReader) Read(p []byte) (int, error) {
 		case <-r.s.input:
 		default:
 		}
+		r.s.mu.Lock()
+		r.s.inputs++
+		r.s.mu.Unlock()
+		defer func() {
+			r.s.mu.Lock()
+			r.s.inputs--
+			r.s.mu.Unlock()
+		}()
 		if err := r.s.c.send(&msg{Op: "input_request"}); err != nil {
 			return 0, io.EOF
 		}

@@ -52,6 +52,12 @@ func (e *testExec) Execute(ctx context.Context, code string, out kernel.Output) 
 		os.Exit(2)
 	case "overflow":
 		recurse(0)
+	case "fatal-later": // a goroutine that outlives the cell crashes the process
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			fmt.Fprintln(os.Stderr, "fatal error: concurrent map writes")
+			os.Exit(2)
+		}()
 	case "hang": // ignores the interrupt
 		time.Sleep(time.Hour)
 	case "wait":
@@ -81,13 +87,24 @@ func (e *testExec) Close() error                            { return nil }
 type recorder struct {
 	mu       sync.Mutex
 	stdout   strings.Builder
+	stderr   strings.Builder
 	displays []string
 }
 
 func (r *recorder) Stream(name, text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if name == "stderr" {
+		r.stderr.WriteString(text)
+		return
+	}
 	r.stdout.WriteString(text)
+}
+
+func (r *recorder) errText() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stderr.String()
 }
 
 func (r *recorder) Display(b display.Bundle, id string, update bool) {
@@ -262,5 +279,23 @@ func TestClassify(t *testing.T) {
 		if name, _ := r.classify(c.note, nil); name != c.want {
 			t.Errorf("%v: %s, want %s", c.lines, name, c.want)
 		}
+	}
+}
+
+func TestDeathBetweenCells(t *testing.T) {
+	c := newTestClient(t, Options{})
+	res, rec := run(c, "fatal-later")
+	if res.Err != nil {
+		t.Fatalf("fatal-later: %+v", res.Err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(rec.errText(), "died after this cell ended") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := rec.errText(); !strings.Contains(got, "ConcurrentMapAccess") || !strings.Contains(got, "state") {
+		t.Errorf("the last cell was not told of the death: %q", got)
+	}
+	if res, _ := run(c, "hello"); res.Err != nil {
+		t.Errorf("after the death: %+v", res.Err)
 	}
 }

@@ -54,9 +54,9 @@ type ckptHeader struct {
 }
 
 // Save writes a checkpoint (configuration, network with optimiser state, replay buffer, random
-// state, progress) to path atomically: a temporary file in the same directory is synced and renamed
-// over path. A schedule from sde.FromFunc and a non-benchmark system are recorded by name only and
-// must be supplied again to LoadCheckpoint.
+// state, progress) to path atomically: a temporary file in the same directory is synced and
+// renamed over path. A schedule from sde.FromFunc and a non-benchmark system are recorded by
+// name only and must be supplied again to LoadCheckpoint.
 func (s *Sampler) Save(path string) error {
 	var mb bytes.Buffer
 	if err := s.model.Save(&mb); err != nil {
@@ -81,7 +81,7 @@ func (s *Sampler) Save(path string) error {
 		return writeFloats(w, s.buf.y)
 	})
 	if err != nil {
-		return fmt.Errorf("adjoint: save %s: %w", path, err)
+		return fmt.Errorf("adjoint: save: %w", err)
 	}
 	return nil
 }

@@ -77,6 +77,7 @@ type Config struct {
 // DefaultConfig returns the paper's configuration for the benchmarks dw4, lj13 and lj55 (by
 // System.Name), and smaller defaults for other systems (geometric schedule 1e-3…1.5, 100 steps,
 // an MLP 3×64, batch 256, buffer 5000, 50 gradient steps per epoch, lr 1e-3, 200 epochs).
+// The zoo targets (energy.ZooNames) get their own defaults (docs/zoo.md).
 func DefaultConfig(sys *energy.System) Config {
 	c := Config{
 		System: sys, Steps: 100, Net: NetConfig{Kind: "mlp", Layers: 3, Hidden: 64},
@@ -104,6 +105,7 @@ func DefaultConfig(sys *energy.System) Config {
 		}
 	}
 	c.Schedule, _ = sde.Geometric(1e-3, smax)
+	zooDefaults(&c, sys) // the zoo targets (zoo_defaults.go)
 	return c
 }
 

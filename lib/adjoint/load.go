@@ -38,10 +38,6 @@ type LoadOptions struct {
 // schedule; see LoadCheckpoint for other systems and schedules.
 func Load(path string) (*Sampler, error) { return LoadCheckpoint(path, LoadOptions{}) }
 
-// SystemResolver, when set, rebuilds systems that are not benchmarks by name when a checkpoint
-// is loaded without a system or LoadOptions.Resolve.
-var SystemResolver func(name string) (*energy.System, error)
-
 // LoadWith reads a checkpoint; sys and sched, when not nil, replace the system and schedule
 // recorded in it (LoadCheckpoint with LoadOptions{System: sys, Schedule: sched}).
 func LoadWith(path string, sys *energy.System, sched sde.Schedule) (*Sampler, error) {
@@ -115,8 +111,8 @@ func readHeader(r io.Reader) (*ckptHeader, error) {
 	return &h, nil
 }
 
-// system is the checkpoint's system: opt.System, a benchmark, or what opt.Resolve (or the
-// package's SystemResolver) rebuilds from the recorded name, at the recorded temperature.
+// system is the checkpoint's system: opt.System, a benchmark, or what opt.Resolve rebuilds from
+// the recorded name, at the recorded temperature.
 func (h *ckptHeader) system(opt LoadOptions) (*energy.System, error) {
 	sys := opt.System
 	if sys == nil {
@@ -127,17 +123,13 @@ func (h *ckptHeader) system(opt LoadOptions) (*energy.System, error) {
 				return nil, fmt.Errorf("system %q from its recorded source: %w", h.System, err)
 			}
 		}
-		resolve := opt.Resolve
-		if resolve == nil {
-			resolve = SystemResolver
-		}
-		if err != nil && resolve != nil {
-			sys, err = resolve(h.System)
+		if err != nil && opt.Resolve != nil {
+			sys, err = opt.Resolve(h.System)
 		}
 		if err != nil {
 			hint := ""
 			if h.SystemSource != "" {
-				hint = " or rebuilt from its recorded source (LoadOptions.FromSource, dsl.Load)"
+				hint = " or rebuilt from its recorded source (LoadOptions.FromSource, dsl.LoadSampler)"
 			}
 			return nil, fmt.Errorf("system %q must be supplied (LoadOptions)%s: %w", h.System, hint, err)
 		}

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 
+	"adjoint/internal/atomicfile"
 	"adjoint/lib/npy"
 )
 
@@ -124,18 +125,7 @@ func Path(name string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("refdata: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("refdata: %w", err)
-	}
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("refdata: write %s: %w", p, errors.Join(werr, cerr))
-	}
-	if err := os.Rename(f.Name(), p); err != nil {
-		os.Remove(f.Name())
+	if err := atomicfile.WriteFile(p, b, 0o644); err != nil {
 		return "", fmt.Errorf("refdata: %w", err)
 	}
 	return p, nil

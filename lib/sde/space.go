@@ -107,11 +107,13 @@ func RemoveCoM(x []float64, n, d int) {
 func Wrap(x []float64, box []float64) {
 	d := len(box)
 	for j, v := range x {
-		x[j] = wrap1(v, box[j%d])
+		x[j] = WrapValue(v, box[j%d])
 	}
 }
 
-func wrap1(v, l float64) float64 {
+// WrapValue maps v into (−l/2, l/2] by adding a multiple of l: the periodic wrap of one
+// coordinate (Wrap applies it to configurations).
+func WrapValue(v, l float64) float64 {
 	if v > -l/2 && v <= l/2 {
 		return v
 	}
@@ -300,6 +302,6 @@ func (sp Space) Bridge(rng *rand.Rand, s Schedule, t float64, x1, out []float64)
 			}
 		}
 		y := x + float64(pick-WrapImages)*l
-		out[i] = wrap1(gamma*y+sd*out[i], l)
+		out[i] = WrapValue(gamma*y+sd*out[i], l)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"adjoint/lib/display"
 	"adjoint/lib/energy"
 	"adjoint/lib/metrics"
+	"adjoint/lib/sde"
 )
 
 // CoverageFraction is the share of its exact mass a region must hold among the unweighted
@@ -148,7 +149,7 @@ func (t *Target) Evaluate(x, logw []float64, opt EvalOptions) (*Report, error) {
 	}
 	if sys.Periodic() {
 		for i := range xs {
-			xs[i] = wrapPi(xs[i])
+			xs[i] = sde.WrapValue(xs[i], 2*math.Pi)
 		}
 	}
 	// self-normalised weights

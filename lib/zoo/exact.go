@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"adjoint/lib/energy"
+	"adjoint/lib/sde"
 )
 
 // Quadrature resolutions of the exact answers. The check values use twice the spacing.
@@ -384,7 +385,7 @@ func (t *Target) ExactSamples(n int, seed uint64) ([]float64, error) {
 			px := q.x0 + (float64(a)+rng.Float64()-0.5)*q.h
 			py := q.y0 + (float64(b)+rng.Float64()-0.5)*q.h
 			if q.periodic {
-				px, py = wrapPi(px), wrapPi(py)
+				px, py = sde.WrapValue(px, 2*math.Pi), sde.WrapValue(py, 2*math.Pi)
 			}
 			x[2*i], x[2*i+1] = px, py
 		}
@@ -402,13 +403,4 @@ func inverseCDF(cdf []float64, u float64) float64 {
 		f = (u - lo) / (hi - lo)
 	}
 	return manywellLo + (float64(k-1)+f)*manywellH
-}
-
-// wrapPi maps v into (−π, π].
-func wrapPi(v float64) float64 {
-	v = math.Mod(v+math.Pi, 2*math.Pi)
-	if v <= 0 {
-		v += 2 * math.Pi
-	}
-	return v - math.Pi
 }

@@ -15,7 +15,6 @@ import (
 
 	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
-	"adjoint/lib/sde"
 )
 
 // Target is one zoo entry.
@@ -61,52 +60,15 @@ func (t *Target) System() (*energy.System, error) {
 	return s, nil
 }
 
-// Config returns the target's default training configuration: adjoint.DefaultConfig with an
-// MLP controller (3 × 128; 3 × 256 for manywell32), batch and train batch 512, a buffer of
-// 10000, 100 gradient steps per epoch, learning rate 1e-3 annealed to 1e-4 over 1000 epochs, and
-// per target a noise schedule whose terminal spread covers the target, with enough integration
-// steps that the Euler–Maruyama drift stays stable while the controller is still inaccurate:
-//
-//	gmm40          constant σ = 20, 400 steps (a geometric schedule up to σ_max = 25 has
-//	               σ(0)²Δt ≈ 100 at 100 steps and diverges on the mixture's unit-scale wells)
-//	manywell32     constant σ = 1.5, 200 steps (the quartic wells are stiff)
-//	funnel10       geometric 0.01 … 3, 200 steps, gradient clip 20 (the neck is stiff)
-//	mueller-brown  geometric 0.001 … 2, 200 steps, gradient clip 100·τ on ∇E (100 on ∇E/τ)
-//	torus3         geometric 0.001 … 2.5, 100 steps (wrapped-normal base on the torus)
+// Config returns the target's default training configuration, adjoint.DefaultConfig of its
+// system, which holds the zoo's per-target defaults (a schedule wide enough for the target with
+// enough steps for a stable drift early in training; see docs/zoo.md).
 func (t *Target) Config() (adjoint.Config, error) {
 	sys, err := t.System()
 	if err != nil {
 		return adjoint.Config{}, err
 	}
-	c := adjoint.DefaultConfig(sys)
-	c.Net = adjoint.NetConfig{Kind: "mlp", Layers: 3, Hidden: 128}
-	c.Batch, c.TrainBatch, c.Buffer, c.GradSteps = 512, 512, 10000, 100
-	c.LR, c.LRFinal = 1e-3, 1e-4
-	c.Steps, c.Epochs, c.ClipNorm = 100, 1000, 100
-	switch t.Name {
-	case "gmm40":
-		c.Steps = 400
-		c.Schedule, err = sde.Constant(20)
-	case "manywell32":
-		c.Steps = 200
-		c.Net.Hidden = 256
-		c.Schedule, err = sde.Constant(1.5)
-	case "funnel10":
-		c.Steps, c.ClipNorm = 200, 20
-		c.Schedule, err = sde.Geometric(1e-2, 3)
-	case "mueller-brown":
-		// clipping acts on ∇E before the division by τ: bound ∇E/τ at 100
-		c.Steps, c.ClipNorm = 200, 100*sys.Tau()
-		c.Schedule, err = sde.Geometric(1e-3, 2)
-	case "torus3":
-		c.Schedule, err = sde.Geometric(1e-3, 2.5)
-	default:
-		err = fmt.Errorf("no configuration")
-	}
-	if err != nil {
-		return adjoint.Config{}, fmt.Errorf("zoo: %s: %w", t.Name, err)
-	}
-	return c, nil
+	return adjoint.DefaultConfig(sys), nil
 }
 
 // Exact returns the target's exact answers, computing them on first use (quadrature on fine

@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"adjoint/lib/adjoint"
+	"adjoint/lib/energy"
 )
 
 func target(t *testing.T, name string) *Target {
@@ -43,6 +46,16 @@ func TestLookupAndConfigs(t *testing.T) {
 	c, _ := target(t, "mueller-brown").Config()
 	if c.ClipNorm != 100*c.System.Tau() {
 		t.Fatalf("mueller-brown clip %g", c.ClipNorm)
+	}
+	c, _ = target(t, "gmm40").Config()
+	if c.Schedule.Name() != "constant(20)" || c.Steps != 400 || c.Epochs != 1000 {
+		t.Fatalf("gmm40 config: %s, %d steps, %d epochs", c.Schedule.Name(), c.Steps, c.Epochs)
+	}
+	// a system that only shares a zoo name keeps the generic defaults
+	q, _ := energy.NewQuadratic(1, 3, 1)
+	c = adjoint.DefaultConfig(&energy.System{Name: "gmm40", Energy: q})
+	if c.Schedule.Name() != "geometric(0.001, 1.5)" || c.Steps != 100 {
+		t.Fatalf("3-D system named gmm40: %s, %d steps", c.Schedule.Name(), c.Steps)
 	}
 }
 
