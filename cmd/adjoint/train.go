@@ -190,7 +190,9 @@ func runTrain(args []string) error {
 	}
 	ctx, restore := progressToStderr()
 	defer restore()
-	fmt.Fprintln(os.Stderr, s.Table().String())
+	st, settings := startTable(s, opt, settingOrigins(fs, pos[0], *resume, s.Config()))
+	fmt.Fprintln(os.Stderr, st.String())
+	fmt.Fprintln(os.Stderr, settings.String())
 	rep, err := s.Train(ctx, opt)
 	if rep != nil {
 		fmt.Fprintln(os.Stderr, rep.Table().String())
