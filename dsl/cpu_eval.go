@@ -3,8 +3,9 @@ package dsl
 import (
 	"math"
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"adjoint/internal/parallel"
 )
 
 type ctxWork struct {
@@ -88,12 +89,10 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 		en.pool.Put(ws)
 		return
 	}
+	// each worker takes the next chunk until none is left
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	parallel.For(workers, workers, func(lo, hi int) {
+		for range hi - lo {
 			ws := en.pool.Get().(*workspace)
 			for {
 				c := int(next.Add(1) - 1)
@@ -103,9 +102,8 @@ func (en *Energy) EnergyGrad(x, e, grad []float64) {
 				en.runChunk(ws, x, e, grad, c*size, min(B, (c+1)*size))
 			}
 			en.pool.Put(ws)
-		}()
-	}
-	wg.Wait()
+		}
+	})
 }
 
 // runChunk evaluates configurations c0..c1-1 and, until one has been found, looks for a

@@ -457,3 +457,32 @@ func TestRunScriptErrorsReachStderr(t *testing.T) {
 		}
 	}
 }
+
+// TestRunFatalErrorEnds: a Go script that overflows its stack ends `adjoint run` with the
+// runtime's report on the terminal, instead of hanging on a full capture pipe.
+func TestRunFatalErrorEnds(t *testing.T) {
+	exe, _ := installedKernel(t)
+	p := filepath.Join(t.TempDir(), "overflow.go")
+	src := "package main\n\nfunc f(n int) int { return f(n+1) + 1 }\n\nfunc main() {\n\tf(0)\n}\n"
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(exe, "run", p)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(stderr.String(), "stack overflow") {
+			t.Errorf("adjoint run of an overflowing script: %v, stderr %.300q", err, stderr.String())
+		}
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("adjoint run hung on a stack overflow")
+	}
+}

@@ -206,7 +206,9 @@ func newExecutor(dir string) (kernel.Executor, error) {
 			return nil, fmt.Errorf("working directory: %w", err)
 		}
 	}
-	in, err := interp.New(interp.Options{})
+	// Descriptor 2 stays the terminal's: a fatal error of the Go runtime is then printed there
+	// and ends the command, rather than blocking on a capture pipe that nobody reads anymore.
+	in, err := interp.New(interp.Options{KeepFD2: true})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"adjoint/internal/parallel"
 	"adjoint/lib/energy"
 	"adjoint/lib/metrics"
 	"adjoint/lib/npy"
@@ -175,7 +176,6 @@ func (g *isResampler) chunk(c int, visit func(i int, x []float64, e, w float64))
 // It reports its progress on g.progress, when set, in steps of 10%.
 func (g *isResampler) parallel(ctx context.Context, what string, fn func(c int)) error {
 	var next, finished atomic.Int64
-	var wg sync.WaitGroup
 	nc := int64(g.chunks())
 	var mu sync.Mutex
 	shown := int64(0)
@@ -191,21 +191,20 @@ func (g *isResampler) parallel(ctx context.Context, what string, fn func(c int))
 			fmt.Fprintf(g.progress, "refgen: %s %d%%\n", what, 10*dec)
 		}
 	}
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	// each worker takes the next chunk until none is left
+	workers := runtime.GOMAXPROCS(0)
+	parallel.For(workers, workers, func(lo, hi int) {
+		for range hi - lo {
 			for ctx.Err() == nil {
 				c := next.Add(1) - 1
 				if c >= nc {
-					return
+					break
 				}
 				fn(int(c))
 				report()
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	return ctx.Err()
 }
 

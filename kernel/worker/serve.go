@@ -151,6 +151,11 @@ func (s *server) execute(m *msg) {
 	s.mu.Lock()
 	ctx, cancel := context.WithCancel(s.epoch)
 	s.cellCancel, s.cellID, s.overMemory, s.cellBase, s.deadlock = cancel, m.ID, 0, memoryInUse(), ""
+	if s.opts.MemoryLimit > 0 {
+		// When variables already hold more than the limit, a soft limit below it would make
+		// the collector run without pause: keep it a quarter above what is in use.
+		debug.SetMemoryLimit(max(s.opts.MemoryLimit, s.cellBase/4*5))
+	}
 	s.mu.Unlock()
 	res := s.exec.Execute(ctx, m.Code, &output{c: s.c, id: m.ID})
 	s.mu.Lock()
@@ -208,7 +213,8 @@ func (s *server) watchDeadlock(stop chan struct{}, w *deadlockWatch) {
 		}
 		// A deadlocked process does not compute. Dumping all stacks stops the world and walks
 		// every frame (slow for deep recursion), so it is done only when the process was idle.
-		cpu := cpuTime()
+		// The collector's own work (heavy when the heap is near its limit) does not count.
+		cpu := cpuTime() - gcCPUTime()
 		busy := cpu-lastCPU > 20*time.Millisecond
 		lastCPU = cpu
 		s.mu.Lock()
@@ -334,4 +340,14 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// gcCPUTime is the runtime's estimate of the CPU time its garbage collector used.
+func gcCPUTime() time.Duration {
+	samples := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(samples)
+	if samples[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(samples[0].Value.Float64() * float64(time.Second))
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"adjoint/internal/parallel"
 	"adjoint/lib/display"
 	"adjoint/lib/sde"
 )
@@ -160,31 +160,28 @@ func GeometricCost(ctx context.Context, x, y []float64, n, d int) ([]float64, er
 	out := make([]float64, nx*ny)
 	var next, done atomic.Int64
 	workers := min(runtime.GOMAXPROCS(0), max(nx, 1))
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pa := newPairAligner(n, d)
-			for {
-				if ctx.Err() != nil {
-					return
-				}
-				i := int(next.Add(1) - 1)
-				if i >= nx {
-					return
-				}
-				xi := xc[i*dim : (i+1)*dim]
-				row := out[i*ny : (i+1)*ny]
-				for j := range ny {
-					row[j] = pa.dist2(xi, yc[j*dim:(j+1)*dim], sx[i], sy[j])
-				}
-				done.Add(1)
-			}
-		}()
-	}
+	// each worker takes the next row until none is left; the caller reports progress meanwhile
 	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
+	go func() {
+		defer close(finished)
+		parallel.For(workers, workers, func(lo, hi int) {
+			for range hi - lo {
+				pa := newPairAligner(n, d)
+				for ctx.Err() == nil {
+					i := int(next.Add(1) - 1)
+					if i >= nx {
+						break
+					}
+					xi := xc[i*dim : (i+1)*dim]
+					row := out[i*ny : (i+1)*ny]
+					for j := range ny {
+						row[j] = pa.dist2(xi, yc[j*dim:(j+1)*dim], sx[i], sy[j])
+					}
+					done.Add(1)
+				}
+			}
+		})
+	}()
 	start := time.Now()
 	var rep display.Reporter
 	tick := time.NewTicker(time.Second)
