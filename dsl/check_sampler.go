@@ -41,7 +41,7 @@ func (c *checker) sampler(st *SamplerDecl) {
 		cfg := adjoint.DefaultConfig(sys)
 		if !seen["net"] && sys.Symmetry.Rotation && sys.Symmetry.Permutation {
 			// an E(n)-equivariant controller for systems that declare those symmetries
-			cfg.Net.Kind = "egnn"
+			cfg.Net.Kind = adjoint.NetEGNN
 		}
 		if sdeID != nil {
 			v := env.s.values[sdeID.Name].(*SDE)
@@ -216,7 +216,12 @@ func (c *checker) netSetting(e Expr) (setter, bool) {
 		c.errorf(call.Args[0].At(), "name the arguments: egnn(layers 3, hidden 64)", "unnamed argument")
 		return nil, false
 	}
-	nc := adjoint.NetConfig{Kind: call.Fun}
+	kind, err := adjoint.ParseNetKind(call.Fun)
+	if err != nil {
+		c.errorf(e.At(), "write net egnn(layers 3, hidden 64) or net mlp(layers 3, hidden 64)", "%v", err)
+		return nil, false
+	}
+	nc := adjoint.NetConfig{Kind: kind}
 	for _, a := range call.Named {
 		v, ok := c.posInt(a.Value, a.Key.Name)
 		if !ok {

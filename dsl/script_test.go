@@ -150,7 +150,7 @@ sampler s = adjoint(dw4, ve) {
 	}
 	smp := binds[len(binds)-1].Value.(*adjoint.Sampler)
 	c := smp.Config()
-	want := adjoint.NetConfig{Kind: "egnn", Layers: 2, Hidden: 16}
+	want := adjoint.NetConfig{Kind: adjoint.NetEGNN, Layers: 2, Hidden: 16}
 	if c.Net != want || c.Batch != 64 || c.TrainBatch != 32 || c.Buffer != 1000 || c.GradSteps != 7 ||
 		c.LR != 3e-4 || c.Epochs != 9 || c.ClipNorm != 50 || c.Seed != 11 || c.Steps != 120 {
 		t.Errorf("config %+v", c)
@@ -257,13 +257,13 @@ sampler c = adjoint(pair) { net mlp(layers 2, hidden 8) }`, "e.adj", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]string{}
+	kinds := map[string]adjoint.NetKind{}
 	for _, b := range binds {
 		if smp, ok := b.Value.(*adjoint.Sampler); ok {
 			kinds[b.Name] = smp.Config().Net.Kind
 		}
 	}
-	if kinds["a"] != "egnn" || kinds["b"] != "mlp" || kinds["c"] != "mlp" {
+	if kinds["a"] != adjoint.NetEGNN || kinds["b"] != adjoint.NetMLP || kinds["c"] != adjoint.NetMLP {
 		t.Errorf("network kinds %v, want a egnn, b mlp, c mlp", kinds)
 	}
 }

@@ -26,7 +26,7 @@ func demoConfig() (adjoint.Config, error) {
 		return adjoint.Config{}, err
 	}
 	cfg := adjoint.DefaultConfig(sys)
-	cfg.Net = adjoint.NetConfig{Kind: "egnn", Layers: 2, Hidden: 32}
+	cfg.Net = adjoint.NetConfig{Kind: adjoint.NetEGNN, Layers: 2, Hidden: 32}
 	cfg.Steps, cfg.Batch, cfg.TrainBatch, cfg.GradSteps, cfg.LR = 100, 256, 256, 50, 1e-3
 	return cfg, nil
 }

@@ -36,19 +36,13 @@ func runSample(args []string) error {
 	if err := checkOutputs("samples file", *out, "weights file", *wout); err != nil {
 		return err
 	}
-	s, err := loadSampler(pos[0])
+	var in *adjoint.Integrator
+	if flagGiven(fs, "integrator") {
+		in = &integ
+	}
+	s, err := loadForSampling(pos[0], *steps, in)
 	if err != nil {
 		return err
-	}
-	if *steps != 0 {
-		if err := s.SetSteps(*steps); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	if flagGiven(fs, "integrator") {
-		if err := s.SetIntegrator(integ); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
 	}
 	_, restore := progressToStderr()
 	defer restore()
@@ -56,7 +50,9 @@ func runSample(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, sm.Table().String())
+	tab := sm.Table()
+	tab.Caption = "" // the warnings follow on their own lines
+	fmt.Fprintln(os.Stderr, tab.String())
 	d := sm.Diagnostics()
 	printDiagnostics(os.Stdout, os.Stderr, d)
 	if *resample {
@@ -75,6 +71,26 @@ func runSample(args []string) error {
 		}
 	}
 	return nil
+}
+
+// loadForSampling loads a checkpoint and overrides its integration steps (0: keep) and
+// integrator (nil: keep).
+func loadForSampling(path string, steps int, in *adjoint.Integrator) (*adjoint.Sampler, error) {
+	s, err := loadSampler(path)
+	if err != nil {
+		return nil, err
+	}
+	if steps != 0 {
+		if err := s.SetSteps(steps); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if in != nil {
+		if err := s.SetIntegrator(*in); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	return s, nil
 }
 
 // printDiagnostics writes the weight diagnostics to out and each warning as a "warning: …" line

@@ -21,7 +21,7 @@ func init() {
 type trainFlags struct {
 	minutes                                          float64
 	epochs                                           int
-	net                                              string
+	net                                              adjoint.NetKind
 	layers, hidden, batch, trainBatch, buffer, grads int
 	steps, every, prefill, diagEvery                 int
 	lr, clip, lrFinal, tanhRange                     float64
@@ -34,7 +34,7 @@ type trainFlags struct {
 func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&t.minutes, "minutes", 0, "train for this many minutes (wall clock)")
 	fs.IntVar(&t.epochs, "epochs", 0, "train for this many epochs (default: the configuration's, unless --minutes)")
-	fs.StringVar(&t.net, "net", "", "controller network: egnn or mlp")
+	fs.TextVar(&t.net, "net", adjoint.NetAuto, "controller network: egnn or mlp (auto: from the system's symmetries)")
 	fs.IntVar(&t.layers, "layers", 0, "network layers")
 	fs.IntVar(&t.hidden, "hidden", 0, "network hidden width")
 	fs.Float64Var(&t.tanhRange, "tanh-range", 0, "EGNN coordinate range: bounds the pair force the network can express (default 15, the paper's)")
@@ -124,6 +124,17 @@ func configFor(spec string) (adjoint.Config, error) {
 	return adjoint.DefaultConfig(sys), nil
 }
 
+// newSamplerFor builds a fresh sampler for a benchmark or FILE.adj specification with the
+// flags given on the command line.
+func newSamplerFor(spec string, fs *flag.FlagSet, tf *trainFlags) (*adjoint.Sampler, error) {
+	cfg, err := configFor(spec)
+	if err != nil {
+		return nil, err
+	}
+	tf.apply(fs, &cfg)
+	return adjoint.NewSampler(cfg)
+}
+
 // resumeFrom loads the checkpoint to resume: its system is a benchmark, a zoo target or rebuilt
 // from the source it recorded; a FILE.adj specification supplies its system and schedule
 // (needed for a sigma(t) formula, which the checkpoint records by name only).
@@ -170,20 +181,13 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	var s *adjoint.Sampler
+	newSampler := func() (*adjoint.Sampler, error) { return newSamplerFor(pos[0], fs, &tf) }
 	if *resume {
-		if s, err = resumeFrom(pos[0], *out); err != nil {
-			return err
-		}
-	} else {
-		cfg, err := configFor(pos[0])
-		if err != nil {
-			return err
-		}
-		tf.apply(fs, &cfg)
-		if s, err = adjoint.NewSampler(cfg); err != nil {
-			return err
-		}
+		newSampler = func() (*adjoint.Sampler, error) { return resumeFrom(pos[0], *out) }
+	}
+	s, err := newSampler()
+	if err != nil {
+		return err
 	}
 	if err := moveToDevice(s, dev, os.Stderr); err != nil {
 		return err

@@ -27,7 +27,7 @@ func TestTrainSampleCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := s.Config()
-	if s.Epoch() != 2 || c.Batch != 16 || c.Steps != 10 || c.Net.Kind != "mlp" || c.Seed != 3 || c.LR != 1e-4 {
+	if s.Epoch() != 2 || c.Batch != 16 || c.Steps != 10 || c.Net.Kind != adjoint.NetMLP || c.Seed != 3 || c.LR != 1e-4 {
 		t.Fatalf("checkpoint: epoch %d, config %+v", s.Epoch(), c)
 	}
 	// resume adds epochs to the same checkpoint

@@ -42,7 +42,7 @@ func gaussConfig(t *testing.T, dim int, std float64) Config {
 	sys := &energy.System{Name: "gauss", Energy: q, Temperature: 1}
 	sched, _ := sde.Constant(1)
 	return Config{
-		System: sys, Schedule: sched, Steps: 40, Net: NetConfig{Kind: "mlp", Layers: 2, Hidden: 32},
+		System: sys, Schedule: sched, Steps: 40, Net: NetConfig{Kind: NetMLP, Layers: 2, Hidden: 32},
 		Batch: 256, TrainBatch: 256, Buffer: 2048, GradSteps: 20, LR: 3e-3, Epochs: 80, ClipNorm: 100, Seed: 7,
 	}
 }
@@ -196,7 +196,7 @@ func TestMixtureModes(t *testing.T) {
 	cfg := DefaultConfig(sys)
 	cfg.Schedule, _ = sde.Constant(1.5)
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.LR, cfg.Epochs =
-		50, NetConfig{Kind: "mlp", Layers: 2, Hidden: 64}, 256, 256, 4096, 25, 1e-3, 120
+		50, NetConfig{Kind: NetMLP, Layers: 2, Hidden: 64}, 256, 256, 4096, 25, 1e-3, 120
 	s, err := NewSampler(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -224,12 +224,12 @@ func TestMixtureModes(t *testing.T) {
 // TestResumeEqualsUninterrupted: training 3 epochs, saving, loading and training 3 more gives
 // bit-identical losses, buffer and network to 6 uninterrupted epochs.
 func TestResumeEqualsUninterrupted(t *testing.T) {
-	for _, kind := range []string{"mlp", "egnn"} {
-		t.Run(kind, func(t *testing.T) { testResume(t, kind) })
+	for _, kind := range []NetKind{NetMLP, NetEGNN} {
+		t.Run(kind.String(), func(t *testing.T) { testResume(t, kind) })
 	}
 }
 
-func testResume(t *testing.T, kind string) {
+func testResume(t *testing.T, kind NetKind) {
 	sys, err := energy.Benchmark("dw4")
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +237,7 @@ func testResume(t *testing.T, kind string) {
 	cfg := DefaultConfig(sys)
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
 		20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
-	if kind == "mlp" { // the annealed learning rate and κ time sampling survive a resume too
+	if kind == NetMLP { // the annealed learning rate and κ time sampling survive a resume too
 		cfg.TimeSampling, cfg.LRFinal, cfg.Integrator = TimeKappa, 1e-5, IntegratorKappa
 	}
 	a, err := NewSampler(cfg)
@@ -258,7 +258,7 @@ func testResume(t *testing.T, kind string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Epoch() != 3 || c.BufferLen() != 80 || !strings.HasPrefix(c.Network(), kind) {
+	if c.Epoch() != 3 || c.BufferLen() != 80 || !strings.HasPrefix(c.Network(), kind.String()) {
 		t.Fatalf("loaded epoch %d buffer %d", c.Epoch(), c.BufferLen())
 	}
 	train(t, c, 3)
@@ -394,7 +394,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		cfg := DefaultConfig(sys)
 		if cfg.Steps != c.steps || cfg.Batch != c.batch || cfg.TrainBatch != c.batch || cfg.Epochs != c.epochs ||
 			cfg.Buffer != 10000 || cfg.GradSteps != 100 || cfg.LR != 1e-4 || cfg.ClipNorm != 100 ||
-			cfg.Net != (NetConfig{Kind: "egnn", Layers: 5, Hidden: 128}) || math.Abs(cfg.Schedule.Kappa(1)-(c.smax*c.smax-1e-6)) > 1e-9 {
+			cfg.Net != (NetConfig{Kind: NetEGNN, Layers: 5, Hidden: 128}) || math.Abs(cfg.Schedule.Kappa(1)-(c.smax*c.smax-1e-6)) > 1e-9 {
 			t.Errorf("%s: %+v", c.name, cfg)
 		}
 		if err := cfg.Validate(); err != nil {
@@ -407,7 +407,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		func(c *Config) { c.Schedule = nil },
 		func(c *Config) { c.Steps = 0 },
 		func(c *Config) { c.LR = 0 },
-		func(c *Config) { c.Net.Kind = "cnn" },
+		func(c *Config) { c.Net.Kind = NetKind(3) },
 		func(c *Config) { c.TimeSampling = TimeSampling(2) },
 		func(c *Config) { c.Integrator = Integrator(-1) },
 		func(c *Config) { c.LRFinal = -1 },
@@ -492,7 +492,7 @@ func TestTanhRange(t *testing.T) {
 		note      string
 	}{{0, 15, "egnn 2×8"}, {15, 15, "egnn 2×8"}, {40, 40, "egnn 2×8, tanh range 40"}} {
 		cfg := DefaultConfig(sys)
-		cfg.Net = NetConfig{Kind: "egnn", Layers: 2, Hidden: 8, TanhRange: tc.set}
+		cfg.Net = NetConfig{Kind: NetEGNN, Layers: 2, Hidden: 8, TanhRange: tc.set}
 		cfg.Steps, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps = 10, 8, 8, 16, 2
 		s, err := NewSampler(cfg)
 		if err != nil {
@@ -534,7 +534,7 @@ func TestDeviceChoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig(sys)
-	cfg.Net = NetConfig{Kind: "egnn", Layers: 2, Hidden: 8}
+	cfg.Net = NetConfig{Kind: NetEGNN, Layers: 2, Hidden: 8}
 	cfg.Device = Device(2)
 	if _, err := NewSampler(cfg); err == nil || !strings.Contains(err.Error(), "device 2") {
 		t.Errorf("device 2: %v", err)
@@ -563,7 +563,7 @@ func TestDeviceChoice(t *testing.T) {
 	default:
 		t.Errorf("model %T", m)
 	}
-	cfg.Net.Kind = "mlp"
+	cfg.Net.Kind = NetMLP
 	s, err = NewSampler(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ func BenchmarkEpochDW4Small(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := DefaultConfig(sys)
-	cfg.Net = NetConfig{Kind: "egnn", Layers: 2, Hidden: 32}
+	cfg.Net = NetConfig{Kind: NetEGNN, Layers: 2, Hidden: 32}
 	cfg.Steps, cfg.Batch, cfg.TrainBatch, cfg.GradSteps, cfg.LR = 100, 256, 256, 50, 1e-3
 	for _, c := range []struct {
 		name  string

@@ -18,9 +18,9 @@ import (
 
 // NetConfig chooses the controller network.
 type NetConfig struct {
-	Kind   string // "egnn" or "mlp"; empty picks EGNN for systems with rotation and permutation symmetry, MLP otherwise
-	Layers int    // message-passing layers (EGNN) or hidden layers (MLP)
-	Hidden int    // hidden width
+	Kind   NetKind // NetEGNN or NetMLP; NetAuto (the zero value) picks the EGNN for systems with rotation and permutation symmetry, the MLP otherwise
+	Layers int     // message-passing layers (EGNN) or hidden layers (MLP)
+	Hidden int     // hidden width
 	// TanhRange is the EGNN's total coordinate range: each layer moves a particle by at most
 	// tanh(·)·TanhRange/Layers per neighbour and unit direction (0: the paper's 15). It bounds
 	// the pair force the network can express, about TanhRange·r/(r+1) (see docs/validation.md).
@@ -80,7 +80,7 @@ type Config struct {
 // The zoo targets (energy.ZooNames) get their own defaults (docs/zoo.md).
 func DefaultConfig(sys *energy.System) Config {
 	c := Config{
-		System: sys, Steps: 100, Net: NetConfig{Kind: "mlp", Layers: 3, Hidden: 64},
+		System: sys, Steps: 100, Net: NetConfig{Kind: NetMLP, Layers: 3, Hidden: 64},
 		Batch: 256, TrainBatch: 256, Buffer: 5000, GradSteps: 50, LR: 1e-3, Epochs: 200,
 		ClipNorm: 100, Seed: 1,
 	}
@@ -98,7 +98,7 @@ func DefaultConfig(sys *energy.System) Config {
 	}
 	switch name {
 	case "dw4", "lj13", "lj55":
-		c.Net = NetConfig{Kind: "egnn", Layers: 5, Hidden: 128}
+		c.Net = NetConfig{Kind: NetEGNN, Layers: 5, Hidden: 128}
 		c.Batch, c.TrainBatch, c.Buffer, c.GradSteps, c.LR = 512, 512, 10000, 100, 1e-4
 		if name == "lj55" {
 			c.Batch, c.TrainBatch = 200, 200
@@ -173,10 +173,8 @@ func (c *Config) validateNet() error {
 		}
 		return nil
 	}
-	switch c.Net.Kind {
-	case "", "egnn", "mlp":
-	default:
-		return fmt.Errorf("adjoint: unknown network kind %q (egnn or mlp)", c.Net.Kind)
+	if err := checkName(netKindNames, int(c.Net.Kind), "network kind"); err != nil {
+		return err
 	}
 	if c.Net.Layers < 1 || c.Net.Hidden < 1 {
 		return fmt.Errorf("adjoint: network %d layers × %d hidden", c.Net.Layers, c.Net.Hidden)

@@ -130,6 +130,11 @@ func TestDiagnoseEdgeCases(t *testing.T) {
 	if got := ESS([]float64{0, 0, 0, 0}); got != 4 {
 		t.Errorf("ESS of equal weights %g", got)
 	}
+	sm := &Samples{N: len(collapsed), Particles: 1, SpatialDim: 1, X: make([]float64, len(collapsed)),
+		Energy: make([]float64, len(collapsed)), LogW: collapsed, ESS: ESS(collapsed)}
+	if st := sm.Table(); !strings.Contains(st.Caption, "warning: ESS 1.0 is 0.5%") || !strings.Contains(st.String(), "log Z ± se") {
+		t.Errorf("samples table of collapsed weights:\n%s", st)
+	}
 	tab := Diagnose([]float64{0, -50}, nil).Table().String()
 	for _, want := range []string{"ESS", "log Z", LogZEstimator, "max weight share", "warning"} {
 		if !strings.Contains(tab, want) {

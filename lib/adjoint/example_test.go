@@ -41,7 +41,7 @@ func ExampleSampler_Fit() {
 		panic(err)
 	}
 	cfg := adjoint.DefaultConfig(sys)
-	cfg.Net = adjoint.NetConfig{Kind: "egnn", Layers: 2, Hidden: 16}
+	cfg.Net = adjoint.NetConfig{Kind: adjoint.NetEGNN, Layers: 2, Hidden: 16}
 	cfg.TrainBatch = 32
 	s, err := adjoint.NewSampler(cfg)
 	if err != nil {

@@ -56,7 +56,7 @@ func hexBits(x float64) string {
 // both integrators and time samplings, the annealed learning rate, the base prefill, a Gaussian
 // with a constant schedule, and buffer seeding with Fit and LossByTime.
 func fingerprintCases(t *testing.T) map[string]func() (*Sampler, error) {
-	dw4 := func(kind string, mod func(*Config)) func() (*Sampler, error) {
+	dw4 := func(kind NetKind, mod func(*Config)) func() (*Sampler, error) {
 		return func() (*Sampler, error) {
 			sys, err := energy.Benchmark("dw4")
 			if err != nil {
@@ -73,8 +73,8 @@ func fingerprintCases(t *testing.T) map[string]func() (*Sampler, error) {
 		}
 	}
 	return map[string]func() (*Sampler, error){
-		"dw4-egnn": dw4("egnn", nil),
-		"dw4-mlp-kappa": dw4("mlp", func(c *Config) {
+		"dw4-egnn": dw4(NetEGNN, nil),
+		"dw4-mlp-kappa": dw4(NetMLP, func(c *Config) {
 			c.TimeSampling, c.Integrator, c.LRFinal, c.PrefillBase = TimeKappa, IntegratorKappa, 1e-5, 40
 		}),
 		"gauss": func() (*Sampler, error) {

@@ -9,15 +9,15 @@ import (
 
 // NetKind is the controller network the configuration gets: Net.Kind when set, else the EGNN
 // for systems with rotation and permutation symmetry and more than one particle, else the MLP.
-func (c Config) NetKind() string {
-	if c.Net.Kind != "" {
+func (c Config) NetKind() NetKind {
+	if c.Net.Kind != NetAuto {
 		return c.Net.Kind
 	}
 	sys := c.System
 	if sys != nil && sys.Energy != nil && sys.Symmetry.Rotation && sys.Symmetry.Permutation && sys.Energy.Particles() > 1 {
-		return "egnn"
+		return NetEGNN
 	}
-	return "mlp"
+	return NetMLP
 }
 
 // EGNNConfig is the EGNN the configuration builds (particles, width, depth, seed, learning
@@ -37,7 +37,7 @@ func buildModel(c Config) (nn.Model, string, error) {
 	sys := c.System
 	kind := c.NetKind()
 	fallback := ""
-	if kind == "egnn" {
+	if kind == NetEGNN {
 		m, err := nn.NewEGNN(c.EGNNConfig())
 		if err == nil {
 			note := fmt.Sprintf("egnn %d×%d", c.Net.Layers, c.Net.Hidden)

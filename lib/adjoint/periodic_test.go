@@ -21,7 +21,7 @@ func TestPeriodicVonMises(t *testing.T) {
 	cfg := DefaultConfig(sys)
 	cfg.Schedule, _ = sde.Constant(1.5)
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.LR, cfg.Epochs =
-		40, NetConfig{Kind: "mlp", Layers: 2, Hidden: 32}, 256, 256, 2048, 20, 3e-3, 50
+		40, NetConfig{Kind: NetMLP, Layers: 2, Hidden: 32}, 256, 256, 2048, 20, 3e-3, 50
 	s, err := NewSampler(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -107,9 +107,11 @@ func (sm *Samples) SaveWeightsNPY(path string) error {
 	return nil
 }
 
-// Table summarises the samples.
+// Table summarises the samples: energies, and the weights' Diagnostics (ESS, log Z ± se, the
+// largest weight's share, non-finite count), with their warnings as the caption.
 func (sm *Samples) Table() *display.Table {
-	t := &display.Table{Header: []string{"samples", "shape", "mean energy", "energy sd", "median energy", "ESS", "ESS / N"}}
+	t := &display.Table{Header: []string{"samples", "shape", "mean energy", "energy sd", "median energy", "ESS", "ESS / N",
+		"log Z ± se", "max weight share", "non-finite"}}
 	var m, v float64
 	fin := make([]float64, 0, len(sm.Energy))
 	for _, e := range sm.Energy {
@@ -128,9 +130,17 @@ func (sm *Samples) Table() *display.Table {
 		sort.Float64s(fin)
 		med = fin[len(fin)/2]
 	}
+	d := sm.Diagnostics()
 	t.AddRow(sm.N, fmt.Sprintf("%d×%d", sm.Particles, sm.SpatialDim), fmt.Sprintf("%.4g", m),
 		fmt.Sprintf("%.4g", math.Sqrt(v)), fmt.Sprintf("%.4g", med), fmt.Sprintf("%.1f", sm.ESS),
-		fmt.Sprintf("%.4f", sm.ESS/float64(max(sm.N, 1))))
+		fmt.Sprintf("%.4f", sm.ESS/float64(max(sm.N, 1))), fmt.Sprintf("%.4f ± %.4f", d.LogZ, d.LogZSE),
+		fmt.Sprintf("%.4f", d.MaxShare), d.NonFinite)
+	for _, w := range d.Warnings() {
+		if t.Caption != "" {
+			t.Caption += "\n"
+		}
+		t.Caption += "warning: " + w
+	}
 	return t
 }
 

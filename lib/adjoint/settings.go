@@ -147,3 +147,42 @@ func checkName(names []string, i int, what string) error {
 	_, err := marshalName(names, i, what)
 	return err
 }
+
+// NetKind is the kind of controller network. Its zero value picks one from the system's
+// symmetries (Config.NetKind).
+type NetKind int
+
+const (
+	// NetAuto picks the EGNN for systems with rotation and permutation symmetry and more than
+	// one particle, the MLP otherwise ("auto", or "").
+	NetAuto NetKind = iota
+	// NetEGNN is the E(n)-equivariant graph network of the paper ("egnn").
+	NetEGNN
+	// NetMLP is a multilayer perceptron on the flattened coordinates ("mlp").
+	NetMLP
+)
+
+var netKindNames = []string{"auto", "egnn", "mlp"}
+
+// String returns the network kind's name: "auto", "egnn" or "mlp".
+func (k NetKind) String() string { return nameOf(netKindNames, int(k), "NetKind") }
+
+// ParseNetKind reads a network kind: "auto" (or ""), "egnn" or "mlp".
+func ParseNetKind(s string) (NetKind, error) {
+	i, err := parseName("network kind", s, netKindNames)
+	return NetKind(i), err
+}
+
+// MarshalText writes the network kind's name.
+func (k NetKind) MarshalText() ([]byte, error) {
+	return marshalName(netKindNames, int(k), "network kind")
+}
+
+// UnmarshalText reads a network kind's name.
+func (k *NetKind) UnmarshalText(b []byte) error {
+	v, err := ParseNetKind(string(b))
+	if err == nil {
+		*k = v
+	}
+	return err
+}

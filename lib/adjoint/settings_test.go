@@ -18,6 +18,7 @@ func TestSettingNames(t *testing.T) {
 		"integrator": func(s string) (setting, error) { return ParseIntegrator(s) },
 		"time":       func(s string) (setting, error) { return ParseTimeSampling(s) },
 		"device":     func(s string) (setting, error) { return ParseDevice(s) },
+		"net":        func(s string) (setting, error) { return ParseNetKind(s) },
 	}
 	cases := []struct {
 		kind, in string
@@ -26,6 +27,7 @@ func TestSettingNames(t *testing.T) {
 		{"integrator", "", IntegratorEM}, {"integrator", "em", IntegratorEM}, {"integrator", "KAPPA", IntegratorKappa},
 		{"time", "", TimeUniform}, {"time", "uniform", TimeUniform}, {"time", "kappa", TimeKappa},
 		{"device", "", DeviceCPU}, {"device", "cpu", DeviceCPU}, {"device", "cuda", DeviceCUDA},
+		{"net", "", NetAuto}, {"net", "auto", NetAuto}, {"net", "egnn", NetEGNN}, {"net", "MLP", NetMLP},
 	}
 	for _, c := range cases {
 		got, err := parse[c.kind](c.in)

@@ -51,7 +51,7 @@ func zooDefaults(c *Config, sys *energy.System) {
 		return
 	}
 	c.Schedule, c.Steps, c.ClipNorm = sched, steps, clip
-	c.Net = NetConfig{Kind: "mlp", Layers: 3, Hidden: hidden}
+	c.Net = NetConfig{Kind: NetMLP, Layers: 3, Hidden: hidden}
 	c.Batch, c.TrainBatch, c.Buffer, c.GradSteps = 512, 512, 10000, 100
 	c.LR, c.LRFinal, c.Epochs = 1e-3, 1e-4, 1000
 }

@@ -39,7 +39,7 @@ func TestLookupAndConfigs(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if c.System.Name != name || c.Net.Kind != "mlp" {
+		if c.System.Name != name || c.Net.Kind != adjoint.NetMLP {
 			t.Fatalf("%s: config %+v", name, c)
 		}
 	}
