@@ -212,6 +212,7 @@ func (c *checker) stmt(st Stmt) {
 		if sys == nil {
 			return
 		}
+		sys.Source = systemSource(c.src, st.P, c.params)
 		c.add(st.P, func(ctx context.Context, env *runEnv) error {
 			registryMu.Lock()
 			registry[sys.Name] = sys

@@ -62,7 +62,9 @@ func (c *checker) assign(st *Assign) {
 			if v.With != nil {
 				sched = env.s.values[v.With.Name].(*SDE).Schedule
 			}
-			smp, err := adjoint.LoadCheckpoint(env.s.path(path), adjoint.LoadOptions{Schedule: sched, Resolve: declaredSystem})
+			opt := LoadOptions()
+			opt.Schedule = sched
+			smp, err := adjoint.LoadCheckpoint(env.s.path(path), opt)
 			if err != nil {
 				return fmt.Errorf("load: %w", err)
 			}

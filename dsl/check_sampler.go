@@ -9,7 +9,10 @@ import (
 	"adjoint/lib/adjoint"
 )
 
-var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps"}
+// samplerSettings are the settings of a sampler block; each is the Script name of a trainer
+// setting of adjoint.Settings (the table the command line's flags follow too).
+var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps",
+	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction"}
 
 // setter applies one checked sampler setting to a configuration.
 type setter func(cfg *adjoint.Config)
@@ -145,11 +148,64 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 				continue
 			}
 			sets = append(sets, func(cfg *adjoint.Config) { cfg.Seed = int64(v) })
+		case "tanh_range":
+			if v, ok := c.posFloat(s.Value, key); ok {
+				sets = append(sets, func(cfg *adjoint.Config) { cfg.Net.TanhRange = v })
+			}
+		case "lr_final":
+			if v, ok := c.posFloat(s.Value, key); ok {
+				sets = append(sets, func(cfg *adjoint.Config) { cfg.LRFinal = v })
+			}
+		case "prefill":
+			if v, ok := c.posInt(s.Value, key); ok {
+				sets = append(sets, func(cfg *adjoint.Config) { cfg.PrefillBase = v })
+			}
+		case "time_sampling", "integrator", "no_base_correction":
+			if f, ok := c.wordSetting(key, s.Value); ok {
+				sets = append(sets, f)
+			}
 		default:
 			c.errorf(s.Key.P, orList(nearest(key, samplerSettings), "settings are "+joinWords(samplerSettings)), "unknown sampler setting %q", key)
 		}
 	}
 	return sets, seen
+}
+
+// wordSetting checks a setting whose value is a word: time_sampling uniform|kappa,
+// integrator em|kappa, no_base_correction true|false.
+func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
+	var word string
+	switch v := e.(type) {
+	case *Ident:
+		word = v.Name
+	case *Str:
+		word = v.Val
+	default:
+		c.errorf(e.At(), "", "%s takes a word, e.g. %s kappa", key, key)
+		return nil, false
+	}
+	switch key {
+	case "time_sampling":
+		ts, err := adjoint.ParseTimeSampling(word)
+		if err != nil {
+			c.errorf(e.At(), "uniform or kappa", "%v", err)
+			return nil, false
+		}
+		return func(cfg *adjoint.Config) { cfg.TimeSampling = ts }, true
+	case "integrator":
+		in, err := adjoint.ParseIntegrator(word)
+		if err != nil {
+			c.errorf(e.At(), "em or kappa", "%v", err)
+			return nil, false
+		}
+		return func(cfg *adjoint.Config) { cfg.Integrator = in }, true
+	}
+	if word != "true" && word != "false" {
+		c.errorf(e.At(), "true or false", "%s must be true or false, got %q", key, word)
+		return nil, false
+	}
+	on := word == "true"
+	return func(cfg *adjoint.Config) { cfg.NoBaseCorrection = on }, true
 }
 
 // netSetting checks net egnn(layers L, hidden H) or net mlp(…).

@@ -28,6 +28,7 @@
 //   - the CUDA back end: cuda.go (options and launch layout), cuda_gen.go (C forms and tapes),
 //     cuda_kernel.go (the kernels), cuda_device.go (running them through NVRTC);
 //   - the script session: session.go (Session, Exec, Check), runenv.go (what running
-//     statements share), registry.go (declared systems by name), defaults.go (the training
-//     configuration of a script that declares no sde: adjoint.DefaultsFor).
+//     statements share), registry.go (declared systems by name), source.go (the source text
+//     a system records, for checkpoints that load without the script), defaults.go (the
+//     training configuration of a script that declares no sde: adjoint.DefaultsFor).
 package dsl

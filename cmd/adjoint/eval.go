@@ -75,12 +75,12 @@ func runEval(args []string) error {
 	}
 	if len(pos) != 2 {
 		fs.Usage()
-		return fmt.Errorf("%w: need SYSTEM (dw4, lj13, lj55), SAMPLES.npy and, but for dw4 and lj13, --ref REF.npy", errUsage)
+		return fmt.Errorf("%w: need SYSTEM (%s), SAMPLES.npy and, but for dw4 and lj13, --ref REF.npy", errUsage, systemSpecHelp)
 	}
 	if *n < 1 {
 		return fmt.Errorf("%w: -n must be at least 1", errUsage)
 	}
-	sys, err := energy.Benchmark(pos[0])
+	sys, err := resolveSystem(pos[0])
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"adjoint/lib/energy"
 	"adjoint/lib/mcmc"
@@ -32,19 +31,6 @@ type mcmcSummary struct {
 	Evals      int64            `json:"energy_evals"`
 	Seconds    float64          `json:"seconds"`
 	Identities *mcmc.Identities `json:"identities,omitempty"`
-}
-
-// mcmcSystem returns a benchmark system by name, or a system of a DSL script: FILE.adj (its
-// last system) or FILE.adj:NAME.
-func mcmcSystem(spec string) (*energy.System, error) {
-	if strings.HasSuffix(spec, ".adj") || strings.Contains(spec, ".adj:") {
-		return adjSystem(spec)
-	}
-	sys, err := energy.Benchmark(spec)
-	if err != nil {
-		return nil, fmt.Errorf("unknown system %q (dw4, lj13, lj55, FILE.adj or FILE.adj:NAME): %w", spec, err)
-	}
-	return sys, nil
 }
 
 func runMCMC(args []string) error {
@@ -81,7 +67,7 @@ func runMCMC(args []string) error {
 	if err := checkOutputs("output", *out); err != nil {
 		return err
 	}
-	sys, err := mcmcSystem(pos[0])
+	sys, err := resolveSystem(pos[0])
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func runPlot(args []string) error {
 	fs := newFlagSet("plot", plotUsage())
 	out := fs.String("o", "", "output file: .png or .svg (required)")
 	ref := fs.String("ref", "", "reference samples (.npy) drawn against the samples")
-	system := fs.String("system", "", "benchmark system of the samples: dw4, lj13 or lj55")
+	system := fs.String("system", "", "system of the samples: "+systemSpecHelp)
 	particles := fs.Int("particles", 0, "particles per configuration (when no --system)")
 	dim := fs.Int("dim", 0, "spatial dimension of a particle (when no --system)")
 	width := fs.Int("width", viz.DefaultWidth, "figure width in pixels")
@@ -94,7 +94,7 @@ func runPlot(args []string) error {
 	}
 	var sys *energy.System
 	if *system != "" {
-		if sys, err = energy.Benchmark(*system); err != nil {
+		if sys, err = resolveSystem(*system); err != nil {
 			return err
 		}
 		*particles, *dim = sys.Energy.Particles(), sys.Energy.SpatialDim()

@@ -89,7 +89,7 @@ func runSample(args []string) error {
 // loadForSampling loads a checkpoint and overrides its integration steps (0: keep) and
 // integrator (nil: keep).
 func loadForSampling(path string, steps int, in *adjoint.Integrator) (*adjoint.Sampler, error) {
-	s, err := adjoint.Load(path)
+	s, err := loadSampler(path)
 	if err != nil {
 		return nil, err
 	}

@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"adjoint/dsl"
 	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
 )
 
 func init() {
-	register("train", "train an adjoint sampler (dw4, lj13, lj55 or FILE.adj) and write a checkpoint", runTrain)
+	register("train", "train an adjoint sampler (a benchmark, a zoo target or FILE.adj[:NAME]) and write a checkpoint", runTrain)
 }
 
 // trainFlags are the training flags shared by train and demo.
@@ -109,9 +110,16 @@ func configFor(spec string) (adjoint.Config, error) {
 	if strings.HasSuffix(spec, ".adj") {
 		return trainConfigOf(spec)
 	}
+	if isAdjSpec(spec) { // FILE.adj:NAME: the defaults for the named system
+		sys, err := adjSystem(spec)
+		if err != nil {
+			return adjoint.Config{}, err
+		}
+		return adjoint.DefaultConfig(sys), nil
+	}
 	sys, err := energy.Benchmark(spec)
 	if err != nil {
-		return adjoint.Config{}, fmt.Errorf("unknown system %q (dw4, lj13, lj55 or FILE.adj)", spec)
+		return adjoint.Config{}, fmt.Errorf("unknown system %q (%s)", spec, systemSpecHelp)
 	}
 	return adjoint.DefaultConfig(sys), nil
 }
@@ -127,10 +135,11 @@ func newSamplerFor(spec string, fs *flag.FlagSet, tf *trainFlags) (*adjoint.Samp
 	return adjoint.NewSampler(cfg)
 }
 
-// resumeFrom loads the checkpoint to resume; a FILE.adj specification supplies its system and
-// schedule, which the checkpoint records by name only.
+// resumeFrom loads the checkpoint to resume: its system is a benchmark, a zoo target or rebuilt
+// from the source it recorded; a FILE.adj specification supplies its system and schedule
+// (needed for a sigma(t) formula, which the checkpoint records by name only).
 func resumeFrom(spec, checkpoint string) (*adjoint.Sampler, error) {
-	var opt adjoint.LoadOptions
+	opt := dsl.LoadOptions()
 	if strings.HasSuffix(spec, ".adj") {
 		cfg, err := trainConfigOf(spec)
 		if err != nil {
@@ -142,7 +151,7 @@ func resumeFrom(spec, checkpoint string) (*adjoint.Sampler, error) {
 }
 
 func runTrain(args []string) error {
-	fs := newFlagSet("train", "dw4|lj13|lj55|FILE.adj [--minutes M | --epochs E] [flags] -o CHECKPOINT")
+	fs := newFlagSet("train", "SYSTEM|FILE.adj[:NAME] [--minutes M | --epochs E] [flags] -o CHECKPOINT")
 	var tf trainFlags
 	tf.register(fs)
 	out := fs.String("o", "", "checkpoint to write (required)")
@@ -185,7 +194,9 @@ func runTrain(args []string) error {
 	}
 	ctx, restore := progressToStderr()
 	defer restore()
-	fmt.Fprintln(os.Stderr, s.Table().String())
+	st, settings := startTable(s, opt, settingOrigins(fs, pos[0], *resume, s.Config()))
+	fmt.Fprintln(os.Stderr, st.String())
+	fmt.Fprintln(os.Stderr, settings.String())
 	rep, err := s.Train(ctx, opt)
 	if rep != nil {
 		fmt.Fprintln(os.Stderr, rep.Table().String())

@@ -17,6 +17,7 @@ const checkpointMagic = "ADJOINT-SAMPLER 1\n"
 
 type ckptHeader struct {
 	System           string            `json:"system"`
+	SystemSource     string            `json:"system_source,omitempty"` // energy.System.Source
 	Temperature      float64           `json:"temperature"`
 	Particles        int               `json:"particles"`
 	SpatialDim       int               `json:"spatial_dim"`
@@ -93,7 +94,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 	}
 	c := s.cfg
 	h := &ckptHeader{
-		System: c.System.Name, Temperature: c.System.Tau(), Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
+		System: c.System.Name, SystemSource: c.System.Source, Temperature: c.System.Tau(), Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
 		ScheduleName: c.Schedule.Name(), Steps: c.Steps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,

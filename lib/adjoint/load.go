@@ -25,6 +25,10 @@ type LoadOptions struct {
 	// lj55), rebuilds the system from the name recorded in the checkpoint, e.g. from the
 	// systems a DSL script declared.
 	Resolve func(name string) (*energy.System, error)
+	// FromSource, when System is nil and the checkpoint recorded the text that declares its
+	// system (energy.System.Source, as systems declared in the DSL have), rebuilds the system
+	// from that text (dsl.SystemFromSource); it is tried before Resolve.
+	FromSource func(name, source string) (*energy.System, error)
 	// Schedule, when not nil, replaces the recorded schedule (needed for sde.FromFunc
 	// schedules, which checkpoints record by name only).
 	Schedule sde.Schedule
@@ -114,11 +118,20 @@ func (h *ckptHeader) system(opt LoadOptions) (*energy.System, error) {
 	if sys == nil {
 		var err error
 		sys, err = energy.Benchmark(h.System)
+		if err != nil && h.SystemSource != "" && opt.FromSource != nil {
+			if sys, err = opt.FromSource(h.System, h.SystemSource); err != nil {
+				return nil, fmt.Errorf("system %q from its recorded source: %w", h.System, err)
+			}
+		}
 		if err != nil && opt.Resolve != nil {
 			sys, err = opt.Resolve(h.System)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("system %q must be supplied (LoadOptions): %w", h.System, err)
+			hint := ""
+			if h.SystemSource != "" {
+				hint = " or rebuilt from its recorded source (LoadOptions.FromSource, dsl.LoadSampler)"
+			}
+			return nil, fmt.Errorf("system %q must be supplied (LoadOptions)%s: %w", h.System, hint, err)
 		}
 		if h.Temperature > 0 {
 			sys.Temperature = h.Temperature

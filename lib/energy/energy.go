@@ -36,6 +36,9 @@ type System struct {
 	Temperature float64   // τ; 0 means 1
 	Symmetry    Symmetry  // declared symmetries
 	Box         []float64 // periodic box lengths per coordinate (len d); nil when not periodic
+	// Source, when not empty, is the text that declares the system in the DSL (with the
+	// parameters it uses); checkpoints record it, so that they load without the script.
+	Source string
 }
 
 // Dim returns n·d.

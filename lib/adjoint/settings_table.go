@@ -1,0 +1,40 @@
+package adjoint
+
+// Setting is one trainer setting as every door spells it: the Go field of Config (or of
+// TrainOptions), the command-line flag of adjoint train (kebab-case), the setting of a DSL
+// sampler or train statement (snake_case), its default and one line of documentation. The
+// command line and the DSL are checked against Settings by tests, so that a setting cannot
+// exist in one door and not the others.
+type Setting struct {
+	Field   string // Go field: "LR", "Net.Layers"; "TrainOptions.CheckpointEvery" for a call option
+	Flag    string // adjoint train flag, without dashes
+	Script  string // DSL name: a sampler setting, or "net(layers)" for an argument of net; "" for options of one training call, which scripts do not set
+	Default string // the default, in words when it depends on the system
+	Doc     string // one line
+}
+
+var settings = []Setting{
+	{"Net.Kind", "net", "net", "egnn for systems with rotation and permutation symmetry, else mlp", "controller network: egnn or mlp"},
+	{"Net.Layers", "layers", "net(layers)", "5 for the benchmarks, 3 otherwise", "network layers (message passing or hidden)"},
+	{"Net.Hidden", "hidden", "net(hidden)", "128 for the benchmarks, 64 otherwise", "network hidden width"},
+	{"Net.TanhRange", "tanh-range", "tanh_range", "15 (the paper's)", "EGNN coordinate range: bounds the pair force the network can express"},
+	{"Batch", "batch", "batch", "512 for the benchmarks, 256 otherwise", "new samples per epoch"},
+	{"TrainBatch", "train-batch", "train_batch", "the batch", "samples per gradient step"},
+	{"Buffer", "buffer", "buffer", "10000 for the benchmarks, 5000 otherwise", "replay buffer capacity"},
+	{"GradSteps", "grad-steps", "grad_steps", "100 for the benchmarks, 50 otherwise", "gradient steps per epoch"},
+	{"LR", "lr", "lr", "1e-4 for the benchmarks, 1e-3 otherwise", "Adam learning rate"},
+	{"LRFinal", "lr-final", "lr_final", "0 (constant)", "anneal the learning rate to this along a cosine over the run"},
+	{"TimeSampling", "time-sampling", "time_sampling", "uniform (the paper's)", "how gradient steps draw t: uniform or kappa (half uniform in κ(t)/κ(1))"},
+	{"Integrator", "integrator", "integrator", "em (the paper's)", "SDE discretisation: em (σ at the left end) or kappa (steps matched to κ increments)"},
+	{"ClipNorm", "clip", "clip", "100", "per-particle clipping norm of ∇E"},
+	{"Steps", "steps", "steps", "the sde's, or 199 (DW-4), 999 (LJ), 100", "Euler–Maruyama steps"},
+	{"Seed", "seed", "seed", "1", "random seed"},
+	{"Epochs", "epochs", "epochs", "5000 (DW-4), 4000 (LJ), 200", "epochs of a full run (the learning-rate schedule spans them)"},
+	{"PrefillBase", "prefill", "prefill", "0", "fill the buffer with this many base-process samples first"},
+	{"NoBaseCorrection", "no-base-correction", "no_base_correction", "false", "drop the base-marginal correction (teaching)"},
+	{"TrainOptions.CheckpointEvery", "checkpoint-every", "", "50", "epochs between checkpoints"},
+	{"TrainOptions.DiagnoseEvery", "diagnose-every", "", "10", "epochs between importance-weight diagnostics of the generated batch (negative: none)"},
+}
+
+// Settings returns the table of trainer settings, in the order help texts list them.
+func Settings() []Setting { return append([]Setting(nil), settings...) }
