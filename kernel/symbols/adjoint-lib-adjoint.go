@@ -12,7 +12,9 @@ import (
 func init() {
 	Symbols["adjoint/lib/adjoint/adjoint"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"ChoicesTable":       reflect.ValueOf(adjoint.ChoicesTable),
 		"DefaultConfig":      reflect.ValueOf(adjoint.DefaultConfig),
+		"DefaultsFor":        reflect.ValueOf(adjoint.DefaultsFor),
 		"DeviceCPU":          reflect.ValueOf(adjoint.DeviceCPU),
 		"DeviceCUDA":         reflect.ValueOf(adjoint.DeviceCUDA),
 		"Diagnose":           reflect.ValueOf(adjoint.Diagnose),
@@ -33,12 +35,14 @@ func init() {
 		"ParseIntegrator":    reflect.ValueOf(adjoint.ParseIntegrator),
 		"ParseNetKind":       reflect.ValueOf(adjoint.ParseNetKind),
 		"ParseTimeSampling":  reflect.ValueOf(adjoint.ParseTimeSampling),
+		"Probe":              reflect.ValueOf(adjoint.Probe),
 		"Settings":           reflect.ValueOf(adjoint.Settings),
 		"SystematicResample": reflect.ValueOf(adjoint.SystematicResample),
 		"TimeKappa":          reflect.ValueOf(adjoint.TimeKappa),
 		"TimeUniform":        reflect.ValueOf(adjoint.TimeUniform),
 
 		// type definitions
+		"Choice":           reflect.ValueOf((*adjoint.Choice)(nil)),
 		"Config":           reflect.ValueOf((*adjoint.Config)(nil)),
 		"Device":           reflect.ValueOf((*adjoint.Device)(nil)),
 		"Diagnostics":      reflect.ValueOf((*adjoint.Diagnostics)(nil)),
@@ -47,6 +51,7 @@ func init() {
 		"LoadOptions":      reflect.ValueOf((*adjoint.LoadOptions)(nil)),
 		"NetConfig":        reflect.ValueOf((*adjoint.NetConfig)(nil)),
 		"NetKind":          reflect.ValueOf((*adjoint.NetKind)(nil)),
+		"ProbeResult":      reflect.ValueOf((*adjoint.ProbeResult)(nil)),
 		"Sampler":          reflect.ValueOf((*adjoint.Sampler)(nil)),
 		"Samples":          reflect.ValueOf((*adjoint.Samples)(nil)),
 		"Setting":          reflect.ValueOf((*adjoint.Setting)(nil)),
