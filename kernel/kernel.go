@@ -448,9 +448,12 @@ func (k *Kernel) execute(ch *channel, m *Message) {
 		k.publish(m.HeaderRaw, "error", map[string]any{"ename": ec["ename"], "evalue": ec["evalue"], "traceback": ec["traceback"]})
 		ec["execution_count"] = count
 		ec["user_expressions"] = map[string]any{}
+		// Count what is queued before the reply goes out: a client that sees the error and
+		// sends its next cell at once must not have that cell aborted.
+		queued := len(k.shellQ)
 		k.send(ch, m, "execute_reply", ec)
 		if req.StopOnError == nil || *req.StopOnError {
-			k.abortQueued()
+			k.abortQueued(queued)
 		}
 		return
 	}
@@ -466,11 +469,11 @@ func (k *Kernel) execute(ch *channel, m *Message) {
 		"user_expressions": map[string]any{}, "payload": []any{}})
 }
 
-// abortQueued answers the execute requests already waiting on shell with status "aborted"
-// (after a failed cell, as stop_on_error asks); other queued requests are handled normally.
-func (k *Kernel) abortQueued() {
-	// Only what is queued now: requests sent after the client saw the error run normally.
-	for range len(k.shellQ) {
+// abortQueued answers the first n requests waiting on shell, those that were queued before the
+// failed cell's reply was sent: execute requests get status "aborted" (as stop_on_error asks),
+// others are handled normally. Requests sent after the client saw the error run normally.
+func (k *Kernel) abortQueued(n int) {
+	for range n {
 		m := <-k.shellQ
 		if m.Header.MsgType != "execute_request" {
 			k.handle(k.shell, m)

@@ -45,6 +45,9 @@ func settingOrigins(fs *flag.FlagSet, spec string, resumed bool, cfg adjoint.Con
 	var system adjoint.Config
 	if cfg.System != nil {
 		system = adjoint.DefaultConfig(cfg.System)
+		if isAdjSpec(spec) && !resumed {
+			system = probedBaseline(cfg, system)
+		}
 	}
 	out := map[string]string{}
 	for _, s := range adjoint.Settings() {
@@ -68,6 +71,17 @@ func settingOrigins(fs *flag.FlagSet, spec string, resumed bool, cfg adjoint.Con
 		}
 	}
 	return out
+}
+
+// probedBaseline returns the configuration adjoint.DefaultsFor measures for a script's system
+// when cfg was built from it (a script that declares no sde: the schedules agree), so that the
+// probe's choices read as coming from the system, not the script; else it returns def.
+func probedBaseline(cfg, def adjoint.Config) adjoint.Config {
+	p, _, err := adjoint.DefaultsFor(cfg.System, def.Seed)
+	if err != nil || p.Schedule == nil || cfg.Schedule == nil || p.Schedule.Name() != cfg.Schedule.Name() {
+		return def
+	}
+	return p
 }
 
 // budgetText spells the limit of a training call as it was given: minutes read as minutes.
