@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,32 +23,11 @@ func benchKernelFaults(args []string) error {
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("locate the adjoint binary: %w", err)
-	}
-	if exe, err = filepath.EvalSymlinks(exe); err != nil {
-		return fmt.Errorf("locate the adjoint binary: %w", err)
-	}
-	if *script == "" {
-		for _, p := range []string{"scripts/kernel_faults.py", filepath.Join(filepath.Dir(exe), "..", "scripts", "kernel_faults.py")} {
-			if _, err := os.Stat(p); err == nil {
-				*script = p
-				break
-			}
-		}
-		if *script == "" {
-			return errors.New("scripts/kernel_faults.py not found: run from the repository root or pass --script")
-		}
-	}
-	dir, err := os.MkdirTemp("", "adjoint-bench-faults")
+	dir, err := kernelBenchDir(script, "kernel_faults.py", "bench-faults")
 	if err != nil {
 		return fmt.Errorf("bench kernel --faults: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if _, err := installKernelSpec(installOptions{prefix: dir, name: "bench-faults", displayName: "Go (adjoint)"}, exe); err != nil {
-		return err
-	}
 	cmd := exec.Command("/usr/bin/python3", append([]string{*script, "bench-faults"}, faults...)...)
 	cmd.Env = append(os.Environ(), "JUPYTER_PATH="+filepath.Join(dir, "share", "jupyter"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(dir, "runtime"), "ADJOINT_MEMORY_LIMIT="+*limit,

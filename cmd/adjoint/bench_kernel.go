@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,32 +25,11 @@ func benchKernel(args []string) error {
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("locate the adjoint binary: %w", err)
-	}
-	if exe, err = filepath.EvalSymlinks(exe); err != nil {
-		return fmt.Errorf("locate the adjoint binary: %w", err)
-	}
-	if *script == "" {
-		for _, p := range []string{"scripts/bench_kernel.py", filepath.Join(filepath.Dir(exe), "..", "scripts", "bench_kernel.py")} {
-			if _, err := os.Stat(p); err == nil {
-				*script = p
-				break
-			}
-		}
-		if *script == "" {
-			return errors.New("scripts/bench_kernel.py not found: run from the repository root or pass --script")
-		}
-	}
-	dir, err := os.MkdirTemp("", "adjoint-bench-kernel")
+	dir, err := kernelBenchDir(script, "bench_kernel.py", "bench-adjoint")
 	if err != nil {
 		return fmt.Errorf("bench kernel: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if _, err := installKernelSpec(installOptions{prefix: dir, name: "bench-adjoint", displayName: "Go (adjoint)"}, exe); err != nil {
-		return err
-	}
 	ipy := filepath.Join(dir, "share", "jupyter", "kernels", "bench-ipykernel")
 	if err := os.MkdirAll(ipy, 0o755); err != nil {
 		return fmt.Errorf("bench kernel: %w", err)
@@ -70,4 +48,38 @@ func benchKernel(args []string) error {
 		return fmt.Errorf("bench_kernel.py: %w", err)
 	}
 	return nil
+}
+
+// kernelBenchDir prepares a run of a kernel script under scripts/: it finds the script when
+// *script is empty (in the working directory's scripts/ or next to the binary), makes a
+// temporary Jupyter folder and installs this binary's kernelspec there as specName. The caller
+// removes the folder.
+func kernelBenchDir(script *string, name, specName string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("locate the adjoint binary: %w", err)
+	}
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		return "", fmt.Errorf("locate the adjoint binary: %w", err)
+	}
+	if *script == "" {
+		for _, p := range []string{filepath.Join("scripts", name), filepath.Join(filepath.Dir(exe), "..", "scripts", name)} {
+			if _, err := os.Stat(p); err == nil {
+				*script = p
+				break
+			}
+		}
+		if *script == "" {
+			return "", fmt.Errorf("scripts/%s not found: run from the repository root or pass --script", name)
+		}
+	}
+	dir, err := os.MkdirTemp("", "adjoint-"+specName)
+	if err != nil {
+		return "", err
+	}
+	if _, err := installKernelSpec(installOptions{prefix: dir, name: specName, displayName: "Go (adjoint)"}, exe); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
 }

@@ -144,6 +144,9 @@ func (c *Client) Execute(ctx context.Context, code string, out kernel.Output) ke
 	for {
 		select {
 		case m := <-ch:
+			if m.Exiting {
+				p.awaitExit()
+			}
 			return kernel.Result{Value: m.Value, Err: m.Err}
 		case <-p.dead:
 			// A result sent just before the worker died still counts.
@@ -476,6 +479,17 @@ func (p *proc) forget(id int64) {
 }
 
 // kill ends the worker with SIGKILL; note says why, for the cell's error.
+// awaitExit waits for a worker that announced its exit, killing it if it lingers, so that the
+// next request starts a fresh worker.
+func (p *proc) awaitExit() {
+	select {
+	case <-p.dead:
+	case <-time.After(5 * time.Second):
+		p.kill("the worker announced its exit but did not exit")
+		<-p.dead
+	}
+}
+
 func (p *proc) kill(note string) {
 	p.mu.Lock()
 	if p.killNote == "" {

@@ -44,6 +44,10 @@ type msg struct {
 
 	Value *display.Bundle `json:"value,omitempty"` // result value
 	Err   *kernel.Error   `json:"err,omitempty"`   // result error
+	// Exiting marks a result after which the worker exits on purpose (a cell whose goroutines
+	// cannot be stopped): the client waits for the exit before it answers, so the next cell
+	// goes to a fresh worker instead of meeting the dying one.
+	Exiting bool `json:"exiting,omitempty"`
 
 	Matches []string `json:"matches,omitempty"`
 	Start   int      `json:"start,omitempty"`

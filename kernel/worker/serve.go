@@ -178,7 +178,7 @@ func (s *server) execute(m *msg) {
 			value = deadlock + "; the blocked goroutines cannot be stopped, so the kernel's worker " +
 				"process restarts and the session's state (variables, declarations, imports) is lost"
 		}
-		s.c.send(&msg{Op: "result", ID: m.ID, Err: &kernel.Error{Name: "Deadlock", Value: value,
+		s.c.send(&msg{Op: "result", ID: m.ID, Exiting: stuck, Err: &kernel.Error{Name: "Deadlock", Value: value,
 			Traceback: []string{"Deadlock: " + value}}})
 		if stuck {
 			s.opts.Exit(3)
