@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,25 +21,8 @@ func TestFaults(t *testing.T) {
 	requirePython(t, "jupyter_client")
 	exe, env := installedKernel(t)
 	logFile := filepath.Join(t.TempDir(), "kernel.log")
-	cmd := exec.Command("/usr/bin/python3", filepath.Join(testutil.RepoRoot(t), "scripts", "kernel_faults.py"), testKernelName)
-	cmd.Env = append(env, "ADJOINT_MEMORY_LIMIT=1GiB", "ADJOINT_KERNEL_LOG="+logFile)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("kernel_faults.py: %v\n%s\n%s", err, stdout.String(), stderr.String())
-		}
-	case <-time.After(5 * time.Minute):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("kernel_faults.py did not finish\n%s\n%s", stdout.String(), stderr.String())
-	}
+	env = append(env, "ADJOINT_MEMORY_LIMIT=1GiB", "ADJOINT_KERNEL_LOG="+logFile)
+	stdout, _ := runDriver(t, "", env, 5*time.Minute, filepath.Join(testutil.RepoRoot(t), "scripts", "kernel_faults.py"), testKernelName)
 	overcommit, _ := os.ReadFile("/proc/sys/vm/overcommit_memory")
 	want := map[string]struct {
 		ename     string // "" for a cell that succeeds
@@ -57,7 +39,7 @@ func TestFaults(t *testing.T) {
 		"goroutine_panic_compiled": {"", true},
 	}
 	seen := map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		var r map[string]any
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("output line is not JSON: %q", line)

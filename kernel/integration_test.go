@@ -87,11 +87,27 @@ func TestMain(m *testing.M) {
 // runPython runs a driver script from testdata and decodes the JSON it prints last.
 func runPython(t *testing.T, env []string, timeout time.Duration, args ...string) map[string]any {
 	t.Helper()
+	stdout, stderr := runDriver(t, filepath.Join(testutil.RepoRoot(t), "kernel", "testdata"), env, timeout, args...)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &v); err != nil {
+		t.Fatalf("%v: output is not JSON: %v\n%s\nstderr:\n%s", args, err, stdout, stderr)
+	}
+	if testing.Verbose() {
+		t.Logf("kernel stderr:\n%s", stderr)
+	}
+	return v
+}
+
+// runDriver runs /usr/bin/python3 with args in dir and returns what it printed; it fails the
+// test when the driver fails or has not finished within timeout (the driver is then killed).
+func runDriver(t *testing.T, dir string, env []string, timeout time.Duration, args ...string) (stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command("/usr/bin/python3", args...)
-	cmd.Dir = filepath.Join(testutil.RepoRoot(t), "kernel", "testdata")
+	cmd.Dir = dir
 	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -100,21 +116,14 @@ func runPython(t *testing.T, env []string, timeout time.Duration, args ...string
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", args, err, stdout.String(), stderr.String())
+			t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out.String(), errOut.String())
 		}
 	case <-time.After(timeout):
 		cmd.Process.Kill()
-		t.Fatalf("%v: no result within %v\nstderr:\n%s", args, timeout, stderr.String())
+		<-done
+		t.Fatalf("%v: did not finish within %v\nstdout:\n%s\nstderr:\n%s", args, timeout, out.String(), errOut.String())
 	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	var v map[string]any
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &v); err != nil {
-		t.Fatalf("%v: output is not JSON: %v\n%s\nstderr:\n%s", args, err, stdout.String(), stderr.String())
-	}
-	if testing.Verbose() {
-		t.Logf("kernel stderr:\n%s", stderr.String())
-	}
-	return v
+	return out.String(), errOut.String()
 }
 
 // get walks a decoded JSON value by keys.
