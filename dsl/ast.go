@@ -162,12 +162,14 @@ type Assign struct {
 	Value Expr
 }
 
-// Train is `train S for N minutes|seconds|epochs`.
+// Train is `train S for N minutes|seconds|epochs [{ options }]`; the options block holds the
+// settings of one training call (checkpoint, checkpoint_every, diagnose_every).
 type Train struct {
-	P       Pos
-	Sampler *Ident
-	Amount  Expr
-	Unit    *Ident
+	P        Pos
+	Sampler  *Ident
+	Amount   Expr
+	Unit     *Ident
+	Settings []Setting
 }
 
 // Command is a script statement taking one expression: report, plot, print.

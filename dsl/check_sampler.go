@@ -279,6 +279,9 @@ func (c *checker) train(st *Train) {
 		c.errorf(st.Unit.P, orList(nearest(st.Unit.Name, trainUnits), "units are epochs, seconds, minutes and hours"), "unknown unit %q", st.Unit.Name)
 		return
 	}
+	if !c.trainOptions(st.Settings, &opt) {
+		return
+	}
 	c.add(st.P, func(ctx context.Context, env *runEnv) error {
 		smp := env.s.values[st.Sampler.Name].(*adjoint.Sampler)
 		rep, err := smp.Train(ctx, opt)
@@ -290,4 +293,56 @@ func (c *checker) train(st *Train) {
 		}
 		return nil
 	})
+}
+
+// trainSettings are the options of one train statement: the settings of adjoint.Settings whose
+// field is a TrainOptions field, and the checkpoint file they refer to.
+var trainSettings = []string{"checkpoint", "checkpoint_every", "diagnose_every"}
+
+// trainOptions checks the options block of a train statement into opt.
+func (c *checker) trainOptions(sets []Setting, opt *adjoint.TrainOptions) bool {
+	ok := true
+	seen := map[string]bool{}
+	for _, s := range sets {
+		key := s.Key.Name
+		if seen[key] {
+			c.errorf(s.Key.P, "", "training option %q is set twice", key)
+			ok = false
+			continue
+		}
+		seen[key] = true
+		switch key {
+		case "checkpoint":
+			str, isStr := s.Value.(*Str)
+			if !isStr {
+				c.errorf(s.Value.At(), `write checkpoint "file.ckpt"`, "the checkpoint option takes a file name in quotes")
+				ok = false
+				continue
+			}
+			c.outputFile(str, "checkpoint")
+			opt.Checkpoint = c.s.path(str.Val)
+		case "checkpoint_every":
+			v, good := c.posInt(s.Value, key)
+			ok = ok && good
+			opt.CheckpointEvery = v
+		case "diagnose_every":
+			v, good := c.constant(s.Value)
+			if good && (v != math.Trunc(v) || math.Abs(v) > 1e9) {
+				c.errorf(s.Value.At(), "0 keeps the default (10); a negative number turns the diagnostics off", "diagnose_every must be a whole number, got %g", v)
+				good = false
+			}
+			ok = ok && good
+			if good {
+				opt.DiagnoseEvery = int(v)
+			}
+		default:
+			c.errorf(s.Key.P, orList(nearest(key, trainSettings), "training options are "+joinWords(trainSettings)), "unknown training option %q", key)
+			ok = false
+		}
+	}
+	if seen["checkpoint_every"] && !seen["checkpoint"] {
+		c.errorf(sets[0].Key.P, `add checkpoint "file.ckpt"`, "checkpoint_every needs a checkpoint file to write")
+		ok = false
+	}
+	return ok
 }

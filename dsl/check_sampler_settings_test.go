@@ -13,7 +13,7 @@ func TestSamplerSettingsFollowTable(t *testing.T) {
 	table := map[string]bool{}
 	for _, s := range adjoint.Settings() {
 		switch {
-		case s.Script == "":
+		case strings.HasPrefix(s.Field, "TrainOptions."):
 			continue
 		case strings.HasPrefix(s.Script, "net("):
 			table["net"] = true
@@ -58,6 +58,50 @@ sampler q = adjoint(w) { net mlp(layers 1, hidden 4); tanh_range 30; lr_final 1e
 		}
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s: error %v, want %q", bad.setting, err, bad.want)
+		}
+	}
+}
+
+// TestTrainOptionsFollowTable: a train statement's block accepts every TrainOptions setting of
+// adjoint.Settings under its script name, writes its checkpoint and rejects bad options.
+func TestTrainOptionsFollowTable(t *testing.T) {
+	opts := map[string]bool{}
+	for _, k := range trainSettings {
+		opts[k] = true
+	}
+	for _, s := range adjoint.Settings() {
+		if strings.HasPrefix(s.Field, "TrainOptions.") && !opts[s.Script] {
+			t.Errorf("setting %s of adjoint.Settings is missing from train blocks", s.Script)
+		}
+	}
+	t.Chdir(t.TempDir())
+	src := `system w { particles 1 in 1d; energy = x[0].x^2 }
+sde e { sigma = geometric(0.01, 1); steps 10 }
+sampler q = adjoint(w, e) { net mlp(layers 1, hidden 4); batch 8; train_batch 8; buffer 16; grad_steps 2 }
+train q for 3 epochs { checkpoint "q.ckpt"; checkpoint_every 2; diagnose_every -1 }`
+	if _, err := NewSession().Exec(t.Context(), src, "s.adj", nil); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadSampler("q.ckpt")
+	if err != nil {
+		t.Fatalf("the train block's checkpoint: %v", err)
+	}
+	if back.Epoch() != 3 {
+		t.Errorf("checkpoint at epoch %d, want 3", back.Epoch())
+	}
+	head := "system w { particles 1 in 1d; energy = x[0].x^2 }\nsampler q = adjoint(w)\ntrain q for 3 epochs { "
+	for _, bad := range []struct{ opts, want string }{
+		{`checkpoint_every 5`, "needs a checkpoint file"},
+		{`checkpoint "a.ckpt"; checkpoint_every 0`, "whole number ≥ 1"},
+		{`diagnose_every 1.5`, "whole number"},
+		{`checkpoint a`, "file name in quotes"},
+		{`checkpoint "no/such/dir/a.ckpt"`, "no/such/dir"},
+		{`checkpoint_evry 3`, `unknown training option "checkpoint_evry"`},
+		{`diagnose_every 3; diagnose_every 4`, "set twice"},
+	} {
+		err := Check(head+bad.opts+" }", "b.adj")
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: error %v, want %q", bad.opts, err, bad.want)
 		}
 	}
 }

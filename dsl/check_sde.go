@@ -52,7 +52,8 @@ func (c *checker) sde(st *SDEDecl) *SDE {
 			c.errorf(st.Sigma.At(), "σ(t) must be finite and ≥ 0 on [0, 1], and not zero everywhere", "%v", err)
 			return nil
 		}
-		out.Schedule = sch
+		// the sde's own text with the script's parameters, so that a checkpoint rebuilds it
+		out.Schedule = sde.WithSource(sch, systemSource(c.src, st.P, c.params))
 		return out
 	}
 	switch e := st.Sigma.(type) {

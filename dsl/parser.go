@@ -147,6 +147,15 @@ func (p *parser) stmt() Stmt {
 		}
 		tr.Amount = p.expr()
 		tr.Unit = p.ident("a unit (minutes, seconds or epochs)")
+		if p.isOp("{") {
+			p.block(func() {
+				key := p.ident("a training option (checkpoint, checkpoint_every, diagnose_every)")
+				if p.isOp("=") {
+					p.advance()
+				}
+				tr.Settings = append(tr.Settings, Setting{Key: key, Value: p.expr()})
+			})
+		}
 		return tr
 	case "report", "plot", "print":
 		p.advance()

@@ -10,6 +10,7 @@ import (
 
 	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
+	"adjoint/lib/sde"
 )
 
 // offsetOf returns the byte offset of a position (lines from 1, columns in runes from 1).
@@ -102,11 +103,29 @@ func SystemFromSource(name, source string) (*energy.System, error) {
 	return nil, fmt.Errorf("the recorded source declares no system %q", name)
 }
 
+// ScheduleFromSource rebuilds the schedule of the sde name from the DSL text a checkpoint
+// recorded (sde.WithSource); adjoint.LoadOptions.ScheduleFromSource takes it, so that
+// checkpoints of samplers with a sigma(t) = … schedule load without the script.
+func ScheduleFromSource(name, source string) (sde.Schedule, error) {
+	s := NewSession()
+	s.DryRun = true
+	binds, err := s.Exec(context.Background(), source, "sde "+name+" (from the checkpoint)", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range binds {
+		if d, ok := b.Value.(*SDE); ok && b.Name == name {
+			return d.Schedule, nil
+		}
+	}
+	return nil, fmt.Errorf("the recorded source declares no sde %q", name)
+}
+
 // LoadOptions are the options with which scripts, notebooks and the command line read
 // checkpoints: systems declared in the DSL are rebuilt from the source the checkpoint recorded,
 // or else found among the systems declared in this process.
 func LoadOptions() adjoint.LoadOptions {
-	return adjoint.LoadOptions{FromSource: SystemFromSource, Resolve: declaredSystem}
+	return adjoint.LoadOptions{FromSource: SystemFromSource, Resolve: declaredSystem, ScheduleFromSource: ScheduleFromSource}
 }
 
 // LoadSampler reads a checkpoint of any system: a benchmark, a zoo target or a system declared in the

@@ -19,6 +19,7 @@ func init() {
 		"Geometric":       reflect.ValueOf(sde.Geometric),
 		"RemoveCoM":       reflect.ValueOf(sde.RemoveCoM),
 		"SpecOf":          reflect.ValueOf(sde.SpecOf),
+		"WithSource":      reflect.ValueOf(sde.WithSource),
 		"Wrap":            reflect.ValueOf(sde.Wrap),
 		"WrapImages":      reflect.ValueOf(constant.MakeFromLiteral("6", token.INT, 0)),
 		"WrapValue":       reflect.ValueOf(sde.WrapValue),

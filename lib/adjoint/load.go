@@ -30,8 +30,12 @@ type LoadOptions struct {
 	// from that text (dsl.SystemFromSource); it is tried before Resolve.
 	FromSource func(name, source string) (*energy.System, error)
 	// Schedule, when not nil, replaces the recorded schedule (needed for sde.FromFunc
-	// schedules, which checkpoints record by name only).
+	// schedules without a recorded source, which checkpoints record by name only).
 	Schedule sde.Schedule
+	// ScheduleFromSource, when Schedule is nil and the checkpoint recorded the text that
+	// declared its schedule (sde.WithSource, as DSL sdes with sigma(t) = … have), rebuilds the
+	// schedule from that text (dsl.ScheduleFromSource).
+	ScheduleFromSource func(name, source string) (sde.Schedule, error)
 }
 
 // Load reads a checkpoint of a benchmark system (dw4, lj13, lj55) with a geometric or constant
@@ -151,10 +155,17 @@ func (h *ckptHeader) config(opt LoadOptions) (Config, error) {
 		return Config{}, err
 	}
 	sched := opt.Schedule
-	if sched == nil {
-		if h.Schedule == nil {
-			return Config{}, fmt.Errorf("schedule %q must be supplied (LoadOptions)", h.ScheduleName)
+	switch {
+	case sched != nil:
+	case h.Schedule == nil:
+		return Config{}, fmt.Errorf("schedule %q must be supplied (LoadOptions)", h.ScheduleName)
+	case h.Schedule.Kind == "source" && opt.ScheduleFromSource != nil:
+		if sched, err = opt.ScheduleFromSource(h.ScheduleName, h.Schedule.Source); err != nil {
+			return Config{}, fmt.Errorf("schedule %q from its recorded source: %w", h.ScheduleName, err)
 		}
+	case h.Schedule.Kind == "source":
+		return Config{}, fmt.Errorf("schedule %q was declared in a script: rebuild it from its recorded source (LoadOptions.ScheduleFromSource, dsl.LoadSampler) or supply it (LoadOptions.Schedule)", h.ScheduleName)
+	default:
 		if sched, err = h.Schedule.Schedule(); err != nil {
 			return Config{}, err
 		}

@@ -8,7 +8,7 @@ package adjoint
 type Setting struct {
 	Field   string // Go field: "LR", "Net.Layers"; "TrainOptions.CheckpointEvery" for a call option
 	Flag    string // adjoint train flag, without dashes
-	Script  string // DSL name: a sampler setting, or "net(layers)" for an argument of net; "" for options of one training call, which scripts do not set
+	Script  string // DSL name: a sampler setting, "net(layers)" for an argument of net, or for a TrainOptions field an option of a train statement's block
 	Default string // the default, in words when it depends on the system
 	Doc     string // one line
 }
@@ -32,8 +32,8 @@ var settings = []Setting{
 	{"Epochs", "epochs", "epochs", "5000 (DW-4), 4000 (LJ), 200", "epochs of a full run (the learning-rate schedule spans them)"},
 	{"PrefillBase", "prefill", "prefill", "0", "fill the buffer with this many base-process samples first"},
 	{"NoBaseCorrection", "no-base-correction", "no_base_correction", "false", "drop the base-marginal correction (teaching)"},
-	{"TrainOptions.CheckpointEvery", "checkpoint-every", "", "50", "epochs between checkpoints"},
-	{"TrainOptions.DiagnoseEvery", "diagnose-every", "", "10", "epochs between importance-weight diagnostics of the generated batch (negative: none)"},
+	{"TrainOptions.CheckpointEvery", "checkpoint-every", "checkpoint_every", "50", "epochs between checkpoints"},
+	{"TrainOptions.DiagnoseEvery", "diagnose-every", "diagnose_every", "10", "epochs between importance-weight diagnostics of the generated batch (0: 10; negative: none)"},
 }
 
 // Settings returns the table of trainer settings, in the order help texts list them.

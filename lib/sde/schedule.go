@@ -63,6 +63,8 @@ type tabulated struct {
 	sigma func(float64) float64
 	k     []float64 // κ at the grid nodes
 	s2    []float64 // σ² at the grid nodes (κ')
+	// source is the declaring text (WithSource), "" when unknown
+	source string
 }
 
 // FromFunc returns the schedule of a user σ(t) (finite, non-negative on [0, 1], with κ(1) > 0).
@@ -141,34 +143,57 @@ func (s *tabulated) Kappa(t float64) float64 {
 
 func (s *tabulated) Name() string { return s.name }
 
-// ScheduleSpec describes a schedule by its parameters, so that it can be written down (in a
-// checkpoint, a config) and rebuilt: Kind "geometric" (SigmaMin, SigmaMax) or "constant" (Sigma).
-// Schedules from FromFunc have no spec.
+// WithSource records the text that declared a schedule made by FromFunc (a DSL sde with
+// sigma(t) = …), so that SpecOf can write it down and a checkpoint can rebuild it through the
+// declaring language (adjoint.LoadOptions.ScheduleFromSource). Other schedules are returned
+// unchanged: their parameters already describe them.
+func WithSource(s Schedule, source string) Schedule {
+	if t, ok := s.(*tabulated); ok {
+		c := *t
+		c.source = source
+		return &c
+	}
+	return s
+}
+
+// ScheduleSpec describes a schedule so that it can be written down (in a checkpoint, a config)
+// and rebuilt: Kind "geometric" (SigmaMin, SigmaMax), "constant" (Sigma), or "source" (Source,
+// the declaring text recorded by WithSource, rebuilt by the language that declared it).
+// Schedules from FromFunc without a source have no spec.
 type ScheduleSpec struct {
 	Kind     string  `json:"kind"`
 	SigmaMin float64 `json:"sigma_min,omitempty"`
 	SigmaMax float64 `json:"sigma_max,omitempty"`
 	Sigma    float64 `json:"sigma,omitempty"`
+	Source   string  `json:"source,omitempty"`
 }
 
-// SpecOf returns the spec of a geometric or constant schedule; ok is false for others.
+// SpecOf returns the spec of a geometric or constant schedule, or of one with a recorded
+// source; ok is false for others.
 func SpecOf(s Schedule) (spec ScheduleSpec, ok bool) {
 	switch v := s.(type) {
 	case *geometric:
 		return ScheduleSpec{Kind: "geometric", SigmaMin: v.smin, SigmaMax: v.smax}, true
 	case *constant:
 		return ScheduleSpec{Kind: "constant", Sigma: v.s}, true
+	case *tabulated:
+		if v.source != "" {
+			return ScheduleSpec{Kind: "source", Source: v.source}, true
+		}
 	}
 	return ScheduleSpec{}, false
 }
 
-// Schedule builds the schedule the spec describes.
+// Schedule builds the schedule the spec describes. A "source" spec needs its language: it
+// fails here, and adjoint.LoadOptions.ScheduleFromSource rebuilds it.
 func (sp ScheduleSpec) Schedule() (Schedule, error) {
 	switch sp.Kind {
 	case "geometric":
 		return Geometric(sp.SigmaMin, sp.SigmaMax)
 	case "constant":
 		return Constant(sp.Sigma)
+	case "source":
+		return nil, fmt.Errorf("sde: the schedule was declared in a script; rebuild it from its recorded source")
 	}
 	return nil, fmt.Errorf("sde: unknown schedule kind %q", sp.Kind)
 }
