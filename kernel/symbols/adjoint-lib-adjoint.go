@@ -46,6 +46,7 @@ func init() {
 		"Config":           reflect.ValueOf((*adjoint.Config)(nil)),
 		"Device":           reflect.ValueOf((*adjoint.Device)(nil)),
 		"Diagnostics":      reflect.ValueOf((*adjoint.Diagnostics)(nil)),
+		"DiagnosticsCost":  reflect.ValueOf((*adjoint.DiagnosticsCost)(nil)),
 		"EpochDiagnostics": reflect.ValueOf((*adjoint.EpochDiagnostics)(nil)),
 		"Integrator":       reflect.ValueOf((*adjoint.Integrator)(nil)),
 		"LoadOptions":      reflect.ValueOf((*adjoint.LoadOptions)(nil)),

@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"adjoint/internal/outpath"
+	"adjoint/lib/adjoint"
+	"adjoint/lib/mcmc"
+	"adjoint/lib/npy"
+	"adjoint/lib/zoo"
+)
+
+// `adjoint bench zoo` trains each zoo target with its defaults for a fixed time, samples it,
+// scores the samples against the exact answers, runs plain MCMC with as many energy
+// evaluations, and prints one JSON line per run and a table of the targets (docs/validation.md,
+// "Zoo benchmark").
+
+func init() {
+	registerBench("zoo", "train each zoo target with its defaults for --minutes, score against the exact answers, beside MALA of equal energy evaluations", benchZoo)
+}
+
+// zooRow is one line of the zoo benchmark: one target sampled by one method.
+type zooRow struct {
+	Target  string  `json:"target"`
+	Method  string  `json:"method"` // "adjoint" or "mala"
+	Rule    string  `json:"rule,omitempty"`
+	Seed    uint64  `json:"seed"`
+	Epochs  int     `json:"epochs,omitempty"`
+	Evals   int64   `json:"energy_evals"`
+	Seconds float64 `json:"seconds"`
+	N       int     `json:"n"`
+
+	ESSFraction *float64 `json:"ess_fraction,omitempty"`
+	MaxShare    *float64 `json:"max_share,omitempty"`
+	LogZError   *float64 `json:"log_z_error,omitempty"`
+	LogZSE      *float64 `json:"log_z_se,omitempty"`
+	NonFinite   int      `json:"non_finite"`
+
+	// MinMassRatio is the smallest unweighted mass of a region (of exact mass ≥
+	// zoo.CoverableMass) as a share of its exact mass.
+	MinMassRatio float64  `json:"min_mass_ratio"`
+	Coverage     int      `json:"coverage"`
+	CoverageOf   int      `json:"coverage_of"`
+	TV           float64  `json:"tv"`
+	TVWeighted   *float64 `json:"weighted_tv,omitempty"`
+	PPositive    *float64 `json:"p_positive,omitempty"` // manywell32: mean over copies
+	PPositiveW   *float64 `json:"weighted_p_positive,omitempty"`
+	W2           *float64 `json:"w2,omitempty"`
+	W2Floor      *float64 `json:"w2_floor,omitempty"`
+
+	// DiagShare is the share of training time the diagnostics took (every 10th epoch), from
+	// the median times of a plain and a weighed batch (DiagPlainMS, DiagWeighedMS).
+	DiagShare     *float64 `json:"diagnostics_share,omitempty"`
+	DiagPlainMS   float64  `json:"diagnostics_plain_ms,omitempty"`
+	DiagWeighedMS float64  `json:"diagnostics_weighed_ms,omitempty"`
+	// Pass says which targets of the benchmark the run met (adjoint runs only).
+	Pass map[string]bool `json:"pass,omitempty"`
+	Warnings []string    `json:"warnings,omitempty"`
+}
+
+// zooLogZTolerance is the |log Z error| the benchmark aims at for each target.
+func zooLogZTolerance(target string) float64 {
+	switch target {
+	case "funnel10":
+		return 0.1
+	case "manywell32":
+		return 0.5
+	}
+	return 0.05
+}
+
+func benchZoo(args []string) error {
+	fs := newFlagSet("bench zoo", "[--minutes M] [--targets a,b] [-n N] [--seed S] [--rule tuned|probe] [--no-mcmc] [-o DIR] [--table FILE]")
+	minutes := fs.Float64("minutes", 10, "training time per target")
+	targets := fs.String("targets", strings.Join(zoo.Names(), ","), "comma-separated zoo targets")
+	n := fs.Int("n", 4000, "samples drawn and scored per run")
+	seed := fs.Uint64("seed", 1, "seed of training, sampling and MCMC")
+	rule := fs.String("rule", "tuned", "defaults: tuned (each target's own configuration, what adjoint train NAME uses) or probe (the rule a new system gets, adjoint.DefaultsFor)")
+	noMCMC := fs.Bool("no-mcmc", false, "skip the MALA runs")
+	dir := fs.String("o", "", "folder for each run's checkpoint, samples and log weights (none when empty)")
+	tableOut := fs.String("table", "", "also write the markdown table to this file")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	if !(*minutes > 0) || *n < 2 {
+		return fmt.Errorf("%w: --minutes must be positive and -n at least 2", errUsage)
+	}
+	if *rule != "tuned" && *rule != "probe" {
+		return fmt.Errorf("%w: --rule must be tuned or probe, got %q", errUsage, *rule)
+	}
+	names := strings.Split(*targets, ",")
+	for _, name := range names {
+		if !zoo.Known(name) {
+			return fmt.Errorf("%w: unknown zoo target %q (known: %s)", errUsage, name, strings.Join(zoo.Names(), ", "))
+		}
+	}
+	if *dir != "" {
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
+			return fmt.Errorf("output folder: %w", err)
+		}
+		if err := outpath.Check(filepath.Join(*dir, "probe.ckpt"), "output folder"); err != nil {
+			return err
+		}
+	}
+	if *tableOut != "" {
+		if err := checkOutputs("table", *tableOut); err != nil {
+			return err
+		}
+	}
+	ctx, done := progressToStderr()
+	defer done()
+	var rows []zooRow
+	for _, name := range names {
+		t, _ := zoo.Lookup(name)
+		row, evals, err := benchZooAdjoint(ctx, t, *rule, *minutes, *n, *seed, *dir)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		rows = append(rows, row)
+		if err := emitJSON(row); err != nil {
+			return err
+		}
+		if *noMCMC {
+			continue
+		}
+		mrow, err := benchZooMALA(ctx, t, evals, *n, *seed, *dir)
+		if err != nil {
+			return fmt.Errorf("%s: mcmc: %w", name, err)
+		}
+		rows = append(rows, mrow)
+		if err := emitJSON(mrow); err != nil {
+			return err
+		}
+	}
+	table := zooTable(rows, *minutes)
+	fmt.Fprint(os.Stderr, table)
+	if *tableOut != "" {
+		if err := os.WriteFile(*tableOut, []byte(table), 0o644); err != nil {
+			return fmt.Errorf("table: %w", err)
+		}
+	}
+	return nil
+}
+
+// benchZooAdjoint trains target t for the given minutes, draws n samples and scores them; it
+// returns the row and the energy evaluations spent (training and sampling).
+func benchZooAdjoint(ctx context.Context, t *zoo.Target, rule string, minutes float64, n int, seed uint64, dir string) (zooRow, int64, error) {
+	sys, err := t.System()
+	if err != nil {
+		return zooRow{}, 0, err
+	}
+	var cfg adjoint.Config
+	if rule == "probe" {
+		// the rule a new system gets: the same energy under a name without a tuned configuration
+		probe := *sys
+		probe.Name = sys.Name + "-as-new"
+		if cfg, _, err = adjoint.DefaultsFor(&probe, int64(seed)); err != nil {
+			return zooRow{}, 0, err
+		}
+		cfg.System = sys
+	} else {
+		cfg = adjoint.DefaultConfig(sys)
+	}
+	cfg.Seed = int64(seed)
+	s, err := adjoint.NewSampler(cfg)
+	if err != nil {
+		return zooRow{}, 0, err
+	}
+	opt := adjoint.TrainOptions{Duration: time.Duration(minutes * float64(time.Minute))}
+	if dir != "" {
+		opt.Checkpoint = filepath.Join(dir, t.Name+".ckpt")
+	}
+	rep, err := s.Train(ctx, opt)
+	if err != nil {
+		return zooRow{}, 0, err
+	}
+	cost, err := s.MeasureDiagnosticsCost(ctx, 15)
+	if err != nil {
+		return zooRow{}, 0, err
+	}
+	sm, err := s.SampleContext(ctx, n)
+	if err != nil {
+		return zooRow{}, 0, err
+	}
+	row := zooRow{Target: t.Name, Method: "adjoint", Rule: rule, Seed: seed, Epochs: rep.TotalEpochs,
+		Evals: rep.EnergyEvals + int64(n), Seconds: rep.Wall.Seconds(), N: n}
+	d := sm.Diagnostics()
+	row.ESSFraction, row.MaxShare, row.NonFinite = finite(d.ESSFraction), finite(d.MaxShare), d.NonFinite
+	row.LogZError, row.LogZSE = finite(d.LogZ-mustExact(t).LogZ), finite(d.LogZSE)
+	row.Warnings = d.Warnings()
+	row.DiagPlainMS, row.DiagWeighedMS = cost.Plain.Seconds()*1e3, cost.Weighed.Seconds()*1e3
+	if rep.Epochs > 0 {
+		row.DiagShare = finite(cost.Share(10, rep.Wall/time.Duration(rep.Epochs)))
+	}
+	if dir != "" {
+		if err := writeZooSamples(dir, t.Name, sm.X, sm.LogW, sys.Dim()); err != nil {
+			return zooRow{}, 0, err
+		}
+	}
+	if err := scoreZoo(&row, t, sm.X, sm.LogW, seed); err != nil {
+		return zooRow{}, 0, err
+	}
+	tol := zooLogZTolerance(t.Name)
+	row.Pass = map[string]bool{
+		"no_collapse":     row.MinMassRatio >= zoo.CoverageFraction,
+		"weighted_tv":     row.TVWeighted != nil && *row.TVWeighted <= 0.05,
+		"log_z":           row.LogZError != nil && math.Abs(*row.LogZError) <= tol,
+		"diagnostics_5pc": row.DiagShare != nil && *row.DiagShare <= 0.05,
+	}
+	if row.PPositiveW != nil {
+		row.Pass["p_positive"] = math.Abs(*row.PPositiveW-mustExact(t).PPositive) <= 0.02
+	}
+	return row, row.Evals, nil
+}
+
+// benchZooMALA runs plain MALA on target t with about evals energy evaluations: n chains, each
+// started as adjoint mcmc starts them, annealed from 3τ over the first half of the warm-up and
+// kept after its last step.
+func benchZooMALA(ctx context.Context, t *zoo.Target, evals int64, n int, seed uint64, dir string) (zooRow, error) {
+	sys, err := t.System()
+	if err != nil {
+		return zooRow{}, err
+	}
+	// each chain evaluates its start, then one energy per step: burn steps and the kept one
+	burn := int(max(evals/int64(n)-2, 1))
+	res, err := mcmc.SampleContext(ctx, sys, mcmc.Options{Method: mcmc.MALA, Samples: n, Chains: n, Burn: burn, Thin: 1,
+		AnnealFrom: 3, Seed: seed, ProgressTitle: "mala " + t.Name})
+	if err != nil {
+		return zooRow{}, err
+	}
+	row := zooRow{Target: t.Name, Method: "mala", Seed: seed, Evals: res.Evals, Seconds: res.Seconds, N: res.N}
+	if dir != "" {
+		if err := writeZooSamples(dir, t.Name+"-mala", res.Samples, nil, sys.Dim()); err != nil {
+			return zooRow{}, err
+		}
+	}
+	return row, scoreZoo(&row, t, res.Samples, nil, seed)
+}
+
+// scoreZoo fills the row's scores from the zoo's evaluation of samples x (weights logw or nil).
+func scoreZoo(row *zooRow, t *zoo.Target, x, logw []float64, seed uint64) error {
+	r, err := t.Evaluate(x, logw, zoo.EvalOptions{Seed: seed, Floor: true})
+	if err != nil {
+		return err
+	}
+	row.MinMassRatio = math.Inf(1)
+	for _, g := range r.Regions {
+		if g.Exact >= zoo.CoverableMass {
+			row.MinMassRatio = math.Min(row.MinMassRatio, g.Unweighted/g.Exact)
+		}
+	}
+	row.Coverage, row.CoverageOf, row.TV, row.TVWeighted = r.Coverage, r.CoverageOf, r.TV, r.TVWeighted
+	row.W2, row.W2Floor = r.W2, r.W2Floor
+	if len(r.PPositive) > 0 {
+		row.PPositive = finite(meanFloat(r.PPositive))
+	}
+	if len(r.PPositiveW) > 0 {
+		row.PPositiveW = finite(meanFloat(r.PPositiveW))
+	}
+	return nil
+}
+
+func writeZooSamples(dir, name string, x, logw []float64, dim int) error {
+	rows := len(x) / dim
+	if err := npy.WriteFile(filepath.Join(dir, name+".npy"), []int{rows, dim}, x, npy.Float32); err != nil {
+		return err
+	}
+	if logw == nil {
+		return nil
+	}
+	return npy.WriteFile(filepath.Join(dir, name+"-logw.npy"), []int{rows}, logw, npy.Float64)
+}
+
+func mustExact(t *zoo.Target) *zoo.Exact {
+	ex, err := t.Exact()
+	if err != nil {
+		return &zoo.Exact{LogZ: math.NaN(), PPositive: math.NaN()}
+	}
+	return ex
+}
+
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func meanFloat(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// zooTable renders the rows as the markdown table of docs/validation.md.
+func zooTable(rows []zooRow, minutes float64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| target | method | evals | time | ESS / N | log Z error ± se | min mass / exact | covered | TV | weighted TV | P(x>0) (weighted) | W2 (floor) | diag. share |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	f := func(p *float64, format string) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf(format, *p)
+	}
+	for _, r := range rows {
+		method := r.Method
+		if r.Method == "adjoint" {
+			method = fmt.Sprintf("adjoint (%s, %d epochs)", r.Rule, r.Epochs)
+		}
+		lz := "–"
+		if r.LogZError != nil {
+			lz = fmt.Sprintf("%+.3f ± %s", *r.LogZError, f(r.LogZSE, "%.3f"))
+		}
+		pp := "–"
+		if r.PPositive != nil {
+			pp = fmt.Sprintf("%.3f (%s)", *r.PPositive, f(r.PPositiveW, "%.3f"))
+		}
+		w2 := "–"
+		if r.W2 != nil {
+			w2 = fmt.Sprintf("%.3g (%s)", *r.W2, f(r.W2Floor, "%.3g"))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.3g | %.0f s | %s | %s | %.2f | %d/%d | %.3f | %s | %s | %s | %s |\n",
+			r.Target, method, float64(r.Evals), r.Seconds, f(r.ESSFraction, "%.3f"), lz, r.MinMassRatio,
+			r.Coverage, r.CoverageOf, r.TV, f(r.TVWeighted, "%.3f"), pp, w2, f(r.DiagShare, "%.3f"))
+	}
+	fmt.Fprintf(&b, "\n%g min of training per target; MALA runs with the adjoint run's energy evaluations.\n", minutes)
+	return b.String()
+}

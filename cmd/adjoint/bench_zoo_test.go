@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchZoo runs the zoo benchmark for a few seconds on the torus target: one adjoint row and
+// one MALA row of about the same energy evaluations, scored against the exact answers, the
+// markdown table and the per-run files.
+func TestBenchZoo(t *testing.T) {
+	dir := t.TempDir()
+	table := filepath.Join(dir, "table.md")
+	out, err := stdoutOf(t, func() error {
+		return benchZoo([]string{"--minutes", "0.02", "--targets", "torus3", "-n", "300", "-o", dir, "--table", table})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 JSON lines, got %d: %q", len(lines), out)
+	}
+	var rows [2]zooRow
+	for i, l := range lines {
+		if err := json.Unmarshal([]byte(l), &rows[i]); err != nil {
+			t.Fatalf("%v: %q", err, l)
+		}
+	}
+	a, m := rows[0], rows[1]
+	if a.Method != "adjoint" || m.Method != "mala" || a.Target != "torus3" || a.N != 300 || m.N != 300 {
+		t.Fatalf("rows %+v %+v", a, m)
+	}
+	if a.Epochs < 1 || a.ESSFraction == nil || a.LogZError == nil || a.TVWeighted == nil || a.DiagShare == nil || a.CoverageOf != 3 {
+		t.Errorf("adjoint row incomplete: %+v", a)
+	}
+	// equal cost: MALA spends the adjoint run's evaluations, rounded down to whole steps per chain
+	if d := float64(a.Evals - m.Evals); d < 0 || d >= 2*float64(m.N) {
+		t.Errorf("MALA spent %d evaluations for the adjoint run's %d", m.Evals, a.Evals)
+	}
+	for _, r := range rows {
+		if !(r.MinMassRatio >= 0) || math.IsInf(r.MinMassRatio, 0) || r.TV < 0 || r.TV > 1 {
+			t.Errorf("%s: scores %+v", r.Method, r)
+		}
+	}
+	if _, ok := a.Pass["log_z"]; !ok || len(a.Pass) != 4 {
+		t.Errorf("pass flags %v", a.Pass)
+	}
+	md, err := os.ReadFile(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| torus3 | adjoint (tuned,") || !strings.Contains(string(md), "| torus3 | mala |") {
+		t.Errorf("table:\n%s", md)
+	}
+	for _, f := range []string{"torus3.ckpt", "torus3.npy", "torus3-logw.npy", "torus3-mala.npy"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("run file: %v", err)
+		}
+	}
+	for _, bad := range [][]string{{"--targets", "gmm41"}, {"--rule", "magic"}, {"--minutes", "0"}, {"extra"}} {
+		if err := benchZoo(bad); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
