@@ -60,8 +60,8 @@ type zooRow struct {
 	DiagPlainMS   float64  `json:"diagnostics_plain_ms,omitempty"`
 	DiagWeighedMS float64  `json:"diagnostics_weighed_ms,omitempty"`
 	// Pass says which targets of the benchmark the run met (adjoint runs only).
-	Pass map[string]bool `json:"pass,omitempty"`
-	Warnings []string    `json:"warnings,omitempty"`
+	Pass     map[string]bool `json:"pass,omitempty"`
+	Warnings []string        `json:"warnings,omitempty"`
 }
 
 // zooLogZTolerance is the |log Z error| the benchmark aims at for each target.
