@@ -76,11 +76,22 @@ type Sum struct {
 	Body Expr
 }
 
-// Sample is the script expression `sample S N`.
+// Sample is the script expression `sample S N [resample]`.
 type Sample struct {
-	P       Pos
-	Sampler *Ident
-	N       Expr
+	P        Pos
+	Sampler  *Ident
+	N        Expr
+	Resample bool // resample the draws systematically by their importance weights
+}
+
+// Refine is `refine X K [method mala|hmc]`: K MCMC moves on the true energy of X's system from
+// each sample of X. As a statement it replaces X's samples; as the value of `Y = refine X K`
+// it binds the refined samples to Y and leaves X as it is.
+type Refine struct {
+	P      Pos
+	X      *Ident
+	Steps  Expr
+	Method *Ident // nil: MALA
 }
 
 // Load is the script expression `load "path" [with SDE]`.
@@ -101,6 +112,7 @@ func (e *Index) At() Pos  { return e.P }
 func (e *Field) At() Pos  { return e.P }
 func (e *Sum) At() Pos    { return e.P }
 func (e *Sample) At() Pos { return e.P }
+func (e *Refine) At() Pos { return e.P }
 func (e *Load) At() Pos   { return e.P }
 
 // Stmt is a top-level statement.

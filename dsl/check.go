@@ -58,6 +58,8 @@ type checker struct {
 	errs   []*Error
 	steps  []step
 	saved  map[string]bool // absolute paths the script writes, for the check of later loads
+	// what the log weights of samples are worth, by name (absent: importance weights)
+	weights map[string]weighting
 	// the source being checked, for errors found while running (non-finite energies)
 	file, src string
 }
@@ -236,6 +238,8 @@ func (c *checker) stmt(st Stmt) {
 		c.sampler(st)
 	case *Assign:
 		c.assign(st)
+	case *Refine:
+		c.refine(st, st.X.Name)
 	case *Train:
 		c.train(st)
 	case *Command:

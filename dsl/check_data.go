@@ -18,25 +18,11 @@ func (c *checker) assign(st *Assign) {
 	name := st.Name.Name
 	switch v := st.Value.(type) {
 	case *Sample:
-		if _, ok := c.lookup(v.Sampler, kSampler); !ok {
-			return
-		}
-		n, ok := c.posInt(v.N, "the number of samples")
-		if !ok {
-			return
-		}
-		c.kinds[name] = kSamples
-		c.add(st.P, func(ctx context.Context, env *runEnv) error {
-			smp := env.s.values[v.Sampler.Name].(*adjoint.Sampler)
-			x, err := smp.SampleContext(ctx, n)
-			if err != nil {
-				return fmt.Errorf("sample %s: %w", v.Sampler.Name, err)
-			}
-			env.s.origin[x] = env.s.origin[smp]
-			env.bind(name, x)
-			return nil
-		})
+		c.sampleStep(st, v)
+	case *Refine:
+		c.refine(v, name)
 	case *Load:
+		delete(c.weights, name)
 		path := v.Path.Val
 		c.inputFile(v.Path, "file")
 		if strings.HasSuffix(strings.ToLower(path), ".npy") {
@@ -73,6 +59,7 @@ func (c *checker) assign(st *Assign) {
 			return nil
 		})
 	default:
+		delete(c.weights, name)
 		if k, ok := c.kinds[name]; ok && k != kParam {
 			c.errorf(st.Name.P, "choose another name", "%s is already %s", name, kindNames[k])
 			return
@@ -146,7 +133,7 @@ func (c *checker) saveCall(st *Save, call *Call, ext string) (func(ctx context.C
 			return nil, ""
 		}
 		id, ok := c.valueArg(call.Args[0], kSamples)
-		if !ok {
+		if !ok || !c.hasWeights(id) {
 			return nil, ""
 		}
 		return func(ctx context.Context, env *runEnv, p string) error {

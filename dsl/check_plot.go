@@ -140,7 +140,7 @@ func (c *checker) contourPlot(call *Call, opt viz.Options) (figureFunc, bool) {
 // samplesPlot checks the figures of samples, with an optional reference.
 func (c *checker) samplesPlot(call *Call, opt viz.Options) (figureFunc, bool) {
 	x, ok := c.valueArg(call.Args[0], kSamples)
-	if !ok {
+	if !ok || call.Fun == "weights" && !c.hasWeights(x) {
 		return nil, false
 	}
 	var ref func(env *runEnv) ([]float64, error)

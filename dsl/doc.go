@@ -10,8 +10,8 @@
 //   - syntax: lexer.go (tokens), ast.go (the tree), parser.go (statements and expressions),
 //     format.go (expressions back to text), errors.go (located errors with hints);
 //   - checking: check.go (names, kinds and the plan of a script), check_system.go,
-//     check_sde.go, check_sampler.go, check_data.go, check_report.go and check_plot.go (one
-//     kind of statement each); figures.go lists the figures and the evaluation defaults that
+//     check_sde.go, check_sampler.go, check_data.go, check_correct.go (sample … resample,
+//     refine), check_report.go and check_plot.go (one kind of statement each); figures.go lists the figures and the evaluation defaults that
 //     scripts share with the command line;
 //   - the builtin functions: builtins.go, one table with each function's arity, derivative,
 //     CPU form and CUDA form;

@@ -15,6 +15,7 @@ var fuzzSeeds = []string{
 	"system e { particles 2 in 2d; energy = ((((1)))) + -+-x[0].x ** 3 // comment\n}",
 	"system m { particles 3 in 2d; energy = sum pairs i<j: -logsumexp(-9*(r[i,j]-1)^2, -r[i,j]) + smin(x[0].x, x[1].x, x[2].x, 0.2) + smax(x[0].y, 1, 0.5) }",
 	"x = load \"f.npy\"; save x \"g.npy\"; print 1+2",
+	"x = sample s 4000 resample\nrefine x 100\ny = refine x 10 method hmc\nrefine = 2",
 }
 
 // FuzzParse checks that the parser never panics and reports located errors.

@@ -123,7 +123,7 @@ func (p *parser) endStmt() {
 	p.fail(t.pos, "put one statement per line, or separate statements with ';'", "unexpected %s after the end of the statement", t.describe())
 }
 
-var stmtWords = []string{"let", "system", "sde", "sampler", "train", "report", "plot", "print", "save"}
+var stmtWords = []string{"let", "system", "sde", "sampler", "train", "refine", "report", "plot", "print", "save"}
 
 func (p *parser) stmt() Stmt {
 	t := p.tok()
@@ -157,6 +157,10 @@ func (p *parser) stmt() Stmt {
 			})
 		}
 		return tr
+	case "refine":
+		if nt := p.peek(1); nt.kind != tOp || nt.text != "=" { // refine = 2 assigns a parameter
+			return p.refine()
+		}
 	case "report", "plot", "print":
 		p.advance()
 		return &Command{P: t.pos, Verb: t.text, X: p.expr()}
@@ -193,7 +197,18 @@ func (p *parser) scriptExpr() Expr {
 	t := p.tok()
 	if t.kind == tIdent && t.text == "sample" && p.peek(1).kind == tIdent {
 		p.advance()
-		return &Sample{P: t.pos, Sampler: p.ident("a sampler name"), N: p.expr()}
+		smp := &Sample{P: t.pos, Sampler: p.ident("a sampler name"), N: p.expr()}
+		if w := p.tok(); w.kind == tIdent {
+			if w.text != "resample" {
+				p.fail(w.pos, orList(nearest(w.text, []string{"resample"}), "write sample S N, or sample S N resample"), "unexpected %s after sample %s", w.describe(), smp.Sampler.Name)
+			}
+			p.advance()
+			smp.Resample = true
+		}
+		return smp
+	}
+	if t.kind == tIdent && t.text == "refine" && p.peek(1).kind == tIdent {
+		return p.refine()
 	}
 	if t.kind == tIdent && t.text == "load" && p.peek(1).kind == tString {
 		p.advance()
@@ -205,6 +220,23 @@ func (p *parser) scriptExpr() Expr {
 		return ld
 	}
 	return p.expr()
+}
+
+// refine parses refine X K [method NAME].
+func (p *parser) refine() *Refine {
+	r := &Refine{P: p.advance().pos, X: p.ident("the name of samples")}
+	if t := p.tok(); t.kind == tNewline || t.kind == tEOF {
+		p.fail(t.pos, "write refine X K: K moves from each sample of X", "expected the number of moves, found %s", t.describe())
+	}
+	r.Steps = p.expr()
+	if w := p.tok(); w.kind == tIdent {
+		if w.text != "method" {
+			p.fail(w.pos, orList(nearest(w.text, []string{"method"}), "write refine X K, or refine X K method mala|hmc"), "unexpected %s after refine %s", w.describe(), r.X.Name)
+		}
+		p.advance()
+		r.Method = p.ident("a method (mala or hmc)")
+	}
+	return r
 }
 
 func (p *parser) let() *Let {

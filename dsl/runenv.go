@@ -47,6 +47,9 @@ func (e *runEnv) print(v any) {
 	if e.out == nil {
 		return
 	}
+	if sm, ok := v.(*adjoint.Samples); ok {
+		v = e.s.samplesTable(sm)
+	}
 	switch x := v.(type) {
 	case string:
 		e.out.Print(x + "\n")
@@ -66,6 +69,9 @@ func (e *runEnv) print(v any) {
 func (e *runEnv) show(v any) {
 	if e.out == nil {
 		return
+	}
+	if sm, ok := v.(*adjoint.Samples); ok {
+		v = e.s.samplesTable(sm)
 	}
 	if r, ok := v.(display.Renderer); ok {
 		e.out.Show(r.MIMEBundle())

@@ -58,9 +58,11 @@ type Session struct {
 	// declared, so that later scripts that use them still check.
 	DryRun bool
 	dry    map[string]nameKind
+	dryW   map[string]weighting // the weighting of samples a dry run declared
 	params map[string]float64
 	values map[string]any
 	origin map[any]*energy.System // sampler or samples → its system
+	info   map[*adjoint.Samples]sampleInfo
 	// energies whose non-finite evaluation has been reported
 	reported map[nonFiniter]bool
 }
@@ -68,7 +70,7 @@ type Session struct {
 // NewSession returns an empty session.
 func NewSession() *Session {
 	return &Session{params: map[string]float64{}, values: map[string]any{}, origin: map[any]*energy.System{}, dry: map[string]nameKind{},
-		reported: map[nonFiniter]bool{}}
+		dryW: map[string]weighting{}, info: map[*adjoint.Samples]sampleInfo{}, reported: map[nonFiniter]bool{}}
 }
 
 // Value returns the value bound to name.
@@ -78,16 +80,22 @@ func (s *Session) Value(name string) (any, bool) {
 }
 
 func (s *Session) newChecker() *checker {
-	c := &checker{s: s, kinds: map[string]nameKind{}, params: map[string]float64{}}
+	c := &checker{s: s, kinds: map[string]nameKind{}, params: map[string]float64{}, weights: map[string]weighting{}}
 	for k, v := range s.params {
 		c.params[k] = v
 	}
 	for n, k := range s.dry {
 		c.kinds[n] = k
 	}
+	for n, w := range s.dryW {
+		c.weights[n] = w
+	}
 	for n, v := range s.values {
 		if k := kindOf(v); k != 0 {
 			c.kinds[n] = k
+		}
+		if sm, ok := v.(*adjoint.Samples); ok {
+			c.weights[n] = s.info[sm].w
 		}
 	}
 	return c
@@ -107,6 +115,13 @@ func (s *Session) check(src, filename string) ([]step, error) {
 	if s.DryRun && len(c.errs) == 0 {
 		for n, k := range c.kinds {
 			s.dry[n] = k
+		}
+		for n := range c.kinds {
+			if w, ok := c.weights[n]; ok {
+				s.dryW[n] = w
+			} else {
+				delete(s.dryW, n)
+			}
 		}
 	}
 	if len(c.errs) > 0 {
