@@ -60,6 +60,13 @@ func (c *checker) sampleStep(st *Assign, v *Sample) {
 			return fmt.Errorf("sample %s: %w", v.Sampler.Name, err)
 		}
 		info := sampleInfo{seed: uint64(smp.Config().Seed)}
+		if !v.Resample {
+			for _, w := range x.Warnings() {
+				env.print("warning: " + w)
+			}
+		} else if w := x.Coverage.Warning(); w != "" {
+			env.print("warning: " + w)
+		}
 		if v.Resample {
 			d := x.Diagnostics()
 			t := d.Table()

@@ -198,7 +198,7 @@ func benchZooAdjoint(ctx context.Context, t *zoo.Target, rule string, minutes fl
 	d := sm.Diagnostics()
 	row.ESSFraction, row.MaxShare, row.NonFinite = finite(d.ESSFraction), finite(d.MaxShare), d.NonFinite
 	row.LogZError, row.LogZSE = finite(d.LogZ-mustExact(t).LogZ), finite(d.LogZSE)
-	row.Warnings = d.Warnings()
+	row.Warnings = sm.Warnings()
 	row.DiagPlainMS, row.DiagWeighedMS = cost.Plain.Seconds()*1e3, cost.Weighed.Seconds()*1e3
 	if rep.Epochs > 0 {
 		row.DiagShare = finite(cost.Share(10, rep.Wall/time.Duration(rep.Epochs)))

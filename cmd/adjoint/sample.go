@@ -61,6 +61,9 @@ func runSample(args []string) error {
 	fmt.Fprintln(os.Stderr, tab.String())
 	d := sm.Diagnostics()
 	printDiagnostics(os.Stdout, os.Stderr, d)
+	if w := sm.Coverage.Warning(); w != "" {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
 	if *resample {
 		// nothing is written when resampling fails
 		if sm, err = sm.Resample(uint64(s.Config().Seed)); err != nil {

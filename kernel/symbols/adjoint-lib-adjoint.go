@@ -12,7 +12,10 @@ import (
 func init() {
 	Symbols["adjoint/lib/adjoint/adjoint"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"CheckCoverage":      reflect.ValueOf(adjoint.CheckCoverage),
 		"ChoicesTable":       reflect.ValueOf(adjoint.ChoicesTable),
+		"CoverageMaxDim":     reflect.ValueOf(constant.MakeFromLiteral("3", token.INT, 0)),
+		"CoverageRadius":     reflect.ValueOf(constant.MakeFromLiteral("3", token.FLOAT, 0)),
 		"DefaultConfig":      reflect.ValueOf(adjoint.DefaultConfig),
 		"DefaultsFor":        reflect.ValueOf(adjoint.DefaultsFor),
 		"DeviceCPU":          reflect.ValueOf(adjoint.DeviceCPU),
@@ -44,6 +47,7 @@ func init() {
 		// type definitions
 		"Choice":           reflect.ValueOf((*adjoint.Choice)(nil)),
 		"Config":           reflect.ValueOf((*adjoint.Config)(nil)),
+		"Coverage":         reflect.ValueOf((*adjoint.Coverage)(nil)),
 		"Device":           reflect.ValueOf((*adjoint.Device)(nil)),
 		"Diagnostics":      reflect.ValueOf((*adjoint.Diagnostics)(nil)),
 		"DiagnosticsCost":  reflect.ValueOf((*adjoint.DiagnosticsCost)(nil)),

@@ -48,12 +48,25 @@ type ProbeResult struct {
 // energy met are measured (d the effective dimension). It is deterministic for a seed. It
 // fails when the energy is not finite at any start, or gives no gradient.
 func Probe(sys *energy.System, seed int64) (ProbeResult, error) {
+	res, _, err := probe(sys, seed)
+	return res, err
+}
+
+// probeStates are the low-energy states a probe measured: each state's chain and coordinates.
+type probeStates struct {
+	chain []int
+	x     [][]float64
+}
+
+// probe runs Probe and also returns the states it measured.
+func probe(sys *energy.System, seed int64) (ProbeResult, probeStates, error) {
 	var res ProbeResult
+	var ps probeStates
 	if sys == nil || sys.Energy == nil {
-		return res, fmt.Errorf("adjoint: probe: no system")
+		return res, ps, fmt.Errorf("adjoint: probe: no system")
 	}
 	if err := sys.Validate(); err != nil {
-		return res, fmt.Errorf("adjoint: probe: %w", err)
+		return res, ps, fmt.Errorf("adjoint: probe: %w", err)
 	}
 	const chains, steps, adaptSteps, every = 128, 300, 200, 10
 	sp := space(sys)
@@ -84,22 +97,22 @@ func Probe(sys *energy.System, seed int64) (ProbeResult, error) {
 		}
 	}
 	if len(start) == 0 {
-		return res, fmt.Errorf("adjoint: probe of system %q: the energy is NaN or infinite at every one of %d probe points (N(0, s²) starts, s from 0.1 to 100)", sys.Name, chains)
+		return res, ps, fmt.Errorf("adjoint: probe of system %q: the energy is NaN or infinite at every one of %d probe points (N(0, s²) starts, s from 0.1 to 100)", sys.Name, chains)
 	}
 	k, err := mcmc.NewMALA(sys, mcmc.KernelOptions{Seed: uint64(seed)})
 	if err != nil {
-		return res, fmt.Errorf("adjoint: probe: %w", err)
+		return res, ps, fmt.Errorf("adjoint: probe: %w", err)
 	}
 	st, err := k.Init(start)
 	if err != nil {
-		return res, fmt.Errorf("adjoint: probe: %w", err)
+		return res, ps, fmt.Errorf("adjoint: probe: %w", err)
 	}
 	res.Chains = st.Chains()
 	adapt := mcmc.NewAdapter(mcmc.DefaultTarget(mcmc.MALA))
 	var xs, es, gs []float64
 	for t := range steps {
 		if err := k.Step(context.Background(), st); err != nil {
-			return res, fmt.Errorf("adjoint: probe: %w", err)
+			return res, ps, fmt.Errorf("adjoint: probe: %w", err)
 		}
 		if t < adaptSteps {
 			adapt.Update(st, t >= adaptSteps/2)
@@ -122,7 +135,7 @@ func Probe(sys *energy.System, seed int64) (ProbeResult, error) {
 		}
 	}
 	if math.IsInf(emin, 1) || math.IsNaN(emin) {
-		return res, fmt.Errorf("adjoint: probe of system %q: no chain reached a finite energy", sys.Name)
+		return res, ps, fmt.Errorf("adjoint: probe of system %q: no chain reached a finite energy", sys.Name)
 	}
 	res.MinEnergy = emin
 	tau := sys.Tau()
@@ -130,11 +143,13 @@ func Probe(sys *energy.System, seed int64) (ProbeResult, error) {
 	cut := emin + tau*(deff/2+4*math.Sqrt(deff/2)+10)
 	var kept [][]float64
 	var g2 float64
+	nc := st.Chains()
 	for i, v := range es {
 		if !(v <= cut) {
 			continue
 		}
 		kept = append(kept, xs[i*dim:(i+1)*dim])
+		ps.chain = append(ps.chain, i%nc)
 		for _, gv := range gs[i*dim : (i+1)*dim] {
 			g2 += gv * gv / (tau * tau)
 		}
@@ -143,9 +158,10 @@ func Probe(sys *energy.System, seed int64) (ProbeResult, error) {
 	res.Length = math.Sqrt(deff / (g2 / float64(len(kept))))
 	res.Spread = math.Sqrt(topEigen(kept, dim))
 	if !(res.Spread > 0) || math.IsInf(res.Spread, 0) || !(res.Length > 0) {
-		return res, fmt.Errorf("adjoint: probe of system %q: spread %g, length scale %g: not usable", sys.Name, res.Spread, res.Length)
+		return res, ps, fmt.Errorf("adjoint: probe of system %q: spread %g, length scale %g: not usable", sys.Name, res.Spread, res.Length)
 	}
-	return res, nil
+	ps.x = kept
+	return res, ps, nil
 }
 
 // topEigen is the largest eigenvalue of the second-moment matrix (1/N) Σ x xᵀ of the rows, by

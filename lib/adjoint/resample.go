@@ -57,7 +57,7 @@ func (sm *Samples) Resample(seed uint64) (*Samples, error) {
 		return nil, err
 	}
 	nd := sm.Particles * sm.SpatialDim
-	out := &Samples{N: sm.N, Particles: sm.Particles, SpatialDim: sm.SpatialDim,
+	out := &Samples{N: sm.N, Particles: sm.Particles, SpatialDim: sm.SpatialDim, Coverage: sm.Coverage,
 		X: make([]float64, 0, sm.N*nd), Energy: make([]float64, sm.N), LogW: make([]float64, sm.N), ESS: float64(sm.N)}
 	for k, i := range idx {
 		out.X = append(out.X, sm.X[i*nd:(i+1)*nd]...)

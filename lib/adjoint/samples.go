@@ -23,6 +23,19 @@ type Samples struct {
 	// (see Diagnostics for the precise convention, and Diagnostics() for the estimates).
 	LogW []float64
 	ESS  float64 // Kish effective sample size (Σw)²/Σw²
+	// Coverage is the check for modes the samples miss (CheckCoverage), made by Sample for
+	// systems it applies to; nil when it was not made.
+	Coverage *Coverage
+}
+
+// Warnings returns the warnings of the samples: those of their importance weights
+// (Diagnostics.Warnings) and the coverage warning (Coverage.Warning), if any.
+func (sm *Samples) Warnings() []string {
+	w := sm.Diagnostics().Warnings()
+	if cw := sm.Coverage.Warning(); cw != "" {
+		w = append(w, cw)
+	}
+	return w
 }
 
 // Sample draws n samples from the learned SDE (in batches of Config.Batch), with energies,
@@ -55,6 +68,11 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 		out.X = append(out.X, x...)
 	}
 	out.ESS = ESS(out.LogW)
+	// modes the samples miss: a probe's chains from broad starts (low dimensions only); a probe
+	// that cannot run leaves the check out rather than failing the draw
+	if cov, err := CheckCoverage(s.cfg.System, out.X, s.cfg.Seed); err == nil && cov.Skipped == "" {
+		out.Coverage = cov
+	}
 	return out, nil
 }
 
@@ -135,7 +153,7 @@ func (sm *Samples) Table() *display.Table {
 		fmt.Sprintf("%.4g", math.Sqrt(v)), fmt.Sprintf("%.4g", med), fmt.Sprintf("%.1f", sm.ESS),
 		fmt.Sprintf("%.4f", sm.ESS/float64(max(sm.N, 1))), fmt.Sprintf("%.4f ± %.4f", d.LogZ, d.LogZSE),
 		fmt.Sprintf("%.4f", d.MaxShare), d.NonFinite)
-	for _, w := range d.Warnings() {
+	for _, w := range sm.Warnings() {
 		if t.Caption != "" {
 			t.Caption += "\n"
 		}
