@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,14 +29,16 @@ func init() {
 
 // zooRow is one line of the zoo benchmark: one target sampled by one method.
 type zooRow struct {
-	Target  string  `json:"target"`
-	Method  string  `json:"method"` // "adjoint" or "mala"
-	Rule    string  `json:"rule,omitempty"`
-	Seed    uint64  `json:"seed"`
-	Epochs  int     `json:"epochs,omitempty"`
-	Evals   int64   `json:"energy_evals"`
-	Seconds float64 `json:"seconds"`
-	N       int     `json:"n"`
+	Target string `json:"target"`
+	Method string `json:"method"` // "adjoint" or "mala"
+	Rule   string `json:"rule,omitempty"`
+	Seed   uint64 `json:"seed"`
+	Epochs int    `json:"epochs,omitempty"`
+	Evals  int64  `json:"energy_evals"`
+	// ProbeEvals are the evaluations of the probe that sized MALA's starts (in Evals).
+	ProbeEvals int64   `json:"probe_evals,omitempty"`
+	Seconds    float64 `json:"seconds"`
+	N          int     `json:"n"`
 
 	ESSFraction *float64 `json:"ess_fraction,omitempty"`
 	MaxShare    *float64 `json:"max_share,omitempty"`
@@ -76,13 +80,14 @@ func zooLogZTolerance(target string) float64 {
 }
 
 func benchZoo(args []string) error {
-	fs := newFlagSet("bench zoo", "[--minutes M] [--targets a,b] [-n N] [--seed S] [--rule tuned|probe] [--no-mcmc] [-o DIR] [--table FILE]")
+	fs := newFlagSet("bench zoo", "[--minutes M] [--targets a,b] [-n N] [--seed S] [--rule tuned|probe] [--no-mcmc | --mala-from ROWS.jsonl] [-o DIR] [--table FILE]")
 	minutes := fs.Float64("minutes", 10, "training time per target")
 	targets := fs.String("targets", strings.Join(zoo.Names(), ","), "comma-separated zoo targets")
 	n := fs.Int("n", 4000, "samples drawn and scored per run")
 	seed := fs.Uint64("seed", 1, "seed of training, sampling and MCMC")
 	rule := fs.String("rule", "tuned", "defaults: tuned (each target's own configuration, what adjoint train NAME uses) or probe (the rule a new system gets, adjoint.DefaultsFor)")
 	noMCMC := fs.Bool("no-mcmc", false, "skip the MALA runs")
+	malaFrom := fs.String("mala-from", "", "run only the MALA rows, with the energy evaluations of the adjoint rows of this earlier output (JSON lines)")
 	dir := fs.String("o", "", "folder for each run's checkpoint, samples and log weights (none when empty)")
 	tableOut := fs.String("table", "", "also write the markdown table to this file")
 	pos, err := parseInterspersed(fs, args)
@@ -121,6 +126,9 @@ func benchZoo(args []string) error {
 	ctx, done := progressToStderr()
 	defer done()
 	var rows []zooRow
+	if *malaFrom != "" {
+		return benchZooMALAFrom(ctx, *malaFrom, *n, *seed, *dir, *tableOut)
+	}
 	for _, name := range names {
 		t, _ := zoo.Lookup(name)
 		row, evals, err := benchZooAdjoint(ctx, t, *rule, *minutes, *n, *seed, *dir)
@@ -143,14 +151,53 @@ func benchZoo(args []string) error {
 			return err
 		}
 	}
-	table := zooTable(rows, *minutes)
+	return writeZooTable(rows, fmt.Sprintf("%g min of training per target", *minutes), *tableOut)
+}
+
+func writeZooTable(rows []zooRow, note, path string) error {
+	table := zooTable(rows, note)
 	fmt.Fprint(os.Stderr, table)
-	if *tableOut != "" {
-		if err := os.WriteFile(*tableOut, []byte(table), 0o644); err != nil {
+	if path != "" {
+		if err := os.WriteFile(path, []byte(table), 0o644); err != nil {
 			return fmt.Errorf("table: %w", err)
 		}
 	}
 	return nil
+}
+
+// benchZooMALAFrom reads the adjoint rows of an earlier run and runs the MALA rows of the same
+// energy evaluations; the table holds both.
+func benchZooMALAFrom(ctx context.Context, path string, n int, seed uint64, dir, tableOut string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--mala-from: %w", err)
+	}
+	var rows []zooRow
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r zooRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("--mala-from %s line %d: %w", path, i+1, err)
+		}
+		if r.Method != "adjoint" {
+			continue
+		}
+		t, err := zoo.Lookup(r.Target)
+		if err != nil {
+			return fmt.Errorf("--mala-from %s line %d: %w", path, i+1, err)
+		}
+		m, err := benchZooMALA(ctx, t, r.Evals, n, seed, dir)
+		if err != nil {
+			return fmt.Errorf("%s: mcmc: %w", r.Target, err)
+		}
+		if err := emitJSON(m); err != nil {
+			return err
+		}
+		rows = append(rows, r, m)
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("--mala-from %s: no adjoint rows", path)
+	}
+	return writeZooTable(rows, "adjoint rows from "+path, tableOut)
 }
 
 // benchZooAdjoint trains target t for the given minutes, draws n samples and scores them; it
@@ -224,22 +271,39 @@ func benchZooAdjoint(ctx context.Context, t *zoo.Target, rule string, minutes fl
 	return row, row.Evals, nil
 }
 
-// benchZooMALA runs plain MALA on target t with about evals energy evaluations: n chains, each
-// started as adjoint mcmc starts them, annealed from 3τ over the first half of the warm-up and
-// kept after its last step.
+// benchZooMALA runs plain MALA on target t with about evals energy evaluations: n chains
+// started from N(0, s² I) with s the spread Probe measures (uniform on a periodic box; the
+// probe's evaluations count), annealed from 3τ over the first half of the warm-up, each kept
+// after its last step.
 func benchZooMALA(ctx context.Context, t *zoo.Target, evals int64, n int, seed uint64, dir string) (zooRow, error) {
 	sys, err := t.System()
 	if err != nil {
 		return zooRow{}, err
 	}
-	// each chain evaluates its start, then one energy per step: burn steps and the kept one
-	burn := int(max(evals/int64(n)-2, 1))
-	res, err := mcmc.SampleContext(ctx, sys, mcmc.Options{Method: mcmc.MALA, Samples: n, Chains: n, Burn: burn, Thin: 1,
-		AnnealFrom: 3, Seed: seed, ProgressTitle: "mala " + t.Name})
+	// broad starts: N(0, spread² I) with the probe's spread (uniform on a periodic box), so
+	// that the chains can reach every mode; the probe's evaluations count
+	pr, err := adjoint.Probe(sys, int64(seed))
 	if err != nil {
 		return zooRow{}, err
 	}
-	row := zooRow{Target: t.Name, Method: "mala", Seed: seed, Evals: res.Evals, Seconds: res.Seconds, N: res.N}
+	dim := sys.Dim()
+	init := make([]float64, n*dim)
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	for i := range init {
+		if len(sys.Box) > 0 {
+			init[i] = (rng.Float64() - 0.5) * sys.Box[i%len(sys.Box)]
+		} else {
+			init[i] = pr.Spread * rng.NormFloat64()
+		}
+	}
+	// each chain evaluates its start, then one energy per step: burn steps and the kept one
+	burn := int(max((evals-pr.Evals)/int64(n)-2, 1))
+	res, err := mcmc.SampleContext(ctx, sys, mcmc.Options{Method: mcmc.MALA, Samples: n, Chains: n, Burn: burn, Thin: 1,
+		AnnealFrom: 3, Seed: seed, Init: init, ProgressTitle: "mala " + t.Name})
+	if err != nil {
+		return zooRow{}, err
+	}
+	row := zooRow{Target: t.Name, Method: "mala", Seed: seed, Evals: res.Evals + pr.Evals, ProbeEvals: pr.Evals, Seconds: res.Seconds, N: res.N}
 	if dir != "" {
 		if err := writeZooSamples(dir, t.Name+"-mala", res.Samples, nil, sys.Dim()); err != nil {
 			return zooRow{}, err
@@ -306,7 +370,7 @@ func meanFloat(v []float64) float64 {
 }
 
 // zooTable renders the rows as the markdown table of docs/validation.md.
-func zooTable(rows []zooRow, minutes float64) string {
+func zooTable(rows []zooRow, note string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n| target | method | evals | time | ESS / N | log Z error ± se | min mass / exact | covered | TV | weighted TV | P(x>0) (weighted) | W2 (floor) | diag. share |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -337,6 +401,6 @@ func zooTable(rows []zooRow, minutes float64) string {
 			r.Target, method, float64(r.Evals), r.Seconds, f(r.ESSFraction, "%.3f"), lz, r.MinMassRatio,
 			r.Coverage, r.CoverageOf, r.TV, f(r.TVWeighted, "%.3f"), pp, w2, f(r.DiagShare, "%.3f"))
 	}
-	fmt.Fprintf(&b, "\n%g min of training per target; MALA runs with the adjoint run's energy evaluations.\n", minutes)
+	fmt.Fprintf(&b, "\n%s; MALA runs with the adjoint run's energy evaluations.\n", note)
 	return b.String()
 }

@@ -38,9 +38,18 @@ func TestBenchZoo(t *testing.T) {
 	if a.Epochs < 1 || a.ESSFraction == nil || a.LogZError == nil || a.TVWeighted == nil || a.DiagShare == nil || a.CoverageOf != 3 {
 		t.Errorf("adjoint row incomplete: %+v", a)
 	}
-	// equal cost: MALA spends the adjoint run's evaluations, rounded down to whole steps per chain
-	if d := float64(a.Evals - m.Evals); d < 0 || d >= 2*float64(m.N) {
+	// equal cost: MALA spends the adjoint run's evaluations (its probe's included), rounded down
+	// to whole steps per chain, and at least one warm-up step
+	n := int64(m.N)
+	if floor := m.ProbeEvals + 3*n; a.Evals <= floor {
+		if m.Evals != floor {
+			t.Errorf("MALA spent %d evaluations, want the minimum %d", m.Evals, floor)
+		}
+	} else if d := a.Evals - m.Evals; d < 0 || d >= 2*n {
 		t.Errorf("MALA spent %d evaluations for the adjoint run's %d", m.Evals, a.Evals)
+	}
+	if m.ProbeEvals < 1000 {
+		t.Errorf("probe evaluations %d", m.ProbeEvals)
 	}
 	for _, r := range rows {
 		if !(r.MinMassRatio >= 0) || math.IsInf(r.MinMassRatio, 0) || r.TV < 0 || r.TV > 1 {
@@ -62,7 +71,23 @@ func TestBenchZoo(t *testing.T) {
 			t.Errorf("run file: %v", err)
 		}
 	}
-	for _, bad := range [][]string{{"--targets", "gmm41"}, {"--rule", "magic"}, {"--minutes", "0"}, {"extra"}} {
+	// the MALA rows again from the saved output: the same budget, the same broad starts
+	saved := filepath.Join(dir, "rows.jsonl")
+	if err := os.WriteFile(saved, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, err := stdoutOf(t, func() error { return benchZoo([]string{"--mala-from", saved, "-n", "300"}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m2 zooRow
+	if err := json.Unmarshal([]byte(strings.TrimSpace(again)), &m2); err != nil {
+		t.Fatalf("%v: %q", err, again)
+	}
+	if m2.Method != "mala" || m2.Evals != m.Evals || m2.TV != m.TV {
+		t.Errorf("MALA from the saved rows: %+v, first run %+v", m2, m)
+	}
+	for _, bad := range [][]string{{"--targets", "gmm41"}, {"--rule", "magic"}, {"--minutes", "0"}, {"extra"}, {"--mala-from", table}} {
 		if err := benchZoo(bad); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
