@@ -80,14 +80,15 @@ func zooLogZTolerance(target string) float64 {
 }
 
 func benchZoo(args []string) error {
-	fs := newFlagSet("bench zoo", "[--minutes M] [--targets a,b] [-n N] [--seed S] [--rule tuned|probe] [--no-mcmc | --mala-from ROWS.jsonl] [-o DIR] [--table FILE]")
+	fs := newFlagSet("bench zoo", "[--minutes M] [--targets a,b] [-n N] [--seed S] [--rule tuned|probe] [--chains C] [--no-mcmc] [-o DIR [--rescore ROWS.jsonl]] [--table FILE]")
 	minutes := fs.Float64("minutes", 10, "training time per target")
 	targets := fs.String("targets", strings.Join(zoo.Names(), ","), "comma-separated zoo targets")
-	n := fs.Int("n", 4000, "samples drawn and scored per run")
+	n := fs.Int("n", 20000, "samples drawn from each trained sampler and scored")
 	seed := fs.Uint64("seed", 1, "seed of training, sampling and MCMC")
 	rule := fs.String("rule", "tuned", "defaults: tuned (each target's own configuration, what adjoint train NAME uses) or probe (the rule a new system gets, adjoint.DefaultsFor)")
 	noMCMC := fs.Bool("no-mcmc", false, "skip the MALA runs")
-	malaFrom := fs.String("mala-from", "", "run only the MALA rows, with the energy evaluations of the adjoint rows of this earlier output (JSON lines)")
+	rescore := fs.String("rescore", "", "train nothing: sample the checkpoints an earlier run wrote to -o DIR again and score them, with the adjoint rows of its output (JSON lines) for the training's figures")
+	chains := fs.Int("chains", 4000, "MALA chains (one sample each)")
 	dir := fs.String("o", "", "folder for each run's checkpoint, samples and log weights (none when empty)")
 	tableOut := fs.String("table", "", "also write the markdown table to this file")
 	pos, err := parseInterspersed(fs, args)
@@ -98,8 +99,8 @@ func benchZoo(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
-	if !(*minutes > 0) || *n < 2 {
-		return fmt.Errorf("%w: --minutes must be positive and -n at least 2", errUsage)
+	if !(*minutes > 0) || *n < 2 || *chains < 2 {
+		return fmt.Errorf("%w: --minutes must be positive, -n and --chains at least 2", errUsage)
 	}
 	if *rule != "tuned" && *rule != "probe" {
 		return fmt.Errorf("%w: --rule must be tuned or probe, got %q", errUsage, *rule)
@@ -126,8 +127,11 @@ func benchZoo(args []string) error {
 	ctx, done := progressToStderr()
 	defer done()
 	var rows []zooRow
-	if *malaFrom != "" {
-		return benchZooMALAFrom(ctx, *malaFrom, *n, *seed, *dir, *tableOut)
+	if *rescore != "" {
+		if *dir == "" {
+			return fmt.Errorf("%w: --rescore needs -o DIR, the folder of the run's checkpoints", errUsage)
+		}
+		return benchZooRescore(ctx, *rescore, *n, *chains, *seed, *dir, *tableOut, *noMCMC)
 	}
 	for _, name := range names {
 		t, _ := zoo.Lookup(name)
@@ -142,7 +146,7 @@ func benchZoo(args []string) error {
 		if *noMCMC {
 			continue
 		}
-		mrow, err := benchZooMALA(ctx, t, evals, *n, *seed, *dir)
+		mrow, err := benchZooMALA(ctx, t, evals, *chains, *seed, *dir)
 		if err != nil {
 			return fmt.Errorf("%s: mcmc: %w", name, err)
 		}
@@ -165,39 +169,56 @@ func writeZooTable(rows []zooRow, note, path string) error {
 	return nil
 }
 
-// benchZooMALAFrom reads the adjoint rows of an earlier run and runs the MALA rows of the same
-// energy evaluations; the table holds both.
-func benchZooMALAFrom(ctx context.Context, path string, n int, seed uint64, dir, tableOut string) error {
+// benchZooRescore reads the adjoint rows of an earlier run whose checkpoints are in dir, draws
+// n samples from each checkpoint and scores them again (keeping the training's epochs, time,
+// evaluations and diagnostics cost), then runs the MALA rows of the same evaluations.
+func benchZooRescore(ctx context.Context, path string, n, chains int, seed uint64, dir, tableOut string, noMCMC bool) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("--mala-from: %w", err)
+		return fmt.Errorf("--rescore: %w", err)
 	}
 	var rows []zooRow
 	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		var r zooRow
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return fmt.Errorf("--mala-from %s line %d: %w", path, i+1, err)
+			return fmt.Errorf("--rescore %s line %d: %w", path, i+1, err)
 		}
 		if r.Method != "adjoint" {
 			continue
 		}
 		t, err := zoo.Lookup(r.Target)
 		if err != nil {
-			return fmt.Errorf("--mala-from %s line %d: %w", path, i+1, err)
+			return fmt.Errorf("--rescore %s line %d: %w", path, i+1, err)
 		}
-		m, err := benchZooMALA(ctx, t, r.Evals, n, seed, dir)
+		s, err := loadSampler(filepath.Join(dir, r.Target+".ckpt"))
+		if err != nil {
+			return fmt.Errorf("--rescore: %w", err)
+		}
+		a := zooRow{Target: r.Target, Method: r.Method, Rule: r.Rule, Seed: seed, Epochs: r.Epochs, Seconds: r.Seconds,
+			Evals: r.Evals - int64(r.N), DiagShare: r.DiagShare, DiagPlainMS: r.DiagPlainMS, DiagWeighedMS: r.DiagWeighedMS}
+		if err := sampleZoo(ctx, &a, s, t, n, seed, dir); err != nil {
+			return fmt.Errorf("%s: %w", r.Target, err)
+		}
+		if err := emitJSON(a); err != nil {
+			return err
+		}
+		rows = append(rows, a)
+		if noMCMC {
+			continue
+		}
+		m, err := benchZooMALA(ctx, t, a.Evals, chains, seed, dir)
 		if err != nil {
 			return fmt.Errorf("%s: mcmc: %w", r.Target, err)
 		}
 		if err := emitJSON(m); err != nil {
 			return err
 		}
-		rows = append(rows, r, m)
+		rows = append(rows, m)
 	}
 	if len(rows) == 0 {
-		return fmt.Errorf("--mala-from %s: no adjoint rows", path)
+		return fmt.Errorf("--rescore %s: no adjoint rows", path)
 	}
-	return writeZooTable(rows, "adjoint rows from "+path, tableOut)
+	return writeZooTable(rows, "checkpoints of "+path+" sampled again", tableOut)
 }
 
 // benchZooAdjoint trains target t for the given minutes, draws n samples and scores them; it
@@ -236,27 +257,37 @@ func benchZooAdjoint(ctx context.Context, t *zoo.Target, rule string, minutes fl
 	if err != nil {
 		return zooRow{}, 0, err
 	}
-	sm, err := s.SampleContext(ctx, n)
-	if err != nil {
-		return zooRow{}, 0, err
-	}
 	row := zooRow{Target: t.Name, Method: "adjoint", Rule: rule, Seed: seed, Epochs: rep.TotalEpochs,
-		Evals: rep.EnergyEvals + int64(n), Seconds: rep.Wall.Seconds(), N: n}
-	d := sm.Diagnostics()
-	row.ESSFraction, row.MaxShare, row.NonFinite = finite(d.ESSFraction), finite(d.MaxShare), d.NonFinite
-	row.LogZError, row.LogZSE = finite(d.LogZ-mustExact(t).LogZ), finite(d.LogZSE)
-	row.Warnings = sm.Warnings()
+		Evals: rep.EnergyEvals, Seconds: rep.Wall.Seconds()}
 	row.DiagPlainMS, row.DiagWeighedMS = cost.Plain.Seconds()*1e3, cost.Weighed.Seconds()*1e3
 	if rep.Epochs > 0 {
 		row.DiagShare = finite(cost.Share(10, rep.Wall/time.Duration(rep.Epochs)))
 	}
+	if err := sampleZoo(ctx, &row, s, t, n, seed, dir); err != nil {
+		return zooRow{}, 0, err
+	}
+	return row, row.Evals, nil
+}
+
+// sampleZoo draws n samples from s, scores them into row (whose Evals hold the training's
+// evaluations; the draws are added) and sets its pass flags.
+func sampleZoo(ctx context.Context, row *zooRow, s *adjoint.Sampler, t *zoo.Target, n int, seed uint64, dir string) error {
+	sm, err := s.SampleContext(ctx, n)
+	if err != nil {
+		return err
+	}
+	row.N, row.Evals = n, row.Evals+int64(n)
+	d := sm.Diagnostics()
+	row.ESSFraction, row.MaxShare, row.NonFinite = finite(d.ESSFraction), finite(d.MaxShare), d.NonFinite
+	row.LogZError, row.LogZSE = finite(d.LogZ-mustExact(t).LogZ), finite(d.LogZSE)
+	row.Warnings = sm.Warnings()
 	if dir != "" {
-		if err := writeZooSamples(dir, t.Name, sm.X, sm.LogW, sys.Dim()); err != nil {
-			return zooRow{}, 0, err
+		if err := writeZooSamples(dir, t.Name, sm.X, sm.LogW, s.Config().System.Dim()); err != nil {
+			return err
 		}
 	}
-	if err := scoreZoo(&row, t, sm.X, sm.LogW, seed); err != nil {
-		return zooRow{}, 0, err
+	if err := scoreZoo(row, t, sm.X, sm.LogW, seed); err != nil {
+		return err
 	}
 	tol := zooLogZTolerance(t.Name)
 	row.Pass = map[string]bool{
@@ -268,7 +299,7 @@ func benchZooAdjoint(ctx context.Context, t *zoo.Target, rule string, minutes fl
 	if row.PPositiveW != nil {
 		row.Pass["p_positive"] = math.Abs(*row.PPositiveW-mustExact(t).PPositive) <= 0.02
 	}
-	return row, row.Evals, nil
+	return nil
 }
 
 // benchZooMALA runs plain MALA on target t with about evals energy evaluations: n chains

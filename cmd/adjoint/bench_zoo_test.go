@@ -16,7 +16,7 @@ func TestBenchZoo(t *testing.T) {
 	dir := t.TempDir()
 	table := filepath.Join(dir, "table.md")
 	out, err := stdoutOf(t, func() error {
-		return benchZoo([]string{"--minutes", "0.02", "--targets", "torus3", "-n", "300", "-o", dir, "--table", table})
+		return benchZoo([]string{"--minutes", "0.02", "--targets", "torus3", "-n", "300", "--chains", "200", "-o", dir, "--table", table})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestBenchZoo(t *testing.T) {
 		}
 	}
 	a, m := rows[0], rows[1]
-	if a.Method != "adjoint" || m.Method != "mala" || a.Target != "torus3" || a.N != 300 || m.N != 300 {
+	if a.Method != "adjoint" || m.Method != "mala" || a.Target != "torus3" || a.N != 300 || m.N != 200 {
 		t.Fatalf("rows %+v %+v", a, m)
 	}
 	if a.Epochs < 1 || a.ESSFraction == nil || a.LogZError == nil || a.TVWeighted == nil || a.DiagShare == nil || a.CoverageOf != 3 {
@@ -71,23 +71,29 @@ func TestBenchZoo(t *testing.T) {
 			t.Errorf("run file: %v", err)
 		}
 	}
-	// the MALA rows again from the saved output: the same budget, the same broad starts
+	// the checkpoint sampled again with more samples, and MALA again with the same budget
 	saved := filepath.Join(dir, "rows.jsonl")
 	if err := os.WriteFile(saved, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	again, err := stdoutOf(t, func() error { return benchZoo([]string{"--mala-from", saved, "-n", "300"}) })
+	again, err := stdoutOf(t, func() error {
+		return benchZoo([]string{"--rescore", saved, "-o", dir, "-n", "500", "--chains", "200"})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m2 zooRow
-	if err := json.Unmarshal([]byte(strings.TrimSpace(again)), &m2); err != nil {
-		t.Fatalf("%v: %q", err, again)
+	lines = strings.Split(strings.TrimSpace(again), "\n")
+	var a2, m2 zooRow
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[0]), &a2) != nil || json.Unmarshal([]byte(lines[1]), &m2) != nil {
+		t.Fatalf("rescored rows: %q", again)
 	}
-	if m2.Method != "mala" || m2.Evals != m.Evals || m2.TV != m.TV {
-		t.Errorf("MALA from the saved rows: %+v, first run %+v", m2, m)
+	if a2.N != 500 || a2.Epochs != a.Epochs || a2.Seconds != a.Seconds || a2.Evals != a.Evals-300+500 || a2.DiagShare == nil {
+		t.Errorf("rescored adjoint row %+v from %+v", a2, a)
 	}
-	for _, bad := range [][]string{{"--targets", "gmm41"}, {"--rule", "magic"}, {"--minutes", "0"}, {"extra"}, {"--mala-from", table}} {
+	if m2.Method != "mala" || m2.N != 200 {
+		t.Errorf("rescored MALA row %+v", m2)
+	}
+	for _, bad := range [][]string{{"--targets", "gmm41"}, {"--rule", "magic"}, {"--minutes", "0"}, {"extra"}, {"--rescore", table, "-o", dir}, {"--rescore", saved}} {
 		if err := benchZoo(bad); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
