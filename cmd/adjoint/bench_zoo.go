@@ -53,10 +53,14 @@ type zooRow struct {
 	CoverageOf   int      `json:"coverage_of"`
 	TV           float64  `json:"tv"`
 	TVWeighted   *float64 `json:"weighted_tv,omitempty"`
-	PPositive    *float64 `json:"p_positive,omitempty"` // manywell32: mean over copies
-	PPositiveW   *float64 `json:"weighted_p_positive,omitempty"`
-	W2           *float64 `json:"w2,omitempty"`
-	W2Floor      *float64 `json:"w2_floor,omitempty"`
+	// TVNoise is the TV an exact sample of the weights' effective size (of N for unweighted
+	// samples) would show on average: ½ Σ_c sqrt(2 p_c (1 − p_c) / (π n)), the normal
+	// approximation of the multinomial.
+	TVNoise    *float64 `json:"tv_noise,omitempty"`
+	PPositive  *float64 `json:"p_positive,omitempty"` // manywell32: mean over copies
+	PPositiveW *float64 `json:"weighted_p_positive,omitempty"`
+	W2         *float64 `json:"w2,omitempty"`
+	W2Floor    *float64 `json:"w2_floor,omitempty"`
 
 	// DiagShare is the share of training time the diagnostics took (every 10th epoch), from
 	// the median times of a plain and a weighed batch (DiagPlainMS, DiagWeighedMS).
@@ -357,6 +361,17 @@ func scoreZoo(row *zooRow, t *zoo.Target, x, logw []float64, seed uint64) error 
 	}
 	row.Coverage, row.CoverageOf, row.TV, row.TVWeighted = r.Coverage, r.CoverageOf, r.TV, r.TVWeighted
 	row.W2, row.W2Floor = r.W2, r.W2Floor
+	eff := float64(r.N)
+	if logw != nil && row.ESSFraction != nil {
+		eff = *row.ESSFraction * float64(row.N)
+	}
+	if eff > 0 {
+		var noise float64
+		for _, g := range r.Regions {
+			noise += 0.5 * math.Sqrt(2*g.Exact*(1-g.Exact)/(math.Pi*eff))
+		}
+		row.TVNoise = &noise
+	}
 	if len(r.PPositive) > 0 {
 		row.PPositive = finite(meanFloat(r.PPositive))
 	}
@@ -403,7 +418,7 @@ func meanFloat(v []float64) float64 {
 // zooTable renders the rows as the markdown table of docs/validation.md.
 func zooTable(rows []zooRow, note string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n| target | method | evals | time | ESS / N | log Z error ± se | min mass / exact | covered | TV | weighted TV | P(x>0) (weighted) | W2 (floor) | diag. share |\n")
+	fmt.Fprintf(&b, "\n| target | method | evals | time | ESS / N | log Z error ± se | min mass / exact | covered | TV | weighted TV (noise) | P(x>0) (weighted) | W2 (floor) | diag. share |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	f := func(p *float64, format string) string {
 		if p == nil {
@@ -424,13 +439,17 @@ func zooTable(rows []zooRow, note string) string {
 		if r.PPositive != nil {
 			pp = fmt.Sprintf("%.3f (%s)", *r.PPositive, f(r.PPositiveW, "%.3f"))
 		}
+		tvw := "–"
+		if r.TVWeighted != nil {
+			tvw = fmt.Sprintf("%.3f (%s)", *r.TVWeighted, f(r.TVNoise, "%.3f"))
+		}
 		w2 := "–"
 		if r.W2 != nil {
 			w2 = fmt.Sprintf("%.3g (%s)", *r.W2, f(r.W2Floor, "%.3g"))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %.3g | %.0f s | %s | %s | %.2f | %d/%d | %.3f | %s | %s | %s | %s |\n",
 			r.Target, method, float64(r.Evals), r.Seconds, f(r.ESSFraction, "%.3f"), lz, r.MinMassRatio,
-			r.Coverage, r.CoverageOf, r.TV, f(r.TVWeighted, "%.3f"), pp, w2, f(r.DiagShare, "%.3f"))
+			r.Coverage, r.CoverageOf, r.TV, tvw, pp, w2, f(r.DiagShare, "%.3f"))
 	}
 	fmt.Fprintf(&b, "\n%s; MALA runs with the adjoint run's energy evaluations.\n", note)
 	return b.String()
