@@ -43,6 +43,16 @@ func TestResolveSystem(t *testing.T) {
 	if err != nil || cfg.System.Name != "a" {
 		t.Fatalf("train config of %s:a: %v, %v", adj, cfg.System, err)
 	}
+	// a named system gets the rule for a new system, as a script's last system does
+	last, err := configFor(adj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := configFor(adj + ":b")
+	if err != nil || named.Schedule.Name() != last.Schedule.Name() || named.Steps != last.Steps || named.TimeSampling != last.TimeSampling {
+		t.Errorf("%s:b trains with %s, %d steps; %s (its last system b) with %s, %d steps (%v)", adj, named.Schedule.Name(), named.Steps,
+			adj, last.Schedule.Name(), last.Steps, err)
+	}
 	// eval and plot take the script's system
 	x := make([]float64, 40)
 	for i := range x {

@@ -110,12 +110,17 @@ func configFor(spec string) (adjoint.Config, error) {
 	if strings.HasSuffix(spec, ".adj") {
 		return trainConfigOf(spec)
 	}
-	if isAdjSpec(spec) { // FILE.adj:NAME: the defaults for the named system
+	if isAdjSpec(spec) { // FILE.adj:NAME: the defaults for the named system, as for a script's last
 		sys, err := adjSystem(spec)
 		if err != nil {
 			return adjoint.Config{}, err
 		}
-		return adjoint.DefaultConfig(sys), nil
+		cfg, ch, err := adjoint.DefaultsFor(sys, adjoint.DefaultConfig(sys).Seed)
+		if err != nil {
+			return adjoint.Config{}, fmt.Errorf("defaults for system %s: %w", sys.Name, err)
+		}
+		fmt.Fprintln(os.Stderr, adjoint.ChoicesTable(sys.Name, ch).String())
+		return cfg, nil
 	}
 	sys, err := energy.Benchmark(spec)
 	if err != nil {
