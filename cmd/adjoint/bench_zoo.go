@@ -68,8 +68,10 @@ type zooRow struct {
 	DiagPlainMS   float64  `json:"diagnostics_plain_ms,omitempty"`
 	DiagWeighedMS float64  `json:"diagnostics_weighed_ms,omitempty"`
 	// Pass says which targets of the benchmark the run met (adjoint runs only).
-	Pass     map[string]bool `json:"pass,omitempty"`
-	Warnings []string        `json:"warnings,omitempty"`
+	Pass map[string]bool `json:"pass,omitempty"`
+	// Error says why the run failed (a diverged network, say); the other targets still run.
+	Error    string   `json:"error,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // zooLogZTolerance is the |log Z error| the benchmark aims at for each target.
@@ -141,7 +143,16 @@ func benchZoo(args []string) error {
 		t, _ := zoo.Lookup(name)
 		row, evals, err := benchZooAdjoint(ctx, t, *rule, *minutes, *n, *seed, *dir)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			// a failed target is a result: record it and go on with the others
+			row = zooRow{Target: name, Method: "adjoint", Rule: *rule, Seed: *seed, Error: err.Error()}
+			rows = append(rows, row)
+			if err := emitJSON(row); err != nil {
+				return err
+			}
+			continue
 		}
 		rows = append(rows, row)
 		if err := emitJSON(row); err != nil {
@@ -187,7 +198,7 @@ func benchZooRescore(ctx context.Context, path string, n, chains int, seed uint6
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			return fmt.Errorf("--rescore %s line %d: %w", path, i+1, err)
 		}
-		if r.Method != "adjoint" {
+		if r.Method != "adjoint" || r.Error != "" {
 			continue
 		}
 		t, err := zoo.Lookup(r.Target)
@@ -427,6 +438,10 @@ func zooTable(rows []zooRow, note string) string {
 		return fmt.Sprintf(format, *p)
 	}
 	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(&b, "| %s | %s | failed: %s |||||||||||\n", r.Target, r.Method, r.Error)
+			continue
+		}
 		method := r.Method
 		if r.Method == "adjoint" {
 			method = fmt.Sprintf("adjoint (%s, %d epochs)", r.Rule, r.Epochs)

@@ -575,3 +575,58 @@ func TestDeviceChoice(t *testing.T) {
 		t.Errorf("ToDevice of an MLP: %v", err)
 	}
 }
+
+// hugeModel is a network whose output is enormous (or infinite) everywhere: what a network
+// that diverged mid-training gives.
+type hugeModel struct {
+	nn.Model
+	v float32
+}
+
+func (m hugeModel) Forward(x, t, out []float32) error {
+	for i := range out {
+		out[i] = m.v
+		if i%2 == 1 {
+			out[i] = -m.v
+		}
+	}
+	return nil
+}
+
+// TestControlBound: the control is cut back to what regression targets can be, so that a huge
+// or infinite network output moves a sample by a bounded amount per step instead of running
+// to infinity; without a clip norm there is no bound.
+func TestControlBound(t *testing.T) {
+	for _, v := range []float32{1e30, float32(math.Inf(1))} {
+		cfg := gaussConfig(t, 2, 1)
+		cfg.Steps, cfg.Batch = 50, 16
+		s, err := NewSampler(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetModel(hugeModel{Model: s.Model(), v: v}); err != nil {
+			t.Fatal(err)
+		}
+		sm, err := s.Sample(16)
+		if err != nil {
+			t.Fatalf("output %g: %v", v, err)
+		}
+		// with σ = 1, κ(1) = 1 the drift is at most A + 2‖x‖ (A = 4·clip/τ): by Grönwall
+		// ‖x(1)‖ ≤ (A/2)(e² − 1), plus the noise
+		a := 4 * cfg.ClipNorm
+		limit := a/2*(math.Exp(2)-1)*1.05 + 10
+		for i, x := range sm.X {
+			if math.IsNaN(x) || math.Abs(x) > limit {
+				t.Fatalf("output %g: coordinate %d is %g (limit %g)", v, i, x, limit)
+			}
+		}
+	}
+	cfg := gaussConfig(t, 2, 1)
+	cfg.ClipNorm = 0
+	s, _ := NewSampler(cfg)
+	u := []float64{1e30, -1e30}
+	s.boundControl([]float64{0, 0}, u, 1)
+	if u[0] != 1e30 {
+		t.Errorf("no clip norm: control changed to %v", u)
+	}
+}

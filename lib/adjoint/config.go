@@ -47,7 +47,7 @@ type Config struct {
 	GradSteps  int     // gradient steps per epoch
 	LR         float64 // Adam learning rate
 	Epochs     int     // epochs of a full run (Train with no limits runs up to it)
-	ClipNorm   float64 // per-particle clipping of ∇E (≤ 0: none)
+	ClipNorm   float64 // per-particle clipping of ∇E, which also bounds the control (see boundControl; ≤ 0: none)
 	Seed       int64
 	// PrefillBase, when positive, fills the buffer with that many base-process samples (u = 0)
 	// before the first epoch, as the conformer configuration does; the synthetic benchmark

@@ -39,7 +39,48 @@ func (s *Sampler) control(ctx context.Context) sde.Control {
 		for i, v := range out {
 			u[i] = sig * float64(v)
 		}
+		s.boundControl(x, u, sig)
 		return nil
+	}
+}
+
+// boundControl keeps each particle's network output v = u/σ within what a regression target
+// can be: the targets −∇g = −(clip(∇E)/τ + ∇log p_1^base) are at most ClipNorm/τ + ‖x‖/κ(1)
+// per particle, so v is cut back to 4·ClipNorm/τ + 2‖x_p‖/κ(1). A trained network stays far
+// inside; the bound stops an explicit Euler step from feeding a huge output of a network that
+// left its training data back into a larger one (on a quartic well, a noise kick beyond the
+// step's stability range ran to infinity within a few steps). No bound without ClipNorm.
+func (s *Sampler) boundControl(x, u []float64, sig float64) {
+	if !(s.cfg.ClipNorm > 0) || !(sig > 0) {
+		return
+	}
+	d := s.space.SpatialDim
+	base := 4 * s.cfg.ClipNorm / s.cfg.System.Tau()
+	for p := 0; p+d <= len(u); p += d {
+		var x2, u2 float64
+		for i := p; i < p+d; i++ {
+			x2 += x[i] * x[i]
+			u2 += u[i] * u[i]
+		}
+		lim := sig * (base + 2*math.Sqrt(x2)/s.kappa1)
+		if !(u2 > lim*lim) { // NaN passes: a NaN output must show, not be hidden
+			continue
+		}
+		if math.IsInf(u2, 1) { // infinite entries keep their direction, the others go
+			u2 = 0
+			for i := p; i < p+d; i++ {
+				if math.IsInf(u[i], 0) {
+					u[i] = math.Copysign(1, u[i])
+				} else {
+					u[i] = 0
+				}
+				u2 += u[i] * u[i]
+			}
+		}
+		f := lim / math.Sqrt(u2)
+		for i := p; i < p+d; i++ {
+			u[i] *= f
+		}
 	}
 }
 
