@@ -10,6 +10,8 @@
 //	adjoint eval ZOO-TARGET SAMPLES.npy [--weights LOGW.npy]
 //	adjoint zoo [ZOO-TARGET]
 //	adjoint mcmc SYSTEM -n N -o OUT.npy
+//	adjoint fit SYSTEM --from SAMPLES.npy
+//	adjoint diagnose CHECKPOINT [--ref builtin|none|REF.npy]
 //	adjoint refgen dw4 --draws N --seed S -o OUT.npy
 //	adjoint bench WHAT [flags]
 //

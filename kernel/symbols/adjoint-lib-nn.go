@@ -24,16 +24,52 @@ func init() {
 		"ToDevice":  reflect.ValueOf(nn.ToDevice),
 
 		// type definitions
-		"DeviceEGNN": reflect.ValueOf((*nn.DeviceEGNN)(nil)),
-		"EGNN":       reflect.ValueOf((*nn.EGNN)(nil)),
-		"EGNNConfig": reflect.ValueOf((*nn.EGNNConfig)(nil)),
-		"MLP":        reflect.ValueOf((*nn.MLP)(nil)),
-		"MLPConfig":  reflect.ValueOf((*nn.MLPConfig)(nil)),
-		"Model":      reflect.ValueOf((*nn.Model)(nil)),
+		"DeviceEGNN":     reflect.ValueOf((*nn.DeviceEGNN)(nil)),
+		"Differentiable": reflect.ValueOf((*nn.Differentiable)(nil)),
+		"EGNN":           reflect.ValueOf((*nn.EGNN)(nil)),
+		"EGNNConfig":     reflect.ValueOf((*nn.EGNNConfig)(nil)),
+		"MLP":            reflect.ValueOf((*nn.MLP)(nil)),
+		"MLPConfig":      reflect.ValueOf((*nn.MLPConfig)(nil)),
+		"Model":          reflect.ValueOf((*nn.Model)(nil)),
 
 		// interface wrapper definitions
-		"_Model": reflect.ValueOf((*_adjoint_lib_nn_Model)(nil)),
+		"_Differentiable": reflect.ValueOf((*_adjoint_lib_nn_Differentiable)(nil)),
+		"_Model":          reflect.ValueOf((*_adjoint_lib_nn_Model)(nil)),
 	}
+}
+
+// _adjoint_lib_nn_Differentiable is an interface wrapper for Differentiable type
+type _adjoint_lib_nn_Differentiable struct {
+	IValue           interface{}
+	WDim             func() int
+	WForward         func(x []float32, t []float32, out []float32) error
+	WLossGrad        func(x []float32, t []float32, target []float32, grad []float64) (float64, error)
+	WNumParams       func() int
+	WSave            func(w io.Writer) error
+	WSetLearningRate func(lr float64)
+	WTrainStep       func(x []float32, t []float32, target []float32) (float64, error)
+}
+
+func (W _adjoint_lib_nn_Differentiable) Dim() int {
+	return W.WDim()
+}
+func (W _adjoint_lib_nn_Differentiable) Forward(x []float32, t []float32, out []float32) error {
+	return W.WForward(x, t, out)
+}
+func (W _adjoint_lib_nn_Differentiable) LossGrad(x []float32, t []float32, target []float32, grad []float64) (float64, error) {
+	return W.WLossGrad(x, t, target, grad)
+}
+func (W _adjoint_lib_nn_Differentiable) NumParams() int {
+	return W.WNumParams()
+}
+func (W _adjoint_lib_nn_Differentiable) Save(w io.Writer) error {
+	return W.WSave(w)
+}
+func (W _adjoint_lib_nn_Differentiable) SetLearningRate(lr float64) {
+	W.WSetLearningRate(lr)
+}
+func (W _adjoint_lib_nn_Differentiable) TrainStep(x []float32, t []float32, target []float32) (float64, error) {
+	return W.WTrainStep(x, t, target)
 }
 
 // _adjoint_lib_nn_Model is an interface wrapper for Model type

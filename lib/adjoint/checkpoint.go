@@ -50,13 +50,17 @@ type ckptHeader struct {
 	RNG        []byte    `json:"rng"`
 	BufN       int       `json:"buffer_len"`
 	BufNext    int       `json:"buffer_next"`
-	ModelBytes int       `json:"model_bytes"`
+	// BufEpochs says that the buffer's insertion epochs (int32, one per sample) follow its
+	// targets; checkpoints written before they were recorded lack them.
+	BufEpochs  bool `json:"buffer_epochs,omitempty"`
+	ModelBytes int  `json:"model_bytes"`
 }
 
-// Save writes a checkpoint (configuration, network with optimiser state, replay buffer, random
-// state, progress) to path atomically: a temporary file in the same directory is synced and
-// renamed over path. A schedule from sde.FromFunc and a non-benchmark system are recorded by
-// name only and must be supplied again to LoadCheckpoint.
+// Save writes a checkpoint (configuration, network with optimiser state, replay buffer with the
+// epochs its samples were inserted at, random state, progress) to path atomically: a temporary
+// file in the same directory is synced and renamed over path. A schedule from sde.FromFunc and
+// a non-benchmark system are recorded by name only and must be supplied again to
+// LoadCheckpoint.
 func (s *Sampler) Save(path string) error {
 	var mb bytes.Buffer
 	if err := s.model.Save(&mb); err != nil {
@@ -78,7 +82,10 @@ func (s *Sampler) Save(path string) error {
 		if err := writeFloats(w, s.buf.x); err != nil {
 			return err
 		}
-		return writeFloats(w, s.buf.y)
+		if err := writeFloats(w, s.buf.y); err != nil {
+			return err
+		}
+		return writeInt32s(w, s.buf.ep)
 	})
 	if err != nil {
 		return fmt.Errorf("adjoint: save: %w", err)
@@ -100,7 +107,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(),
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
-		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, ModelBytes: modelBytes, NonFinite: s.nonFinite,
+		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, BufEpochs: true, ModelBytes: modelBytes, NonFinite: s.nonFinite,
 	}
 	if !math.IsNaN(s.lastEnergy) {
 		e := s.lastEnergy
@@ -119,6 +126,27 @@ func writeFloats(w io.Writer, v []float64) error {
 	}
 	_, err := w.Write(b)
 	return err
+}
+
+func writeInt32s(w io.Writer, v []int32) error {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+func readInt32s(r io.Reader, n int) ([]int32, error) {
+	b := make([]byte, 4*n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	v := make([]int32, n)
+	for i := range v {
+		v[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v, nil
 }
 
 func readFloats(r io.Reader, n int) ([]float64, error) {

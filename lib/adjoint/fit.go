@@ -71,15 +71,25 @@ func (s *Sampler) LossByTime(bins, draws int) ([]float64, error) {
 		for done := 0; done < draws; done += tb {
 			b := min(tb, draws-done)
 			s.draw(mb, b, inBin)
-			if err := s.model.Forward(mb.x[:b*nd], mb.t[:b], out[:b*nd]); err != nil {
+			if err := s.addLoss(mb, b, out, &sum); err != nil {
 				return nil, fmt.Errorf("adjoint: loss by time: %w", err)
-			}
-			for i := range b * nd {
-				d := float64(out[i] - mb.y[i])
-				sum += d * d
 			}
 		}
 		loss[bin] = sum / float64(draws)
 	}
 	return loss, nil
+}
+
+// addLoss adds the regression losses ‖v_θ(X_t, t) − target‖² of rows [0, rows) of mb to sum,
+// using out (at least rows·dim long) for the network's output.
+func (s *Sampler) addLoss(mb *matchBatch, rows int, out []float32, sum *float64) error {
+	nd := s.space.Dim()
+	if err := s.model.Forward(mb.x[:rows*nd], mb.t[:rows], out[:rows*nd]); err != nil {
+		return err
+	}
+	for i := range rows * nd {
+		d := float64(out[i] - mb.y[i])
+		*sum += d * d
+	}
+	return nil
 }

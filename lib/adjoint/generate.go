@@ -152,7 +152,8 @@ func (s *Sampler) prefill(ctx context.Context) error {
 
 // addToBuffer evaluates ∇E at the configurations x (counted as training evaluations, and the
 // non-finite energies among them too), turns it into regression targets and pushes both into the
-// replay buffer. The energies go to e when it is not nil.
+// replay buffer, stamped with the epochs completed so far. The energies go to e when it is not
+// nil.
 func (s *Sampler) addToBuffer(x, e []float64) error {
 	n := len(x) / s.space.Dim()
 	if e == nil {
@@ -169,6 +170,6 @@ func (s *Sampler) addToBuffer(x, e []float64) error {
 	if err := s.terminalTargets(x, g); err != nil {
 		return err
 	}
-	s.buf.push(x, g)
+	s.buf.push(x, g, s.epoch)
 	return nil
 }

@@ -204,6 +204,13 @@ func (h *ckptHeader) restore(s *Sampler, r io.Reader) error {
 		return fmt.Errorf("buffer: %w", err)
 	}
 	s.buf.n, s.buf.next = h.BufN, h.BufNext
+	if h.BufEpochs {
+		if s.buf.ep, err = readInt32s(r, h.BufN); err != nil {
+			return fmt.Errorf("buffer epochs: %w", err)
+		}
+	} else {
+		s.buf.inferEpochs(h.Epoch, h.Batch)
+	}
 	s.epoch, s.steps, s.losses, s.trainEvals, s.wall = h.Epoch, h.GradTaken, h.Losses, h.TrainEvals, time.Duration(h.WallNS)
 	if h.LastEnergy != nil {
 		s.lastEnergy = *h.LastEnergy

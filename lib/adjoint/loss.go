@@ -52,9 +52,19 @@ func newMatchBatch(rows, dim int) *matchBatch {
 // draw fills rows [0, rows) of mb: for each row a uniform buffered sample j, a time t from
 // time(u) with u ~ U[0, 1), and X_t from the base bridge from 0 to X_1 = x_j.
 func (s *Sampler) draw(mb *matchBatch, rows int, time func(u float64, row int) float64) {
+	s.drawAmong(mb, rows, nil, time)
+}
+
+// drawAmong is draw with j uniform among the buffer slots idx (nil: all of them).
+func (s *Sampler) drawAmong(mb *matchBatch, rows int, idx []int, time func(u float64, row int) float64) {
 	nd := s.space.Dim()
 	for b := range rows {
-		j := s.rng.IntN(s.buf.n)
+		var j int
+		if idx == nil {
+			j = s.rng.IntN(s.buf.n)
+		} else {
+			j = idx[s.rng.IntN(len(idx))]
+		}
 		t := time(s.rng.Float64(), b)
 		x1, y := s.buf.state(j)
 		s.space.Bridge(s.rng, s.cfg.Schedule, t, x1, mb.xt)

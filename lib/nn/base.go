@@ -167,6 +167,44 @@ func (b *base) TrainStep(x, t, target []float32) (float64, error) {
 	return loss, nil
 }
 
+// LossGrad evaluates the regression loss (1/B) Σ_b ‖v_θ(x_b, t_b) − target_b‖² as TrainStep
+// does and writes its gradient with respect to the parameters into grad (NumParams() values,
+// the parameters in the order Save writes them, each row-major). It takes no optimiser step:
+// the parameters and the optimiser state are left as they are.
+func (b *base) LossGrad(x, t, target []float32, grad []float64) (float64, error) {
+	B, err := b.batch(x, t)
+	if err != nil {
+		return 0, fmt.Errorf("loss gradient: %w", err)
+	}
+	if len(target) != B*b.dim {
+		return 0, fmt.Errorf("loss gradient: target has %d values, want %d", len(target), B*b.dim)
+	}
+	if n := b.NumParams(); len(grad) != n {
+		return 0, fmt.Errorf("loss gradient: grad has %d slots, want %d", len(grad), n)
+	}
+	tp := b.train
+	tp.Reset()
+	X, T := b.inputs(tp, x, t, B)
+	Y := tp.Input(B, b.dim)
+	_ = Y.SetF32(target)
+	loss, err := b.lossGrad(tp, X, T, Y)
+	if err != nil {
+		return 0, fmt.Errorf("loss gradient: %w", err)
+	}
+	off := 0
+	for _, p := range b.params {
+		if g := p.Grad32(); g != nil {
+			for i, v := range g {
+				grad[off+i] = float64(v)
+			}
+		} else {
+			copy(grad[off:off+p.Len()], p.Grad64())
+		}
+		off += p.Len()
+	}
+	return loss, nil
+}
+
 // lossGrad records the loss on tp and fills the parameter gradients.
 func (b *base) lossGrad(tp *tensor.Tape, X, T, Y *tensor.Tensor) (float64, error) {
 	out := b.g.build(tp, X, T)

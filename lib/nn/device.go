@@ -20,7 +20,7 @@ type DeviceEGNN struct {
 	net  *cuda.EGNN
 }
 
-var _ Model = (*DeviceEGNN)(nil)
+var _ Differentiable = (*DeviceEGNN)(nil)
 
 // NewEGNNOn builds an EGNN as NewEGNN does (same initialisation for the same seed) and moves it
 // to dev.
@@ -95,6 +95,16 @@ func (m *DeviceEGNN) TrainStep(x, t, target []float32) (float64, error) {
 		return loss, fmt.Errorf("nn: %w", err)
 	}
 	return loss, nil
+}
+
+// LossGrad evaluates TrainStep's loss and writes its parameter gradient into grad (NumParams()
+// values) without a step. It is computed on the CPU, by the host copy of the network brought
+// up to the device's state: a diagnostic, not a training path.
+func (m *DeviceEGNN) LossGrad(x, t, target []float32, grad []float64) (float64, error) {
+	if err := m.sync(); err != nil {
+		return 0, fmt.Errorf("nn: loss gradient: %w", err)
+	}
+	return m.host.LossGrad(x, t, target, grad)
 }
 
 // SetLearningRate changes Adam's learning rate.

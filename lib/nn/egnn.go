@@ -95,7 +95,7 @@ type EGNN struct {
 	layers     []egnnLayer
 }
 
-var _ Model = (*EGNN)(nil)
+var _ Differentiable = (*EGNN)(nil)
 
 // NewEGNN builds a float32 EGNN with PyTorch's default Linear initialisation and a
 // xavier-uniform last coordinate layer with gain LastGain.

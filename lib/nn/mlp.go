@@ -35,7 +35,7 @@ type MLP struct {
 	ws, bs []*tensor.Tensor
 }
 
-var _ Model = (*MLP)(nil)
+var _ Differentiable = (*MLP)(nil)
 
 // NewMLP builds a float32 MLP with PyTorch's default initialisation.
 func NewMLP(cfg MLPConfig) (*MLP, error) { return newMLP(cfg, tensor.Float32) }

@@ -22,3 +22,13 @@ type Model interface {
 	// Save writes the architecture, parameters and optimiser state in the versioned format.
 	Save(w io.Writer) error
 }
+
+// Differentiable is a Model whose loss gradient can be read without an optimiser step, as
+// diagnostics of the training signal need (the MLP, the EGNN and the DeviceEGNN have it).
+type Differentiable interface {
+	Model
+	// LossGrad evaluates TrainStep's loss on the batch and writes its gradient with respect to
+	// the parameters into grad (NumParams() values); parameters and optimiser state are left
+	// unchanged.
+	LossGrad(x, t, target []float32, grad []float64) (float64, error)
+}
