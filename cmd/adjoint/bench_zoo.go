@@ -462,7 +462,7 @@ func zooTable(rows []zooRow, note string) string {
 		if r.W2 != nil {
 			w2 = fmt.Sprintf("%.3g (%s)", *r.W2, f(r.W2Floor, "%.3g"))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.3g | %.0f s | %s | %s | %.2f | %d/%d | %.3f | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %.3g | %.3g s | %s | %s | %.2f | %d/%d | %.3f | %s | %s | %s | %s |\n",
 			r.Target, method, float64(r.Evals), r.Seconds, f(r.ESSFraction, "%.3f"), lz, r.MinMassRatio,
 			r.Coverage, r.CoverageOf, r.TV, tvw, pp, w2, f(r.DiagShare, "%.3f"))
 	}
