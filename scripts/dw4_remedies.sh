@@ -1,0 +1,23 @@
+#!/bin/bash
+# DW-4 remedies at equal compute: each run MIN minutes on one core, two runs at a time.
+# usage: ADJOINT=bin/adjoint OUT=dir scripts/dw4_remedies.sh MIN  (configs below); writes NAME-sSEED.{ckpt,log,npy,w.npy,eval.json,diag.json}
+# (three eval seeds per run: exact_* fields against the exact samples; diag: adjoint diagnose)
+B=$(realpath "${ADJOINT:-bin/adjoint}")
+mkdir -p "${OUT:-.}" && cd "${OUT:-.}" || exit 1
+MIN=${1:-6}
+BASE="--layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling kappa"
+declare -A CFG
+CFG[base]="$BASE"
+CFG[tanh60]="$BASE --tanh-range 60"
+CFG[intk]="$BASE --integrator kappa"
+CFG[uniform]="--layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
+one() { # name seed
+  local n=$1 s=$2 tag=$1-s$2
+  GOMAXPROCS=1 $B train dw4 --minutes $MIN ${CFG[$n]} --seed $s -o $tag.ckpt > $tag.log 2>&1
+  GOMAXPROCS=1 $B sample $tag.ckpt -n 2000 -o $tag.npy --weights $tag.w.npy >> $tag.log 2>&1
+  for es in 1 2 3; do GOMAXPROCS=1 $B eval dw4 $tag.npy --seed $es; done > $tag.eval.json 2>>$tag.log
+  GOMAXPROCS=1 $B diagnose $tag.ckpt --n 2000 --bins 10 --draws 2048 --reps 32 --seed 1 > $tag.diag.json 2> $tag.diag.txt
+}
+for n in ${NAMES:-base uniform tanh60 intk}; do
+  one $n 1 & one $n 2 & wait
+done
