@@ -144,19 +144,7 @@ func (b *base) Forward(x, t, out []float32) error {
 // TrainStep takes one Adam step on (1/B) Σ_b ‖v_θ(x_b, t_b) − target_b‖² and returns the loss
 // before the step.
 func (b *base) TrainStep(x, t, target []float32) (float64, error) {
-	B, err := b.batch(x, t)
-	if err != nil {
-		return 0, fmt.Errorf("train step: %w", err)
-	}
-	if len(target) != B*b.dim {
-		return 0, fmt.Errorf("train step: target has %d values, want %d", len(target), B*b.dim)
-	}
-	tp := b.train
-	tp.Reset()
-	X, T := b.inputs(tp, x, t, B)
-	Y := tp.Input(B, b.dim)
-	_ = Y.SetF32(target)
-	loss, err := b.lossGrad(tp, X, T, Y)
+	loss, err := b.batchLossGrad(x, t, target)
 	if err != nil {
 		return 0, fmt.Errorf("train step: %w", err)
 	}
@@ -167,27 +155,33 @@ func (b *base) TrainStep(x, t, target []float32) (float64, error) {
 	return loss, nil
 }
 
-// LossGrad evaluates the regression loss (1/B) Σ_b ‖v_θ(x_b, t_b) − target_b‖² as TrainStep
-// does and writes its gradient with respect to the parameters into grad (NumParams() values,
-// the parameters in the order Save writes them, each row-major). It takes no optimiser step:
-// the parameters and the optimiser state are left as they are.
-func (b *base) LossGrad(x, t, target []float32, grad []float64) (float64, error) {
+// batchLossGrad checks a batch, evaluates the regression loss on the training tape and
+// back-propagates it into the parameters' gradients (TrainStep and LossGrad).
+func (b *base) batchLossGrad(x, t, target []float32) (float64, error) {
 	B, err := b.batch(x, t)
 	if err != nil {
-		return 0, fmt.Errorf("loss gradient: %w", err)
+		return 0, err
 	}
 	if len(target) != B*b.dim {
-		return 0, fmt.Errorf("loss gradient: target has %d values, want %d", len(target), B*b.dim)
-	}
-	if n := b.NumParams(); len(grad) != n {
-		return 0, fmt.Errorf("loss gradient: grad has %d slots, want %d", len(grad), n)
+		return 0, fmt.Errorf("target has %d values, want %d", len(target), B*b.dim)
 	}
 	tp := b.train
 	tp.Reset()
 	X, T := b.inputs(tp, x, t, B)
 	Y := tp.Input(B, b.dim)
 	_ = Y.SetF32(target)
-	loss, err := b.lossGrad(tp, X, T, Y)
+	return b.lossGrad(tp, X, T, Y)
+}
+
+// LossGrad evaluates the regression loss (1/B) Σ_b ‖v_θ(x_b, t_b) − target_b‖² as TrainStep
+// does and writes its gradient with respect to the parameters into grad (NumParams() values,
+// the parameters in the order Save writes them, each row-major). It takes no optimiser step:
+// the parameters and the optimiser state are left as they are.
+func (b *base) LossGrad(x, t, target []float32, grad []float64) (float64, error) {
+	if n := b.NumParams(); len(grad) != n {
+		return 0, fmt.Errorf("loss gradient: grad has %d slots, want %d", len(grad), n)
+	}
+	loss, err := b.batchLossGrad(x, t, target)
 	if err != nil {
 		return 0, fmt.Errorf("loss gradient: %w", err)
 	}
