@@ -64,8 +64,10 @@ func (c *checker) sampleStep(st *Assign, v *Sample) {
 			for _, w := range x.Warnings() {
 				env.print("warning: " + w)
 			}
-		} else if w := x.Coverage.Warning(); w != "" {
-			env.print("warning: " + w)
+		} else {
+			for _, w := range x.Coverage.Warnings() {
+				env.print("warning: " + w)
+			}
 		}
 		if v.Resample {
 			d := x.Diagnostics()

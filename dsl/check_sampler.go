@@ -12,7 +12,7 @@ import (
 // samplerSettings are the settings of a sampler block; each is the Script name of a trainer
 // setting of adjoint.Settings (the table the command line's flags follow too).
 var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps",
-	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction"}
+	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight"}
 
 // setter applies one checked sampler setting to a configuration.
 type setter func(cfg *adjoint.Config)
@@ -155,6 +155,14 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 		case "lr_final":
 			if v, ok := c.posFloat(s.Value, key); ok {
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.LRFinal = v })
+			}
+		case "reweight":
+			if v, ok := c.posFloat(s.Value, key); ok {
+				if v > 1 {
+					c.errorf(s.Value.At(), "", "reweight is an ESS fraction in (0, 1], got %g", v)
+					continue
+				}
+				sets = append(sets, func(cfg *adjoint.Config) { cfg.Reweight = v })
 			}
 		case "prefill":
 			if v, ok := c.posInt(s.Value, key); ok {

@@ -61,7 +61,7 @@ func runSample(args []string) error {
 	fmt.Fprintln(os.Stderr, tab.String())
 	d := sm.Diagnostics()
 	printDiagnostics(os.Stdout, os.Stderr, d)
-	if w := sm.Coverage.Warning(); w != "" {
+	for _, w := range sm.Coverage.Warnings() {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
 	}
 	if *resample {

@@ -24,7 +24,7 @@ type trainFlags struct {
 	net                                              adjoint.NetKind
 	layers, hidden, batch, trainBatch, buffer, grads int
 	steps, every, prefill, diagEvery                 int
-	lr, clip, lrFinal, tanhRange                     float64
+	lr, clip, lrFinal, tanhRange, reweight           float64
 	timeSampling                                     adjoint.TimeSampling
 	integrator                                       adjoint.Integrator
 	seed                                             int64
@@ -43,6 +43,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.buffer, "buffer", 0, "replay buffer capacity")
 	fs.IntVar(&t.grads, "grad-steps", 0, "gradient steps per epoch")
 	fs.Float64Var(&t.lr, "lr", 0, "Adam learning rate")
+	fs.Float64Var(&t.reweight, "reweight", 0, "draw the regression's buffered samples by their importance weights, tempered to keep this ESS fraction (0: uniform, the paper's)")
 	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")
 	fs.TextVar(&t.timeSampling, "time-sampling", adjoint.TimeUniform, "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
 	fs.TextVar(&t.integrator, "integrator", adjoint.IntegratorEM, "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
@@ -81,6 +82,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.ClipNorm = t.clip
 		case "lr-final":
 			cfg.LRFinal = t.lrFinal
+		case "reweight":
+			cfg.Reweight = t.reweight
 		case "integrator":
 			cfg.Integrator = t.integrator
 		case "time-sampling":

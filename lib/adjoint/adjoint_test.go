@@ -237,8 +237,8 @@ func testResume(t *testing.T, kind NetKind) {
 	cfg := DefaultConfig(sys)
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
 		20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
-	if kind == NetMLP { // the annealed learning rate and κ time sampling survive a resume too
-		cfg.TimeSampling, cfg.LRFinal, cfg.Integrator = TimeKappa, 1e-5, IntegratorKappa
+	if kind == NetMLP { // the annealed learning rate, κ time sampling and reweighted draws survive a resume too
+		cfg.TimeSampling, cfg.LRFinal, cfg.Integrator, cfg.Reweight = TimeKappa, 1e-5, IntegratorKappa, 0.5
 	}
 	a, err := NewSampler(cfg)
 	if err != nil {
@@ -274,6 +274,14 @@ func testResume(t *testing.T, kind NetKind) {
 	for i := range a.buf.x {
 		if a.buf.x[i] != c.buf.x[i] || a.buf.y[i] != c.buf.y[i] {
 			t.Fatalf("buffer differs at %d", i)
+		}
+	}
+	if (a.buf.lw == nil) != (cfg.Reweight == 0) || len(a.buf.lw) != len(c.buf.lw) || (a.buf.lw != nil && a.buf.cdf == nil) {
+		t.Fatalf("buffer log weights: %d uninterrupted, %d resumed, reweight %g", len(a.buf.lw), len(c.buf.lw), cfg.Reweight)
+	}
+	for i := range a.buf.lw {
+		if a.buf.lw[i] != c.buf.lw[i] {
+			t.Fatalf("buffer log weight %d: %v uninterrupted, %v resumed", i, a.buf.lw[i], c.buf.lw[i])
 		}
 	}
 	sa, _ := a.Sample(10)

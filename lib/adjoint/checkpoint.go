@@ -39,6 +39,7 @@ type ckptHeader struct {
 	TimeSampling     string            `json:"time_sampling,omitempty"`
 	Integrator       string            `json:"integrator,omitempty"`
 	LRFinal          float64           `json:"lr_final,omitempty"`
+	Reweight         float64           `json:"reweight,omitempty"`
 
 	Epoch      int       `json:"epoch"`
 	GradTaken  int       `json:"grad_steps_taken"`
@@ -52,7 +53,10 @@ type ckptHeader struct {
 	BufNext    int       `json:"buffer_next"`
 	// BufEpochs says that the buffer's insertion epochs (int32, one per sample) follow its
 	// targets; checkpoints written before they were recorded lack them.
-	BufEpochs  bool `json:"buffer_epochs,omitempty"`
+	BufEpochs bool `json:"buffer_epochs,omitempty"`
+	// BufLogW says that the buffer's log importance weights (float64, one per sample) follow
+	// its epochs; only samplers under Config.Reweight keep them.
+	BufLogW    bool `json:"buffer_log_weights,omitempty"`
 	ModelBytes int  `json:"model_bytes"`
 }
 
@@ -85,7 +89,13 @@ func (s *Sampler) Save(path string) error {
 		if err := writeFloats(w, s.buf.y); err != nil {
 			return err
 		}
-		return writeInt32s(w, s.buf.ep)
+		if err := writeInt32s(w, s.buf.ep); err != nil {
+			return err
+		}
+		if s.buf.lw != nil {
+			return writeFloats(w, s.buf.lw)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("adjoint: save: %w", err)
@@ -105,9 +115,9 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		ScheduleName: c.Schedule.Name(), Steps: c.Steps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
-		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(),
+		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(), Reweight: c.Reweight,
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
-		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, BufEpochs: true, ModelBytes: modelBytes, NonFinite: s.nonFinite,
+		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, BufEpochs: true, BufLogW: s.buf.lw != nil, ModelBytes: modelBytes, NonFinite: s.nonFinite,
 	}
 	if !math.IsNaN(s.lastEnergy) {
 		e := s.lastEnergy

@@ -72,6 +72,15 @@ type Config struct {
 	// NoBaseCorrection drops the base-marginal correction log p_1^base from the terminal cost,
 	// which makes the sampler target exp(−E/τ)·p_1^base instead of exp(−E/τ) (for teaching).
 	NoBaseCorrection bool
+	// Reweight, when positive, draws the regression's buffered samples by their importance
+	// weights instead of uniformly: each sample keeps the log weight it had when generated
+	// (Girsanov path terms and exp(−E/τ)/p_1^base, against the model of its own epoch), and
+	// gradient steps draw slot j with probability ∝ w_j^β, with β ∈ [0, 1] the largest that keeps
+	// the tempered weights' effective sample size at least Reweight × the buffer's fill. With
+	// β = 1 the buffer stands for the target itself, so the regression's minimiser is the optimal
+	// control rather than a step of the fixed-point iteration toward it; the tempering keeps a
+	// few heavy weights from taking the batch over early on. 0 (the paper's): uniform draws.
+	Reweight float64 `json:",omitempty"`
 }
 
 // DefaultConfig returns the paper's configuration for the benchmarks dw4, lj13 and lj55 (by
@@ -155,6 +164,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LRFinal < 0 || math.IsNaN(c.LRFinal) || math.IsInf(c.LRFinal, 0) {
 		return fmt.Errorf("adjoint: final learning rate %g must be positive (or 0: constant)", c.LRFinal)
+	}
+	if !(c.Reweight >= 0 && c.Reweight <= 1) {
+		return fmt.Errorf("adjoint: reweight %g must be an ESS fraction in [0, 1] (0: uniform draws, the paper's)", c.Reweight)
 	}
 	if math.IsNaN(c.ClipNorm) {
 		return fmt.Errorf("adjoint: clip norm is NaN")

@@ -19,12 +19,20 @@ const CoverageMaxDim = 3
 const CoverageRadius = 3.0
 
 // Coverage is the result of CheckCoverage: whether the low-energy regions that independent MALA
-// chains find from broad starts (Probe's chains) hold samples. It sees modes that importance
-// weights cannot: a mode the sampler never visits leaves no sample to weigh.
+// chains find from broad starts (Probe's chains) hold samples, and whether the samples are at
+// equilibrium along each coordinate (the Gibbs check). It sees modes that importance weights
+// cannot: a mode the sampler never visits leaves no sample to weigh.
 type Coverage struct {
 	// Skipped says why the check did not run ("" when it ran): a system with particle
-	// symmetries or an effective dimension above CoverageMaxDim.
+	// symmetries.
 	Skipped string
+	// NearSkipped says why the nearness check (Chains, Missed, Radius) did not run: an
+	// effective dimension above CoverageMaxDim. The Gibbs check runs in any dimension.
+	NearSkipped string
+	// Gibbs is the coordinate that failed the Gibbs check worst (or came closest to failing),
+	// nil when no coordinate could be checked; GibbsAxes is the number checked.
+	Gibbs     *GibbsAxis
+	GibbsAxes int
 	Chains  int     // probe chains that ended in low-energy states
 	Missed  int     // chains whose states mostly have no sample within Radius
 	Radius  float64 // CoverageRadius × the probe's length scale
@@ -33,10 +41,26 @@ type Coverage struct {
 	Energies []float64
 }
 
-// Warning returns the coverage warning, "" when there is none: when at least two chains, and
+// Warnings returns the coverage warnings: the nearness warning (Warning) and the Gibbs check's,
+// when the samples' histogram of some coordinate moves by more than GibbsTV (and by more than
+// three times its noise over GibbsTV) under an exact Gibbs update.
+func (c *Coverage) Warnings() []string {
+	var w []string
+	if m := c.Warning(); m != "" {
+		w = append(w, m)
+	}
+	if c != nil && c.Skipped == "" {
+		if m := gibbsWarning(c.Gibbs, c.GibbsAxes); m != "" {
+			w = append(w, m)
+		}
+	}
+	return w
+}
+
+// Warning returns the nearness warning, "" when there is none: when at least two chains, and
 // at least 2% of them, ended where no sample comes within Radius.
 func (c *Coverage) Warning() string {
-	if c == nil || c.Skipped != "" || c.Missed < 2 || float64(c.Missed) < 0.02*float64(c.Chains) {
+	if c == nil || c.Skipped != "" || c.NearSkipped != "" || c.Missed < 2 || float64(c.Missed) < 0.02*float64(c.Chains) {
 		return ""
 	}
 	var ex []string
@@ -55,9 +79,9 @@ func (c *Coverage) Warning() string {
 // CheckCoverage looks for modes the samples x (row-major, sys.Dim() each) miss: it runs Probe's
 // MALA chains on sys (deterministic for seed) and counts the chains whose low-energy states
 // mostly lie farther than CoverageRadius·ℓ from every sample (minimum-image distances on a
-// periodic box). Systems with particle symmetries, or of effective dimension above
-// CoverageMaxDim, are skipped (Coverage.Skipped says so). Samples with non-finite coordinates
-// are ignored.
+// periodic box), and it runs the Gibbs check (GibbsAxis) on each coordinate. Systems with
+// particle symmetries are skipped (Coverage.Skipped says so); above CoverageMaxDim effective
+// dimensions only the Gibbs check runs. Samples with non-finite coordinates are ignored.
 func CheckCoverage(sys *energy.System, x []float64, seed int64) (*Coverage, error) {
 	if sys == nil || sys.Energy == nil {
 		return nil, fmt.Errorf("adjoint: coverage: no system")
@@ -67,8 +91,6 @@ func CheckCoverage(sys *energy.System, x []float64, seed int64) (*Coverage, erro
 	switch {
 	case (Config{System: sys}).NetKind() == NetEGNN || sp.Translation:
 		return &Coverage{Skipped: "particle symmetries: distances between configurations need alignment"}, nil
-	case sp.EffectiveDim() > CoverageMaxDim:
-		return &Coverage{Skipped: fmt.Sprintf("dimension %d is above %d", sp.EffectiveDim(), CoverageMaxDim)}, nil
 	case len(x)%dim != 0:
 		return nil, fmt.Errorf("adjoint: coverage: %d numbers are not a multiple of the dimension %d", len(x), dim)
 	}
@@ -88,6 +110,13 @@ func CheckCoverage(sys *energy.System, x []float64, seed int64) (*Coverage, erro
 		return nil, fmt.Errorf("adjoint: coverage: %w", err)
 	}
 	c := &Coverage{Radius: CoverageRadius * res.Length}
+	if g, axes, err := gibbsCheck(sys, x, ps.x, res.Length, seed); err == nil {
+		c.Gibbs, c.GibbsAxes = g, axes
+	}
+	if sp.EffectiveDim() > CoverageMaxDim {
+		c.NearSkipped = fmt.Sprintf("dimension %d is above %d", sp.EffectiveDim(), CoverageMaxDim)
+		return c, nil
+	}
 	r2 := c.Radius * c.Radius
 	type tally struct{ states, far int }
 	chains := map[int]*tally{}

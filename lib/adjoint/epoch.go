@@ -44,7 +44,7 @@ func (s *Sampler) newBatch(ctx context.Context, diagnose bool) error {
 	nd := s.space.Dim()
 	s.batchDiag = nil
 	var logw []float64
-	if diagnose {
+	if diagnose || s.cfg.Reweight > 0 {
 		logw = make([]float64, s.cfg.Batch)
 	}
 	x, err := s.generate(ctx, s.cfg.Batch, logw)
@@ -60,11 +60,10 @@ func (s *Sampler) newBatch(ctx context.Context, diagnose bool) error {
 		}
 	}
 	e := make([]float64, s.cfg.Batch)
-	if err := s.addToBuffer(x, e); err != nil {
+	if err := s.addToBuffer(x, e, logw); err != nil {
 		return err
 	}
 	if diagnose {
-		s.weigh(x, e, logw)
 		d := Diagnose(logw, e)
 		s.batchDiag, s.lastDiag = &d, &d
 	}

@@ -24,7 +24,7 @@ func (s *Sampler) SeedBuffer(x []float64) error {
 	}
 	x = append([]float64(nil), x...)
 	s.space.Project(x)
-	if err := s.addToBuffer(x, nil); err != nil {
+	if err := s.addToBuffer(x, nil, nil); err != nil { // weights not known: drawn at the mean weight
 		return fmt.Errorf("adjoint: seed buffer: %w", err)
 	}
 	return nil

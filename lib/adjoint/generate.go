@@ -143,7 +143,11 @@ func (s *Sampler) prefill(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.addToBuffer(x, nil); err != nil {
+		var logw []float64
+		if s.cfg.Reweight > 0 {
+			logw = make([]float64, b) // the base process has no path terms
+		}
+		if err := s.addToBuffer(x, nil, logw); err != nil {
 			return fmt.Errorf("prefill: %w", err)
 		}
 	}
@@ -153,8 +157,10 @@ func (s *Sampler) prefill(ctx context.Context) error {
 // addToBuffer evaluates ∇E at the configurations x (counted as training evaluations, and the
 // non-finite energies among them too), turns it into regression targets and pushes both into the
 // replay buffer, stamped with the epochs completed so far. The energies go to e when it is not
-// nil.
-func (s *Sampler) addToBuffer(x, e []float64) error {
+// nil. When logw is not nil it holds the samples' Girsanov path terms and is completed into
+// their log importance weights (weigh); under Config.Reweight the buffer keeps them and its draw
+// distribution is tempered again.
+func (s *Sampler) addToBuffer(x, e, logw []float64) error {
 	n := len(x) / s.space.Dim()
 	if e == nil {
 		e = make([]float64, n)
@@ -170,6 +176,22 @@ func (s *Sampler) addToBuffer(x, e []float64) error {
 	if err := s.terminalTargets(x, g); err != nil {
 		return err
 	}
-	s.buf.push(x, g, s.epoch)
+	var keep []float64
+	if logw != nil {
+		s.weigh(x, e, logw)
+		if s.cfg.Reweight > 0 {
+			keep = make([]float64, len(logw))
+			for k, l := range logw {
+				if math.IsNaN(l) {
+					l = math.Inf(-1) // a NaN energy is never drawn
+				}
+				keep[k] = l
+			}
+		}
+	}
+	s.buf.push(x, g, s.epoch, keep)
+	if s.cfg.Reweight > 0 {
+		s.reweightBeta, s.reweightESS = s.buf.temper(s.cfg.Reweight)
+	}
 	return nil
 }

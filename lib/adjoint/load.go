@@ -182,7 +182,7 @@ func (h *ckptHeader) config(opt LoadOptions) (Config, error) {
 		System: sys, Schedule: sched, Steps: h.Steps, Net: h.Net, Batch: h.Batch, TrainBatch: h.TrainBatch,
 		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
 		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase,
-		TimeSampling: ts, LRFinal: h.LRFinal, Integrator: in,
+		TimeSampling: ts, LRFinal: h.LRFinal, Integrator: in, Reweight: h.Reweight,
 	}, nil
 }
 
@@ -210,6 +210,14 @@ func (h *ckptHeader) restore(s *Sampler, r io.Reader) error {
 		}
 	} else {
 		s.buf.inferEpochs(h.Epoch, h.Batch)
+	}
+	if h.BufLogW {
+		if s.buf.lw, err = readFloats(r, h.BufN); err != nil {
+			return fmt.Errorf("buffer log weights: %w", err)
+		}
+	}
+	if s.cfg.Reweight > 0 {
+		s.reweightBeta, s.reweightESS = s.buf.temper(s.cfg.Reweight)
 	}
 	s.epoch, s.steps, s.losses, s.trainEvals, s.wall = h.Epoch, h.GradTaken, h.Losses, h.TrainEvals, time.Duration(h.WallNS)
 	if h.LastEnergy != nil {

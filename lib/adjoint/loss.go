@@ -49,7 +49,8 @@ func newMatchBatch(rows, dim int) *matchBatch {
 	return &matchBatch{x: make([]float32, rows*dim), y: make([]float32, rows*dim), t: make([]float32, rows), xt: make([]float64, dim)}
 }
 
-// draw fills rows [0, rows) of mb: for each row a uniform buffered sample j, a time t from
+// draw fills rows [0, rows) of mb: for each row a buffered sample j (uniform, or by the tempered
+// importance weights under Config.Reweight), a time t from
 // time(u) with u ~ U[0, 1), and X_t from the base bridge from 0 to X_1 = x_j.
 func (s *Sampler) draw(mb *matchBatch, rows int, time func(u float64, row int) float64) {
 	s.drawAmong(mb, rows, nil, time)
@@ -60,9 +61,12 @@ func (s *Sampler) drawAmong(mb *matchBatch, rows int, idx []int, time func(u flo
 	nd := s.space.Dim()
 	for b := range rows {
 		var j int
-		if idx == nil {
+		switch {
+		case idx == nil && s.buf.cdf != nil:
+			j = s.buf.pick(s.rng.Float64())
+		case idx == nil:
 			j = s.rng.IntN(s.buf.n)
-		} else {
+		default:
 			j = idx[s.rng.IntN(len(idx))]
 		}
 		t := time(s.rng.Float64(), b)

@@ -86,6 +86,9 @@ func (s *Sampler) Table() *display.Table {
 	t.AddRow("gradient steps per epoch", c.GradSteps)
 	t.AddRow("learning rate", c.LR)
 	t.AddRow("gradient clip (per particle)", c.ClipNorm)
+	if c.Reweight > 0 {
+		t.AddRow("buffer draws", fmt.Sprintf("by importance weight, tempered to ESS ≥ %g (β now %.3g)", c.Reweight, s.reweightBeta))
+	}
 	if c.LRFinal > 0 {
 		t.AddRow("learning rate, final (cosine)", c.LRFinal)
 	}

@@ -36,6 +36,9 @@ type Sampler struct {
 	nonFinite  int64         // non-finite energies among the samples training evaluated
 	batchDiag  *Diagnostics  // of the current epoch's batch when it is diagnosed, else nil
 	lastDiag   *Diagnostics  // of the latest diagnosed batch
+	// reweightBeta and reweightESS are the tempering exponent and ESS fraction of the buffer's
+	// draw distribution under Config.Reweight (buffer.temper).
+	reweightBeta, reweightESS float64
 }
 
 // NewSampler builds a sampler with a fresh network for the configuration.

@@ -29,13 +29,9 @@ type Samples struct {
 }
 
 // Warnings returns the warnings of the samples: those of their importance weights
-// (Diagnostics.Warnings) and the coverage warning (Coverage.Warning), if any.
+// (Diagnostics.Warnings) and the coverage warnings (Coverage.Warnings), if any.
 func (sm *Samples) Warnings() []string {
-	w := sm.Diagnostics().Warnings()
-	if cw := sm.Coverage.Warning(); cw != "" {
-		w = append(w, cw)
-	}
-	return w
+	return append(sm.Diagnostics().Warnings(), sm.Coverage.Warnings()...)
 }
 
 // Sample draws n samples from the learned SDE (in batches of Config.Batch), with energies,
@@ -68,8 +64,9 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 		out.X = append(out.X, x...)
 	}
 	out.ESS = ESS(out.LogW)
-	// modes the samples miss: a probe's chains from broad starts (low dimensions only); a probe
-	// that cannot run leaves the check out rather than failing the draw
+	// modes the samples miss: a probe's chains from broad starts (low dimensions only) and the
+	// Gibbs check of each coordinate; a probe that cannot run leaves the check out rather than
+	// failing the draw
 	if cov, err := CheckCoverage(s.cfg.System, out.X, s.cfg.Seed); err == nil && cov.Skipped == "" {
 		out.Coverage = cov
 	}

@@ -31,6 +31,7 @@ var settings = []Setting{
 	{"Seed", "seed", "seed", "1", "random seed"},
 	{"Epochs", "epochs", "epochs", "5000 (DW-4), 4000 (LJ), 200", "epochs of a full run (the learning-rate schedule spans them)"},
 	{"PrefillBase", "prefill", "prefill", "0", "fill the buffer with this many base-process samples first"},
+	{"Reweight", "reweight", "reweight", "0 (uniform draws, the paper's)", "draw buffered samples by importance weight, tempered to keep this ESS fraction"},
 	{"NoBaseCorrection", "no-base-correction", "no_base_correction", "false", "drop the base-marginal correction (teaching)"},
 	{"TrainOptions.CheckpointEvery", "checkpoint-every", "checkpoint_every", "50", "epochs between checkpoints"},
 	{"TrainOptions.DiagnoseEvery", "diagnose-every", "diagnose_every", "10", "epochs between importance-weight diagnostics of the generated batch (0: 10; negative: none)"},

@@ -192,6 +192,9 @@ func (run *trainRun) progress(done bool) display.Progress {
 	if s.lastDiag != nil {
 		p.Extra["batch ESS/N"] = s.lastDiag.ESSFraction
 	}
+	if s.cfg.Reweight > 0 && s.buf.cdf != nil {
+		p.Extra["reweight β"] = s.reweightBeta
+	}
 	if s.nonFinite > 0 {
 		p.Extra["non-finite E"] = float64(s.nonFinite)
 	}

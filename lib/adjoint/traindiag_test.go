@@ -239,7 +239,7 @@ func TestBufferStaleness(t *testing.T) {
 func TestInferEpochs(t *testing.T) {
 	b := newBuffer(5, 1)
 	for ep := range 4 { // two samples an epoch: epochs 0 and 1 fill 4 slots, 2 and 3 wrap
-		b.push([]float64{1, 2}, []float64{0, 0}, ep)
+		b.push([]float64{1, 2}, []float64{0, 0}, ep, nil)
 		if ep == 1 {
 			got := slices.Clone(b.ep)
 			b.inferEpochs(2, 2)
