@@ -84,7 +84,7 @@ type Sample struct {
 	Resample bool // resample the draws systematically by their importance weights
 }
 
-// Refine is `refine X K [method mala|hmc]`: K MCMC moves on the true energy of X's system from
+// Refine is `refine X K [method mala|hmc|gibbs]`: K MCMC moves on the true energy of X's system from
 // each sample of X. As a statement it replaces X's samples; as the value of `Y = refine X K`
 // it binds the refined samples to Y and leaves X as it is.
 type Refine struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"adjoint/lib/adjoint"
@@ -33,7 +34,7 @@ type sampleInfo struct {
 }
 
 // refineMethods are the MCMC methods of refine … method NAME.
-var refineMethods = []string{mcmc.MALA, mcmc.HMC}
+var refineMethods = []string{mcmc.MALA, mcmc.HMC, mcmc.Gibbs}
 
 // sampleStep plans `NAME = sample S N [resample]`: draw N samples; with resample, show the
 // diagnostics of their importance weights (with their warnings) and resample them
@@ -103,7 +104,7 @@ func (c *checker) refine(r *Refine, into string) {
 	method := mcmc.MALA
 	if r.Method != nil {
 		method = strings.ToLower(r.Method.Name)
-		if method != mcmc.MALA && method != mcmc.HMC {
+		if !slices.Contains(refineMethods, method) {
 			c.errorf(r.Method.P, orList(nearest(r.Method.Name, refineMethods), "methods are "+joinWords(refineMethods)), "unknown refine method %q", r.Method.Name)
 			return
 		}

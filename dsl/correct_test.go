@@ -118,7 +118,7 @@ x = sample h 8 resample`, "b.adj", rec)
 }
 
 // TestRefineGaussian: refine moves samples that all start at 0 to N(0, 2 I) in 2-D, with MALA
-// and with HMC (the sample variance within a generous tolerance of the exact one; it is 0
+// with HMC and with Gibbs sweeps (the sample variance within a generous tolerance of the exact one; it is 0
 // before), and marks them equally weighted when they were resampled before.
 func TestRefineGaussian(t *testing.T) {
 	cases := []struct {
@@ -127,6 +127,7 @@ func TestRefineGaussian(t *testing.T) {
 		{"mala", "refine x 300"},
 		{"hmc", "refine x 60 method hmc"},
 		{"mala into another name", "y = refine x 300 method MALA"},
+		{"gibbs", "refine x 3 method gibbs"},
 	}
 	const n, variance = 2000, 2.0
 	for _, c := range cases {
@@ -261,7 +262,7 @@ func TestCorrectionChecks(t *testing.T) {
 		{"refine data", "d = load \"d.npy\"\nrefine d 10", "5:8", "d is data, samples is needed here", ""},
 		{"refine a system", "refine q1 10", "4:8", "q1 is a system, samples is needed here", ""},
 		{"refine unknown", "x = sample q 10\nrefine xx 10", "5:8", `unknown name "xx"`, "did you mean x"},
-		{"unknown method", "x = sample q 10\nrefine x 10 method gibbs", "5:20", `unknown refine method "gibbs"`, "methods are mala, hmc"},
+		{"unknown method", "x = sample q 10\nrefine x 10 method metropolis", "5:20", `unknown refine method "metropolis"`, "methods are mala, hmc, gibbs"},
 		{"method typo", "x = sample q 10\nrefine x 10 method hcm", "5:20", `unknown refine method "hcm"`, "hmc"},
 		{"refine option typo", "x = sample q 10\nrefine x 10 methd hmc", "5:13", `unexpected "methd" after refine x`, "method"},
 		{"resample typo", "x = sample q 10 resampel", "4:17", `unexpected "resampel" after sample q`, "resample"},

@@ -231,10 +231,10 @@ func (p *parser) refine() *Refine {
 	r.Steps = p.expr()
 	if w := p.tok(); w.kind == tIdent {
 		if w.text != "method" {
-			p.fail(w.pos, orList(nearest(w.text, []string{"method"}), "write refine X K, or refine X K method mala|hmc"), "unexpected %s after refine %s", w.describe(), r.X.Name)
+			p.fail(w.pos, orList(nearest(w.text, []string{"method"}), "write refine X K, or refine X K method mala|hmc|gibbs"), "unexpected %s after refine %s", w.describe(), r.X.Name)
 		}
 		p.advance()
-		r.Method = p.ident("a method (mala or hmc)")
+		r.Method = p.ident("a method (mala, hmc or gibbs)")
 	}
 	return r
 }

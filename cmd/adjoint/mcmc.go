@@ -35,14 +35,14 @@ type mcmcSummary struct {
 
 func runMCMC(args []string) error {
 	fs := newFlagSet("mcmc", "SYSTEM|FILE.adj[:NAME] -n N -o FILE.npy [--seed S] [--chains C] [--burn B] [--thin T] [--method mala|hmc]\n"+
-		"       adjoint mcmc SYSTEM|FILE.adj[:NAME] --refine SAMPLES.npy [--steps K] -o FILE.npy [--method mala|hmc]")
+		"       adjoint mcmc SYSTEM|FILE.adj[:NAME] --refine SAMPLES.npy [--steps K] -o FILE.npy [--method mala|hmc|gibbs]")
 	n := fs.Int("n", 10000, "samples to write")
 	out := fs.String("o", "", "output .npy file (N × dim)")
 	seed := fs.Uint64("seed", 0, "random seed")
 	chains := fs.Int("chains", 1000, "parallel chains")
 	burn := fs.Int("burn", 2000, "warm-up steps per chain (annealing and step adaptation)")
 	thin := fs.Int("thin", 100, "steps between kept samples of a chain")
-	method := fs.String("method", mcmc.HMC, "mala or hmc")
+	method := fs.String("method", mcmc.HMC, "mala or hmc; with --refine also gibbs (sweeps of exact one-coordinate moves, which cross barriers along a coordinate)")
 	leapfrog := fs.Int("leapfrog", 10, "leapfrog steps per HMC move")
 	anneal := fs.Float64("anneal", 3, "start temperature as a multiple of the system's, lowered to 1 over the first half of the warm-up")
 	target := fs.Float64("accept", 0, "target acceptance during warm-up (0: 0.57 MALA, 0.65 HMC)")

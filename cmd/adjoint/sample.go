@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"adjoint/lib/adjoint"
 	"adjoint/lib/mcmc"
@@ -16,14 +17,15 @@ func init() {
 }
 
 func runSample(args []string) error {
-	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--resample] [--refine K]")
+	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--resample] [--refine K [--refine-method mala|hmc|gibbs]]")
 	n := fs.Int("n", 2000, "number of samples")
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
 	wout := fs.String("weights", "", "also write the log importance weights of the written samples (.npy, N float64; all 0 with --resample)")
 	steps := fs.Int("steps", 0, "integration steps (default: the checkpoint's)")
 	var integ adjoint.Integrator
 	fs.TextVar(&integ, "integrator", adjoint.IntegratorEM, "SDE discretisation: em or kappa (default: the checkpoint's)")
-	refine := fs.Int("refine", 0, "after sampling (and resampling), make this many MALA moves on the true energy from each sample (equal weights afterwards)")
+	refine := fs.Int("refine", 0, "after sampling (and resampling), make this many MCMC moves on the true energy from each sample (equal weights afterwards)")
+	refineMethod := fs.String("refine-method", mcmc.MALA, "the moves of --refine: mala, hmc, or gibbs (sweeps of exact one-coordinate moves, which cross barriers along a coordinate; systems without translation symmetry)")
 	resample := fs.Bool("resample", false, "resample systematically by the importance weights: the output represents the target, equally weighted")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -35,6 +37,9 @@ func runSample(args []string) error {
 	}
 	if *n < 1 {
 		return fmt.Errorf("%w: -n must be at least 1", errUsage)
+	}
+	if m := *refineMethod; m != mcmc.MALA && m != mcmc.HMC && m != mcmc.Gibbs {
+		return fmt.Errorf("%w: --refine-method %q: mala, hmc or gibbs", errUsage, m)
 	}
 	if *refine < 0 || (*refine > 0 && *wout != "" && !*resample) {
 		return fmt.Errorf("%w: --refine K needs K ≥ 0, and refined samples have no path weights to write (add --resample, or drop --weights)", errUsage)
@@ -73,10 +78,24 @@ func runSample(args []string) error {
 	}
 	if *refine > 0 {
 		var res *mcmc.Result
-		if sm, res, err = refineSamples(context.Background(), sm, s.Config().System, *refine, uint64(s.Config().Seed)); err != nil {
+		sys := s.Config().System
+		if sm, res, err = refineSamples(context.Background(), sm, sys, *refine, *refineMethod, uint64(s.Config().Seed)); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "refined %d samples by %d MALA moves on the true energy (acceptance %.3f, %d energy evaluations)\n", sm.N, *refine, res.Accept, res.Evals)
+		what := "moves"
+		if *refineMethod == mcmc.Gibbs {
+			what = "sweeps"
+		}
+		fmt.Fprintf(os.Stderr, "refined %d samples by %d %s %s on the true energy (acceptance %.3f, %d energy evaluations)\n", sm.N, *refine, strings.ToUpper(*refineMethod), what, res.Accept, res.Evals)
+		if cov, err := adjoint.CheckCoverage(sys, sm.X, s.Config().Seed); err == nil && cov.Skipped == "" {
+			ws := cov.Warnings()
+			for _, w := range ws {
+				fmt.Fprintf(os.Stderr, "warning: after refining: %s\n", w)
+			}
+			if len(ws) == 0 {
+				fmt.Fprintln(os.Stderr, "the refined samples pass the coverage checks")
+			}
+		}
 	}
 	if err := sm.SaveNPY(*out); err != nil {
 		return err

@@ -14,8 +14,8 @@ import (
 // sizes adapted over the first half) and returns the refined samples with their energies. The
 // path weights do not survive the moves: the result's log weights are all 0 (equal weights).
 // It fails with one line when the energy gives no gradient.
-func refineSamples(ctx context.Context, sm *adjoint.Samples, sys *energy.System, steps int, seed uint64) (*adjoint.Samples, *mcmc.Result, error) {
-	res, err := mcmc.Refine(ctx, sys, sm.X, steps, mcmc.RefineOptions{Seed: seed})
+func refineSamples(ctx context.Context, sm *adjoint.Samples, sys *energy.System, steps int, method string, seed uint64) (*adjoint.Samples, *mcmc.Result, error) {
+	res, err := mcmc.Refine(ctx, sys, sm.X, steps, mcmc.RefineOptions{Method: method, Seed: seed})
 	if err != nil {
 		return nil, nil, fmt.Errorf("--refine: %w", err)
 	}

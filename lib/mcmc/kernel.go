@@ -18,7 +18,7 @@ type KernelOptions struct {
 	Seed     uint64  // seed of the chains' generators (chain c draws from stream c): equal seeds give equal chains
 }
 
-// Kernel is a Markov transition kernel (MALA or HMC) for exp(−E/τ) of a system, applied to
+// Kernel is a Markov transition kernel (MALA, HMC or Gibbs) for exp(−E/τ) of a system, applied to
 // a batch of chains at once (one batched energy evaluation per gradient). A sampler is built
 // from Init (start states), Step (one move of every chain) and an Adapter (step sizes during
 // warm-up); Sample, SampleContext and Refine are such drivers.
@@ -62,8 +62,11 @@ func NewKernel(sys *energy.System, method string, opt KernelOptions) (*Kernel, e
 	if method == "" {
 		method = MALA
 	}
-	if method != MALA && method != HMC {
-		return nil, fmt.Errorf("mcmc: unknown method %q (mala or hmc)", method)
+	if method != MALA && method != HMC && method != Gibbs {
+		return nil, fmt.Errorf("mcmc: unknown method %q (mala, hmc or gibbs)", method)
+	}
+	if method == Gibbs && sys.Symmetry.Translation && sys.Energy.Particles() > 1 {
+		return nil, fmt.Errorf("mcmc: gibbs moves one coordinate at a time, which a system with translation symmetry (%q) does not allow; use mala or hmc", sys.Name)
 	}
 	if opt.Leapfrog < 0 {
 		return nil, fmt.Errorf("mcmc: negative leapfrog count %d", opt.Leapfrog)
@@ -111,6 +114,7 @@ type State struct {
 	y, ey, gy []float64 // proposal
 	dx        []float64 // MALA displacement on a torus
 	p, h0     []float64 // HMC momenta and start Hamiltonians
+	lo, hi    []float64 // Gibbs proposal interval of each coordinate (gibbsRange)
 	rngs      []*rand.Rand
 }
 
@@ -226,7 +230,7 @@ func (k *Kernel) start(s *State) error {
 				break
 			}
 		}
-		if none {
+		if none && k.method != Gibbs {
 			return fmt.Errorf("mcmc: system %q: the energy gives no gradient (MALA and HMC need one)", k.sys.Name)
 		}
 	}
@@ -301,9 +305,12 @@ func (k *Kernel) Step(ctx context.Context, s *State) error {
 	if !(tau > 0) {
 		tau = k.sys.Tau()
 	}
-	if k.method == HMC {
+	switch k.method {
+	case HMC:
 		k.hmcStep(s, tau)
-	} else {
+	case Gibbs:
+		k.gibbsStep(s, tau)
+	default:
 		k.malaStep(s, tau)
 	}
 	return nil

@@ -184,7 +184,7 @@ func TestRefineGaussian(t *testing.T) {
 	for _, c := range []struct {
 		method string
 		steps  int
-	}{{MALA, 200}, {HMC, 60}} {
+	}{{MALA, 200}, {HMC, 60}, {Gibbs, 4}} {
 		res, err := Refine(context.Background(), sys, x, c.steps, RefineOptions{Method: c.method, Seed: 4})
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +239,13 @@ func TestKernelErrors(t *testing.T) {
 		run  func() error
 	}{
 		{"nil system", func() error { _, err := NewMALA(nil, KernelOptions{}); return err }},
-		{"bad method", func() error { _, err := NewKernel(good, "gibbs", KernelOptions{}); return err }},
+		{"bad method", func() error { _, err := NewKernel(good, "metropolis", KernelOptions{}); return err }},
+		{"gibbs with translation symmetry", func() error {
+			dw, _ := energy.Benchmark("dw4")
+			_, err := NewKernel(dw, Gibbs, KernelOptions{})
+			return err
+		}},
+		{"gibbs without samples to refine", func() error { _, err := Sample(good, Options{Method: Gibbs, Samples: 10}); return err }},
 		{"negative step", func() error { _, err := NewHMC(good, KernelOptions{Step: -1}); return err }},
 		{"partial configuration", func() error {
 			k, _ := NewMALA(good, KernelOptions{})

@@ -19,6 +19,11 @@ import (
 const (
 	MALA = "mala"
 	HMC  = "hmc"
+	// Gibbs sweeps the coordinates one at a time, each by an exact Metropolis–Hastings
+	// independence move from a grid of the conditional density (see Kernel.Step): no gradient,
+	// GibbsGrid+1 energy evaluations per coordinate, and moves across barriers along a
+	// coordinate. Systems with translation symmetry are refused.
+	Gibbs = "gibbs"
 )
 
 // Options configures Sample. Zero values select the defaults in brackets.
@@ -101,6 +106,9 @@ func Sample(sys *energy.System, opt Options) (*Result, error) {
 func (o *Options) defaults(sys *energy.System) error {
 	if o.Method == "" {
 		o.Method = MALA
+	}
+	if o.Method == Gibbs {
+		return fmt.Errorf("mcmc: gibbs refines samples that a sampler drew (Refine; adjoint sample --refine-method gibbs, adjoint mcmc --refine): its proposal intervals come from them; sample with mala or hmc")
 	}
 	if o.Method != MALA && o.Method != HMC {
 		return fmt.Errorf("mcmc: unknown method %q (mala or hmc)", o.Method)

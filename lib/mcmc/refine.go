@@ -10,7 +10,7 @@ import (
 
 // RefineOptions configures Refine. Zero values select the defaults in brackets.
 type RefineOptions struct {
-	Method       string  // MALA or HMC [MALA]
+	Method       string  // MALA, HMC or Gibbs (a step is then a sweep over the coordinates; no adaptation) [MALA]
 	Step         float64 // initial step size of every chain [0.01 MALA, 0.05 HMC]
 	Leapfrog     int     // leapfrog steps per HMC move [10]
 	TargetAccept float64 // acceptance aimed at while adapting [0.57 MALA, 0.65 HMC]
@@ -18,7 +18,7 @@ type RefineOptions struct {
 	Seed         uint64  // seed: equal seeds give equal results
 }
 
-// Refine makes steps MALA or HMC moves on the true energy from each configuration in x
+// Refine makes steps MALA or HMC moves (or Gibbs sweeps) on the true energy from each configuration in x
 // (row-major, sys.Dim() numbers each; one chain per configuration) and returns the final
 // states: samples of an approximate sampler (a trained controller, a wrong Gaussian) moved
 // towards exp(−E/τ). Accept is the mean acceptance of the moves after adaptation (of all
@@ -48,6 +48,9 @@ func Refine(ctx context.Context, sys *energy.System, x []float64, steps int, opt
 		nAdapt = 0
 	}
 	nAdapt = min(nAdapt, steps)
+	if k.Method() == Gibbs {
+		nAdapt = 0 // nothing to adapt
+	}
 	adapt := NewAdapter(target)
 	half := nAdapt / 2
 	accSum, accN := 0.0, 0
