@@ -33,9 +33,9 @@ type Coverage struct {
 	// nil when no coordinate could be checked; GibbsAxes is the number checked.
 	Gibbs     *GibbsAxis
 	GibbsAxes int
-	Chains  int     // probe chains that ended in low-energy states
-	Missed  int     // chains whose states mostly have no sample within Radius
-	Radius  float64 // CoverageRadius × the probe's length scale
+	Chains    int     // probe chains that ended in low-energy states
+	Missed    int     // chains whose states mostly have no sample within Radius
+	Radius    float64 // CoverageRadius × the probe's length scale
 	// Examples are up to three states of missed chains, with their energies.
 	Examples [][]float64
 	Energies []float64
