@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"adjoint/lib/adjoint"
+	"adjoint/lib/mcmc"
 )
 
 // samplerSettings are the settings of a sampler block; each is the Script name of a trainer
 // setting of adjoint.Settings (the table the command line's flags follow too).
 var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps",
-	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight"}
+	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method"}
 
 // setter applies one checked sampler setting to a configuration.
 type setter func(cfg *adjoint.Config)
@@ -164,11 +166,15 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 				}
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.Reweight = v })
 			}
+		case "refine_buffer":
+			if v, ok := c.posInt(s.Value, key); ok {
+				sets = append(sets, func(cfg *adjoint.Config) { cfg.RefineBuffer = v })
+			}
 		case "prefill":
 			if v, ok := c.posInt(s.Value, key); ok {
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.PrefillBase = v })
 			}
-		case "time_sampling", "integrator", "no_base_correction":
+		case "time_sampling", "integrator", "no_base_correction", "refine_buffer_method":
 			if f, ok := c.wordSetting(key, s.Value); ok {
 				sets = append(sets, f)
 			}
@@ -207,6 +213,13 @@ func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 			return nil, false
 		}
 		return func(cfg *adjoint.Config) { cfg.Integrator = in }, true
+	case "refine_buffer_method":
+		m := strings.ToLower(word)
+		if m != mcmc.MALA && m != mcmc.HMC && m != mcmc.Gibbs {
+			c.errorf(e.At(), "mala, hmc or gibbs", "refine_buffer_method %q: mala, hmc or gibbs", word)
+			return nil, false
+		}
+		return func(cfg *adjoint.Config) { cfg.RefineMethod = m }, true
 	}
 	if word != "true" && word != "false" {
 		c.errorf(e.At(), "true or false", "%s must be true or false, got %q", key, word)

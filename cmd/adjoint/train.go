@@ -23,7 +23,8 @@ type trainFlags struct {
 	epochs                                           int
 	net                                              adjoint.NetKind
 	layers, hidden, batch, trainBatch, buffer, grads int
-	steps, every, prefill, diagEvery                 int
+	steps, every, prefill, diagEvery, refineBuffer   int
+	refineMethod                                     string
 	lr, clip, lrFinal, tanhRange, reweight           float64
 	timeSampling                                     adjoint.TimeSampling
 	integrator                                       adjoint.Integrator
@@ -52,6 +53,8 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
 	fs.IntVar(&t.every, "checkpoint-every", 50, "epochs between checkpoints")
 	fs.IntVar(&t.diagEvery, "diagnose-every", 0, "epochs between importance-weight diagnostics (batch ESS) of the generated batch (0: 10, negative: none)")
+	fs.IntVar(&t.refineBuffer, "refine-buffer", 0, "MCMC steps on the true energy for each new sample before it enters the replay buffer (0: none, the paper's)")
+	fs.StringVar(&t.refineMethod, "refine-buffer-method", "mala", "the MCMC of --refine-buffer: mala, hmc or gibbs")
 	fs.IntVar(&t.prefill, "prefill", 0, "fill the buffer with this many base-process samples first")
 	fs.BoolVar(&t.noBase, "no-base-correction", false, "drop the base-marginal correction (teaching)")
 }
@@ -94,6 +97,10 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.Seed = t.seed
 		case "prefill":
 			cfg.PrefillBase = t.prefill
+		case "refine-buffer":
+			cfg.RefineBuffer = t.refineBuffer
+		case "refine-buffer-method":
+			cfg.RefineMethod = t.refineMethod
 		case "no-base-correction":
 			cfg.NoBaseCorrection = t.noBase
 		}

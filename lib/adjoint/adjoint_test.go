@@ -239,6 +239,8 @@ func testResume(t *testing.T, kind NetKind) {
 		20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
 	if kind == NetMLP { // the annealed learning rate, κ time sampling and reweighted draws survive a resume too
 		cfg.TimeSampling, cfg.LRFinal, cfg.Integrator, cfg.Reweight = TimeKappa, 1e-5, IntegratorKappa, 0.5
+	} else { // and so does buffer refinement, with the step size it adapted to
+		cfg.RefineBuffer = 4
 	}
 	a, err := NewSampler(cfg)
 	if err != nil {
@@ -278,6 +280,9 @@ func testResume(t *testing.T, kind NetKind) {
 	}
 	if (a.buf.lw == nil) != (cfg.Reweight == 0) || len(a.buf.lw) != len(c.buf.lw) || (a.buf.lw != nil && a.buf.cdf == nil) {
 		t.Fatalf("buffer log weights: %d uninterrupted, %d resumed, reweight %g", len(a.buf.lw), len(c.buf.lw), cfg.Reweight)
+	}
+	if (cfg.RefineBuffer > 0) != (a.refineStep > 0) || a.refineStep != c.refineStep {
+		t.Fatalf("refine step %v uninterrupted, %v resumed", a.refineStep, c.refineStep)
 	}
 	for i := range a.buf.lw {
 		if a.buf.lw[i] != c.buf.lw[i] {

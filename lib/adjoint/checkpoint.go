@@ -40,6 +40,9 @@ type ckptHeader struct {
 	Integrator       string            `json:"integrator,omitempty"`
 	LRFinal          float64           `json:"lr_final,omitempty"`
 	Reweight         float64           `json:"reweight,omitempty"`
+	RefineBuffer     int               `json:"refine_buffer,omitempty"`
+	RefineMethod     string            `json:"refine_method,omitempty"`
+	RefineStep       float64           `json:"refine_step,omitempty"`
 
 	Epoch      int       `json:"epoch"`
 	GradTaken  int       `json:"grad_steps_taken"`
@@ -116,6 +119,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(), Reweight: c.Reweight,
+		RefineBuffer: c.RefineBuffer, RefineMethod: c.RefineMethod, RefineStep: s.refineStep,
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
 		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, BufEpochs: true, BufLogW: s.buf.lw != nil, ModelBytes: modelBytes, NonFinite: s.nonFinite,
 	}

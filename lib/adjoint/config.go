@@ -12,6 +12,7 @@ import (
 	"math"
 
 	"adjoint/lib/energy"
+	"adjoint/lib/mcmc"
 	"adjoint/lib/nn"
 	"adjoint/lib/sde"
 )
@@ -81,6 +82,16 @@ type Config struct {
 	// control rather than a step of the fixed-point iteration toward it; the tempering keeps a
 	// few heavy weights from taking the batch over early on. 0 (the paper's): uniform draws.
 	Reweight float64 `json:",omitempty"`
+	// RefineBuffer, when positive, moves each new sample this many MCMC steps (RefineMethod) on
+	// the true energy before it enters the replay buffer, so that the regression's terminal states
+	// are nearer the target than the model's own: with X_1 drawn from the target the regression's
+	// minimiser is the optimal control itself. The importance weights, ESS and log Z of the model's
+	// samples are unaffected (they weigh the model's own paths); the moves' energy evaluations
+	// count as training's. 0 (the paper's): the model's samples as they are.
+	RefineBuffer int `json:",omitempty"`
+	// RefineMethod is the MCMC method of RefineBuffer: "mala" (the default), "hmc", or "gibbs"
+	// (sweeps of exact one-coordinate moves; systems without translation symmetry).
+	RefineMethod string `json:",omitempty"`
 }
 
 // DefaultConfig returns the paper's configuration for the benchmarks dw4, lj13 and lj55 (by
@@ -164,6 +175,18 @@ func (c *Config) Validate() error {
 	}
 	if c.LRFinal < 0 || math.IsNaN(c.LRFinal) || math.IsInf(c.LRFinal, 0) {
 		return fmt.Errorf("adjoint: final learning rate %g must be positive (or 0: constant)", c.LRFinal)
+	}
+	if c.RefineBuffer < 0 {
+		return fmt.Errorf("adjoint: refine_buffer %d must be at least 0", c.RefineBuffer)
+	}
+	if m := c.RefineMethod; m != "" && m != mcmc.MALA && m != mcmc.HMC && m != mcmc.Gibbs {
+		return fmt.Errorf("adjoint: refine method %q: mala, hmc or gibbs", m)
+	}
+	if c.RefineMethod == mcmc.Gibbs && c.System.Symmetry.Translation && c.System.Energy.Particles() > 1 {
+		return fmt.Errorf("adjoint: refine method gibbs moves one coordinate at a time, which system %q (translation symmetry) does not allow; use mala or hmc", c.System.Name)
+	}
+	if c.RefineBuffer > 0 && c.Reweight > 0 {
+		return fmt.Errorf("adjoint: reweight and refine_buffer do not combine: refined samples have no importance weights")
 	}
 	if !(c.Reweight >= 0 && c.Reweight <= 1) {
 		return fmt.Errorf("adjoint: reweight %g must be an ESS fraction in [0, 1] (0: uniform draws, the paper's)", c.Reweight)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"adjoint/lib/mcmc"
 )
 
 // runEpoch generates a batch, fills the buffer and takes the gradient steps of one epoch.
@@ -37,8 +39,8 @@ func (s *Sampler) runEpoch(ctx context.Context, diagnose bool, afterStep func(lo
 	return mean, nil
 }
 
-// newBatch integrates the current model for Config.Batch new samples and pushes them with their
-// targets into the buffer; with diagnose set it also weighs them and keeps their Diagnostics in
+// newBatch integrates the current model for Config.Batch new samples and pushes them (moved by
+// Config.RefineBuffer MCMC steps first, when set) with their targets into the buffer; with diagnose set it also weighs them and keeps their Diagnostics in
 // batchDiag and lastDiag. A cancelled context's error is returned as it is.
 func (s *Sampler) newBatch(ctx context.Context, diagnose bool) error {
 	nd := s.space.Dim()
@@ -60,7 +62,26 @@ func (s *Sampler) newBatch(ctx context.Context, diagnose bool) error {
 		}
 	}
 	e := make([]float64, s.cfg.Batch)
-	if err := s.addToBuffer(x, e, logw); err != nil {
+	if s.cfg.RefineBuffer > 0 {
+		// the model's own energies and weights for the diagnostics; the refined states for the buffer
+		s.counter.EnergyGrad(x, e, nil)
+		s.trainEvals += int64(len(e))
+		for _, v := range e {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				s.nonFinite++
+			}
+		}
+		if logw != nil {
+			s.weigh(x, e, logw)
+		}
+		xr, err := s.refineBatch(ctx, x)
+		if err != nil {
+			return err
+		}
+		if err := s.addToBuffer(xr, nil, nil); err != nil {
+			return err
+		}
+	} else if err := s.addToBuffer(x, e, logw); err != nil {
 		return err
 	}
 	if diagnose {
@@ -77,4 +98,25 @@ func (s *Sampler) newBatch(ctx context.Context, diagnose bool) error {
 	}
 	s.lastEnergy = me / float64(max(nf, 1))
 	return nil
+}
+
+// refineBatch moves the configurations x by Config.RefineBuffer steps of Config.RefineMethod on
+// the true energy (mcmc.Refine, seeded by the epoch, MALA and HMC starting from the step size
+// the previous batch adapted to) and returns the final states; the evaluations count as
+// training's.
+func (s *Sampler) refineBatch(ctx context.Context, x []float64) ([]float64, error) {
+	res, err := mcmc.Refine(ctx, s.cfg.System, x, s.cfg.RefineBuffer, mcmc.RefineOptions{
+		Method: s.cfg.RefineMethod, Step: s.refineStep, Seed: uint64(s.cfg.Seed)*0x9e3779b9 + uint64(s.epoch)})
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return nil, fmt.Errorf("refining the batch: %w", err)
+	}
+	s.trainEvals += res.Evals
+	if res.Method != mcmc.Gibbs && res.MeanStep > 0 {
+		s.refineStep = res.MeanStep
+	}
+	s.refineAccept = res.Accept
+	return res.Samples, nil
 }

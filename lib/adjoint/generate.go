@@ -143,6 +143,12 @@ func (s *Sampler) prefill(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if s.cfg.RefineBuffer > 0 {
+			var err error
+			if x, err = s.refineBatch(ctx, x); err != nil {
+				return fmt.Errorf("prefill: %w", err)
+			}
+		}
 		var logw []float64
 		if s.cfg.Reweight > 0 {
 			logw = make([]float64, b) // the base process has no path terms

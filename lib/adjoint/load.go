@@ -183,6 +183,7 @@ func (h *ckptHeader) config(opt LoadOptions) (Config, error) {
 		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
 		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase,
 		TimeSampling: ts, LRFinal: h.LRFinal, Integrator: in, Reweight: h.Reweight,
+		RefineBuffer: h.RefineBuffer, RefineMethod: h.RefineMethod,
 	}, nil
 }
 
@@ -224,5 +225,6 @@ func (h *ckptHeader) restore(s *Sampler, r io.Reader) error {
 		s.lastEnergy = *h.LastEnergy
 	}
 	s.nonFinite = h.NonFinite
+	s.refineStep = h.RefineStep
 	return nil
 }

@@ -89,6 +89,13 @@ func (s *Sampler) Table() *display.Table {
 	if c.Reweight > 0 {
 		t.AddRow("buffer draws", fmt.Sprintf("by importance weight, tempered to ESS ≥ %g (β now %.3g)", c.Reweight, s.reweightBeta))
 	}
+	if c.RefineBuffer > 0 {
+		m := c.RefineMethod
+		if m == "" {
+			m = "mala"
+		}
+		t.AddRow("buffer refinement", fmt.Sprintf("%d %s steps per new sample (acceptance %.3g)", c.RefineBuffer, m, s.refineAccept))
+	}
 	if c.LRFinal > 0 {
 		t.AddRow("learning rate, final (cosine)", c.LRFinal)
 	}

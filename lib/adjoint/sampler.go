@@ -39,6 +39,9 @@ type Sampler struct {
 	// reweightBeta and reweightESS are the tempering exponent and ESS fraction of the buffer's
 	// draw distribution under Config.Reweight (buffer.temper).
 	reweightBeta, reweightESS float64
+	// refineStep is the MCMC step size the latest refined batch adapted to (Config.RefineBuffer;
+	// 0 before the first), refineAccept its acceptance.
+	refineStep, refineAccept float64
 }
 
 // NewSampler builds a sampler with a fresh network for the configuration.

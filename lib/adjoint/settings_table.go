@@ -32,6 +32,8 @@ var settings = []Setting{
 	{"Epochs", "epochs", "epochs", "5000 (DW-4), 4000 (LJ), 200", "epochs of a full run (the learning-rate schedule spans them)"},
 	{"PrefillBase", "prefill", "prefill", "0", "fill the buffer with this many base-process samples first"},
 	{"Reweight", "reweight", "reweight", "0 (uniform draws, the paper's)", "draw buffered samples by importance weight, tempered to keep this ESS fraction"},
+	{"RefineBuffer", "refine-buffer", "refine_buffer", "0 (the model's samples as they are, the paper's)", "MCMC steps on the true energy for each new sample before it enters the buffer"},
+	{"RefineMethod", "refine-buffer-method", "refine_buffer_method", "mala", "the MCMC of refine_buffer: mala, hmc or gibbs"},
 	{"NoBaseCorrection", "no-base-correction", "no_base_correction", "false", "drop the base-marginal correction (teaching)"},
 	{"TrainOptions.CheckpointEvery", "checkpoint-every", "checkpoint_every", "50", "epochs between checkpoints"},
 	{"TrainOptions.DiagnoseEvery", "diagnose-every", "diagnose_every", "10", "epochs between importance-weight diagnostics of the generated batch (0: 10; negative: none)"},

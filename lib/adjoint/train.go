@@ -192,6 +192,9 @@ func (run *trainRun) progress(done bool) display.Progress {
 	if s.lastDiag != nil {
 		p.Extra["batch ESS/N"] = s.lastDiag.ESSFraction
 	}
+	if s.cfg.RefineBuffer > 0 {
+		p.Extra["refine acc"] = s.refineAccept
+	}
 	if s.cfg.Reweight > 0 && s.buf.cdf != nil {
 		p.Extra["reweight β"] = s.reweightBeta
 	}
