@@ -76,9 +76,9 @@ func (k *Kernel) gibbsRange(s *State) {
 }
 
 // gibbsStep makes one Gibbs sweep of every chain at temperature tau: each coordinate j in turn
-// (a random order per chain and sweep) gets an independence proposal from the piecewise
-// constant density through exp(−E/τ) at the centres of GibbsGrid cells of its interval, the
-// other coordinates held, and a Metropolis–Hastings test with the proposal density at the
+// (a random order per chain and sweep) gets an independence proposal from the density whose log
+// is linear between the values of −E/τ at the GibbsGrid+1 nodes of GibbsGrid cells of its
+// interval (the other coordinates held; exact for a log density linear in each cell), and a Metropolis–Hastings test with the proposal density at the
 // current value, so the move is exact for exp(−E/τ) restricted to the intervals. It crosses
 // barriers along a coordinate that MALA and HMC steps cannot. Accept is the chain's mean
 // acceptance over the sweep; the gradients are evaluated again at the end.
@@ -93,6 +93,7 @@ func (k *Kernel) gibbsStep(s *State, tau float64) {
 		batch := make([]float64, (GibbsGrid+1)*dim)
 		e := make([]float64, GibbsGrid+1)
 		cum := make([]float64, GibbsGrid)
+		l := make([]float64, GibbsGrid+1)
 		for c := lo; c < hi; c++ {
 			x := s.X[c*dim : (c+1)*dim]
 			r := s.rngs[c]
@@ -100,15 +101,15 @@ func (k *Kernel) gibbsStep(s *State, tau float64) {
 			for _, j := range r.Perm(dim) {
 				a, b := s.lo[j], s.hi[j]
 				h := (b - a) / GibbsGrid
-				for g := range GibbsGrid {
+				for g := range GibbsGrid + 1 {
 					row := batch[g*dim : (g+1)*dim]
 					copy(row, x)
-					row[j] = a + (float64(g)+0.5)*h
+					row[j] = a + float64(g)*h
 				}
-				k.sys.Energy.EnergyGrad(batch[:GibbsGrid*dim], e[:GibbsGrid], nil)
-				evals[c] += GibbsGrid
+				k.sys.Energy.EnergyGrad(batch, e, nil)
+				evals[c] += GibbsGrid + 1
 				emin := math.Inf(1)
-				for _, v := range e[:GibbsGrid] {
+				for _, v := range e {
 					if v < emin {
 						emin = v
 					}
@@ -116,37 +117,47 @@ func (k *Kernel) gibbsStep(s *State, tau float64) {
 				if !finite(emin) {
 					continue
 				}
-				var z float64
-				for g, v := range e[:GibbsGrid] {
-					if finite(v) || v == math.Inf(1) {
-						z += math.Exp(-(v - emin) / tau)
+				for g, v := range e {
+					l[g] = math.Inf(-1)
+					if finite(v) {
+						l[g] = -(v - emin) / tau
 					}
+				}
+				var z float64
+				for g := range GibbsGrid {
+					z += cellMass(l[g], l[g+1], h)
 					cum[g] = z
+				}
+				if !(z > 0) {
+					continue
 				}
 				u := r.Float64() * z
 				g := min(sort.Search(GibbsGrid, func(i int) bool { return cum[i] > u }), GibbsGrid-1)
-				y := a + (float64(g)+r.Float64())*h
-				cell := func(v float64) float64 { // proposal weight of the cell holding v
+				y := a + float64(g)*h + cellDraw(l[g], l[g+1], h, r.Float64())
+				// logQ is the log proposal density (up to the common log z) at v: log-linear
+				// between the nodes of v's cell
+				logQ := func(v float64) float64 {
 					if periodic {
-						v = a + (v - a) - (b-a)*math.Floor((v-a)/(b-a))
+						v -= (b - a) * math.Floor((v-a)/(b-a))
 					}
 					i := min(max(int((v-a)/h), 0), GibbsGrid-1)
-					if i == 0 {
-						return cum[0]
+					if math.IsInf(l[i], -1) || math.IsInf(l[i+1], -1) {
+						return math.Inf(-1)
 					}
-					return cum[i] - cum[i-1]
+					f := (v - (a + float64(i)*h)) / h
+					return l[i] + f*(l[i+1]-l[i])
 				}
-				prop := batch[GibbsGrid*dim : (GibbsGrid+1)*dim]
+				prop := batch[:dim]
 				copy(prop, x)
 				prop[j] = y
-				k.sys.Energy.EnergyGrad(prop, e[GibbsGrid:], nil)
+				k.sys.Energy.EnergyGrad(prop, e[:1], nil)
 				evals[c]++
-				ey := e[GibbsGrid]
+				ey := e[0]
 				if !finite(ey) {
 					continue
 				}
-				// log [p(y) q(x)] − log [p(x) q(y)], p ∝ exp(−E/τ), q ∝ the cell weights
-				logr := -(ey-s.E[c])/tau + math.Log(cell(x[j])) - math.Log(cell(y))
+				// log [p(y) q(x)] − log [p(x) q(y)], p ∝ exp(−E/τ)
+				logr := -(ey-s.E[c])/tau + logQ(x[j]) - logQ(y)
 				if logr >= 0 || r.Float64() < math.Exp(logr) {
 					x[j], s.E[c] = y, ey
 					acc++
@@ -159,4 +170,31 @@ func (k *Kernel) gibbsStep(s *State, tau float64) {
 		s.Evals += n
 	}
 	k.energyGrad(s, s.X, s.E, s.G)
+}
+
+// cellMass is ∫_0^h exp(la + (lb − la) u/h) du: the mass of a cell whose log density runs
+// linearly from la to lb (0 when either end is −Inf).
+func cellMass(la, lb, h float64) float64 {
+	if math.IsInf(la, -1) || math.IsInf(lb, -1) {
+		return 0
+	}
+	d := lb - la
+	if math.Abs(d) < 1e-9 {
+		return h * math.Exp(la)
+	}
+	return h * (math.Exp(lb) - math.Exp(la)) / d
+}
+
+// cellDraw returns u ∈ [0, h] drawn from the density ∝ exp(la + (lb − la) u/h) by inverting its
+// distribution function at v ∈ [0, 1).
+func cellDraw(la, lb, h, v float64) float64 {
+	d := lb - la
+	if math.Abs(d) < 1e-9 {
+		return v * h
+	}
+	// u/h = log(1 + v (e^d − 1)) / d, computed stably for either sign of d
+	if d > 0 {
+		return h * (1 + math.Log(v+(1-v)*math.Exp(-d))/d)
+	}
+	return h * math.Log1p(v*math.Expm1(d)) / d
 }

@@ -21,7 +21,7 @@ const (
 	HMC  = "hmc"
 	// Gibbs sweeps the coordinates one at a time, each by an exact Metropolis–Hastings
 	// independence move from a grid of the conditional density (see Kernel.Step): no gradient,
-	// GibbsGrid+1 energy evaluations per coordinate, and moves across barriers along a
+	// GibbsGrid+2 energy evaluations per coordinate, and moves across barriers along a
 	// coordinate. Systems with translation symmetry are refused.
 	Gibbs = "gibbs"
 )
