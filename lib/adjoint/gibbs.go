@@ -169,5 +169,5 @@ func gibbsWarning(a *GibbsAxis, axes int) string {
 	if a.Updated > a.Sampled {
 		msg += fmt.Sprintf("; [%.3g, %.3g] should hold about %.1f%% of the samples and holds %.1f%%", a.Bin[0], a.Bin[1], 100*a.Updated, 100*a.Sampled)
 	}
-	return msg + ": the sampler may have collapsed onto some modes, and the weights cannot show it; train longer, widen the schedule (larger σ_max), refine the samples with Gibbs sweeps, which cross barriers along a coordinate (adjoint sample --refine K --refine-method gibbs; refine x K method gibbs), or compare with adjoint mcmc"
+	return msg + ": the sampler may have collapsed onto some modes, and the weights cannot show it; refine the samples with Gibbs sweeps, which cross barriers along a coordinate (adjoint sample --refine 2 --refine-method gibbs; refine x 2 method gibbs), or train again with a Gibbs sweep for each new sample of the replay buffer (--refine-buffer 1 --refine-buffer-method gibbs; refine_buffer 1, refine_buffer_method gibbs), which kept manywell32 from collapsing"
 }

@@ -2,6 +2,7 @@ package adjoint
 
 import (
 	"adjoint/lib/energy"
+	"adjoint/lib/mcmc"
 	"adjoint/lib/sde"
 )
 
@@ -20,7 +21,7 @@ import (
 // annealed to 1e-4 over 1000 epochs, gradient clip 100, and per target a schedule wide enough for
 // the target with enough steps that the Euler–Maruyama drift stays stable early in training:
 //
-//	manywell32     constant σ = 1.5, 200 steps
+//	manywell32     constant σ = 1.5, 200 steps, one Gibbs sweep per new sample (refine_buffer)
 //	funnel10       geometric 0.01 … 3, 200 steps, clip 20
 //	torus3         geometric 0.001 … 2.5, 100 steps
 //
@@ -67,4 +68,9 @@ func zooDefaults(c *Config, sys *energy.System) {
 	c.Net = NetConfig{Kind: NetMLP, Layers: 3, Hidden: hidden}
 	c.Batch, c.TrainBatch, c.Buffer, c.GradSteps = 512, 512, 10000, 100
 	c.LR, c.LRFinal, c.Epochs = 1e-3, 1e-4, 1000
+	if sys.Name == "manywell32" {
+		// without it the sampler collapses onto one well of most copies (docs/validation.md,
+		// "Zoo benchmark"); one Gibbs sweep per new sample gives the buffer both wells
+		c.RefineBuffer, c.RefineMethod = 1, mcmc.Gibbs
+	}
 }
