@@ -14,6 +14,8 @@ func init() {
 		// function, constant and variable definitions
 		"CheckIdentities": reflect.ValueOf(mcmc.CheckIdentities),
 		"DefaultTarget":   reflect.ValueOf(mcmc.DefaultTarget),
+		"Gibbs":           reflect.ValueOf(constant.MakeFromLiteral("\"gibbs\"", token.STRING, 0)),
+		"GibbsGrid":       reflect.ValueOf(constant.MakeFromLiteral("128", token.INT, 0)),
 		"HMC":             reflect.ValueOf(constant.MakeFromLiteral("\"hmc\"", token.STRING, 0)),
 		"MALA":            reflect.ValueOf(constant.MakeFromLiteral("\"mala\"", token.STRING, 0)),
 		"NewAdapter":      reflect.ValueOf(mcmc.NewAdapter),
