@@ -197,7 +197,7 @@ func (s *Sampler) addToBuffer(x, e, logw []float64) error {
 	}
 	s.buf.push(x, g, s.epoch, keep)
 	if s.cfg.Reweight > 0 {
-		s.reweightBeta, s.reweightESS = s.buf.temper(s.cfg.Reweight)
+		s.reweightBeta, _ = s.buf.temper(s.cfg.Reweight)
 	}
 	return nil
 }

@@ -218,7 +218,7 @@ func (h *ckptHeader) restore(s *Sampler, r io.Reader) error {
 		}
 	}
 	if s.cfg.Reweight > 0 {
-		s.reweightBeta, s.reweightESS = s.buf.temper(s.cfg.Reweight)
+		s.reweightBeta, _ = s.buf.temper(s.cfg.Reweight)
 	}
 	s.epoch, s.steps, s.losses, s.trainEvals, s.wall = h.Epoch, h.GradTaken, h.Losses, h.TrainEvals, time.Duration(h.WallNS)
 	if h.LastEnergy != nil {

@@ -36,9 +36,9 @@ type Sampler struct {
 	nonFinite  int64         // non-finite energies among the samples training evaluated
 	batchDiag  *Diagnostics  // of the current epoch's batch when it is diagnosed, else nil
 	lastDiag   *Diagnostics  // of the latest diagnosed batch
-	// reweightBeta and reweightESS are the tempering exponent and ESS fraction of the buffer's
-	// draw distribution under Config.Reweight (buffer.temper).
-	reweightBeta, reweightESS float64
+	// reweightBeta is the tempering exponent of the buffer's draw distribution under
+	// Config.Reweight (buffer.temper).
+	reweightBeta float64
 	// refineStep is the MCMC step size the latest refined batch adapted to (Config.RefineBuffer;
 	// 0 before the first), refineAccept its acceptance.
 	refineStep, refineAccept float64

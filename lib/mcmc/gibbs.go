@@ -37,20 +37,8 @@ func (k *Kernel) gibbsRange(s *State) {
 		}
 		w := 2 * max(m, 1e-3)
 		for range 40 {
-			h := 2 * w / GibbsGrid
-			for g := range GibbsGrid {
-				row := batch[g*dim : (g+1)*dim]
-				copy(row, s.X[:dim])
-				row[j] = -w + (float64(g)+0.5)*h
-			}
-			k.sys.Energy.EnergyGrad(batch, e, nil)
+			emin := k.lineEnergies(s.X[:dim], j, -w+w/GibbsGrid, 2*w/GibbsGrid, batch, e)
 			s.Evals += GibbsGrid
-			emin := math.Inf(1)
-			for _, v := range e {
-				if v < emin {
-					emin = v
-				}
-			}
 			if !finite(emin) {
 				break
 			}
@@ -101,19 +89,8 @@ func (k *Kernel) gibbsStep(s *State, tau float64) {
 			for _, j := range r.Perm(dim) {
 				a, b := s.lo[j], s.hi[j]
 				h := (b - a) / GibbsGrid
-				for g := range GibbsGrid + 1 {
-					row := batch[g*dim : (g+1)*dim]
-					copy(row, x)
-					row[j] = a + float64(g)*h
-				}
-				k.sys.Energy.EnergyGrad(batch, e, nil)
+				emin := k.lineEnergies(x, j, a, h, batch, e)
 				evals[c] += GibbsGrid + 1
-				emin := math.Inf(1)
-				for _, v := range e {
-					if v < emin {
-						emin = v
-					}
-				}
 				if !finite(emin) {
 					continue
 				}
@@ -197,4 +174,24 @@ func cellDraw(la, lb, h, v float64) float64 {
 		return h * (1 + math.Log(v+(1-v)*math.Exp(-d))/d)
 	}
 	return h * math.Log1p(v*math.Expm1(d)) / d
+}
+
+// lineEnergies evaluates the energy at len(e) configurations along coordinate j through x, at
+// x_j = a + g·h for g = 0, 1, … (batch holds len(e)·dim numbers of scratch), and returns the
+// lowest energy met (+Inf when none is below it).
+func (k *Kernel) lineEnergies(x []float64, j int, a, h float64, batch, e []float64) float64 {
+	dim := len(x)
+	for g := range e {
+		row := batch[g*dim : (g+1)*dim]
+		copy(row, x)
+		row[j] = a + float64(g)*h
+	}
+	k.sys.Energy.EnergyGrad(batch[:len(e)*dim], e, nil)
+	emin := math.Inf(1)
+	for _, v := range e {
+		if v < emin { // NaN left out
+			emin = v
+		}
+	}
+	return emin
 }

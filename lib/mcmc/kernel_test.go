@@ -47,24 +47,7 @@ func TestTorusRegionMasses(t *testing.T) {
 	quiet(t)
 	const tau = 0.8
 	sys := &energy.System{Name: "torus", Energy: torusEnergy{}, Temperature: tau, Box: []float64{2 * math.Pi, 2 * math.Pi}}
-	// Midpoint quadrature of exp(−E/τ) (spectrally accurate for a smooth periodic integrand).
-	const m = 400
-	var want [4]float64
-	z := 0.0
-	e := make([]float64, 1)
-	for i := range m {
-		for j := range m {
-			a := -math.Pi + (float64(i)+0.5)*2*math.Pi/m
-			b := -math.Pi + (float64(j)+0.5)*2*math.Pi/m
-			torusEnergy{}.EnergyGrad([]float64{a, b}, e, nil)
-			w := math.Exp(-e[0] / tau)
-			want[torusRegion(a, b)] += w
-			z += w
-		}
-	}
-	for r := range want {
-		want[r] /= z
-	}
+	want := torusMasses(tau)
 	for _, method := range []string{MALA, HMC} {
 		const chains, samples = 200, 20000
 		res, err := Sample(sys, Options{Method: method, Samples: samples, Chains: chains, Burn: 400, Thin: 5, Seed: 7})
@@ -412,4 +395,27 @@ func TestSwitchKernels(t *testing.T) {
 	if s.Evals != 500*(1+30+30*5) {
 		t.Errorf("%d energy evaluations, want %d", s.Evals, 500*(1+30+30*5))
 	}
+}
+
+// torusMasses returns the masses of exp(−E/τ) of torusEnergy in the four regions of
+// torusRegion, by midpoint quadrature (spectrally accurate for a smooth periodic integrand).
+func torusMasses(tau float64) [4]float64 {
+	const m = 400
+	var want [4]float64
+	z := 0.0
+	e := make([]float64, 1)
+	for i := range m {
+		for j := range m {
+			a := -math.Pi + (float64(i)+0.5)*2*math.Pi/m
+			b := -math.Pi + (float64(j)+0.5)*2*math.Pi/m
+			torusEnergy{}.EnergyGrad([]float64{a, b}, e, nil)
+			w := math.Exp(-e[0] / tau)
+			want[torusRegion(a, b)] += w
+			z += w
+		}
+	}
+	for r := range want {
+		want[r] /= z
+	}
+	return want
 }
