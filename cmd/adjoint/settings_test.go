@@ -10,8 +10,8 @@ import (
 )
 
 // trainBounds are the flags of adjoint train that are not trainer settings: the limits and
-// outputs of one run.
-var trainBounds = map[string]bool{"minutes": true}
+// outputs of one run, and the schedule (a DSL script declares it in an sde, not a setting).
+var trainBounds = map[string]bool{"minutes": true, "sigma": true}
 
 // TestTrainFlagsFollowSettings: adjoint train has a flag for every trainer setting of
 // adjoint.Settings and no configuration flag outside it.

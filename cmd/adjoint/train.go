@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"adjoint/dsl"
 	"adjoint/lib/adjoint"
 	"adjoint/lib/energy"
+	"adjoint/lib/sde"
 )
 
 func init() {
@@ -30,6 +32,39 @@ type trainFlags struct {
 	integrator                                       adjoint.Integrator
 	seed                                             int64
 	noBase                                           bool
+	sigma                                            scheduleFlag
+}
+
+// scheduleFlag is --sigma: a noise schedule written as a DSL sde writes it, parsed when the
+// flag is read so that a bad schedule is an error before anything runs.
+type scheduleFlag struct {
+	text  string
+	sched sde.Schedule
+}
+
+func (f *scheduleFlag) String() string { return f.text }
+
+// Set parses geometric(MIN, MAX), constant(S), a number, or a formula of t (sigma(t) = …).
+func (f *scheduleFlag) Set(v string) error {
+	v = strings.TrimSpace(v)
+	decl := "sigma = " + v
+	if _, err := strconv.ParseFloat(v, 64); err != nil && !strings.HasPrefix(v, "geometric(") && !strings.HasPrefix(v, "constant(") {
+		decl = "sigma(t) = " + v
+	}
+	sched, err := dsl.ScheduleFromSource("sigma", "sde sigma { "+decl+" }")
+	if err != nil {
+		var de *dsl.Error
+		var re *dsl.RuntimeError
+		switch {
+		case errors.As(err, &de):
+			err = errors.New(de.Msg)
+		case errors.As(err, &re):
+			err = re.Err
+		}
+		return fmt.Errorf("%s (write geometric(MIN, MAX), constant(S) or a formula of t)", err)
+	}
+	f.text, f.sched = v, sched
+	return nil
 }
 
 func (t *trainFlags) register(fs *flag.FlagSet) {
@@ -50,6 +85,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.TextVar(&t.integrator, "integrator", adjoint.IntegratorEM, "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
+	fs.Var(&t.sigma, "sigma", "noise schedule σ(t), as a DSL sde writes it: geometric(MIN, MAX), constant(S) or a formula of t (default: the system's)")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
 	fs.IntVar(&t.every, "checkpoint-every", 50, "epochs between checkpoints")
 	fs.IntVar(&t.diagEvery, "diagnose-every", 0, "epochs between importance-weight diagnostics (batch ESS) of the generated batch (0: 10, negative: none)")
@@ -93,6 +129,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.TimeSampling = t.timeSampling
 		case "steps":
 			cfg.Steps = t.steps
+		case "sigma":
+			cfg.Schedule = t.sigma.sched
 		case "seed":
 			cfg.Seed = t.seed
 		case "prefill":

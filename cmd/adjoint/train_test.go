@@ -3,11 +3,13 @@ package main
 import (
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"adjoint/dsl"
 	"adjoint/lib/adjoint"
 	"adjoint/lib/npy"
 )
@@ -130,6 +132,45 @@ func TestTrainFlagsApply(t *testing.T) {
 		tf.apply(fs, &cfg)
 		if !tc.check(cfg) {
 			t.Errorf("%v: configuration %+v", tc.args, cfg)
+		}
+	}
+}
+
+// TestTrainSigmaFlag: --sigma replaces the system's schedule, a formula of t survives the
+// checkpoint (adjoint sample reads it without a script), and a bad schedule is refused before
+// anything is written.
+func TestTrainSigmaFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		sigma string
+		want  func(t float64) float64
+	}{
+		{"geometric(0.01, 6)", func(t float64) float64 { l := math.Log(600); return 0.01 * math.Exp((1-t)*l) * math.Sqrt(2*l) }},
+		{"constant(0.7)", func(float64) float64 { return 0.7 }},
+		{"2*exp(-3*t) + 0.01", func(t float64) float64 { return 2*math.Exp(-3*t) + 0.01 }},
+	} {
+		ck := filepath.Join(dir, "f.ckpt")
+		if err := runTrain(append([]string{"funnel10", "--sigma", tc.sigma, "--epochs", "1", "-o", ck}, tiny...)); err != nil {
+			t.Fatalf("--sigma %q: %v", tc.sigma, err)
+		}
+		s, err := dsl.LoadSampler(ck)
+		if err != nil {
+			t.Fatalf("--sigma %q: loading the checkpoint: %v", tc.sigma, err)
+		}
+		for _, x := range []float64{0, 0.3, 1} {
+			if got, want := s.Config().Schedule.Sigma(x), tc.want(x); math.Abs(got-want) > 1e-9*want {
+				t.Errorf("--sigma %q: σ(%g) = %g, want %g", tc.sigma, x, got, want)
+			}
+		}
+	}
+	for _, bad := range []string{"geometric(0, 6)", "geometric(6, 1)", "-1", "foo(t)", "1/t", ""} {
+		ck := filepath.Join(dir, "bad.ckpt")
+		err := runTrain(append([]string{"funnel10", "--sigma", bad, "--epochs", "1", "-o", ck}, tiny...))
+		if err == nil || !strings.Contains(err.Error(), "sigma") {
+			t.Errorf("--sigma %q: error %v", bad, err)
+		}
+		if _, serr := os.Stat(ck); serr == nil {
+			t.Errorf("--sigma %q: a checkpoint was written", bad)
 		}
 	}
 }
