@@ -69,6 +69,9 @@ func runSample(args []string) error {
 	for _, w := range sm.Coverage.Warnings() {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
 	}
+	if m := sm.RawWarning(); m != "" && !*resample {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", m)
+	}
 	if *resample {
 		// nothing is written when resampling fails
 		if sm, err = sm.Resample(uint64(s.Config().Seed)); err != nil {

@@ -29,10 +29,19 @@ type Samples struct {
 }
 
 // Warnings returns the warnings of the samples: those of their importance weights
-// (Diagnostics.Warnings) and the coverage warnings (Coverage.Warnings), if any.
+// (Diagnostics.Warnings), the coverage warnings (Coverage.Warnings) and the warning of RawCheck
+// when the unweighted samples differ from their weighted distribution, if any.
 func (sm *Samples) Warnings() []string {
-	return append(sm.Diagnostics().Warnings(), sm.Coverage.Warnings()...)
+	w := append(sm.Diagnostics().Warnings(), sm.Coverage.Warnings()...)
+	if m := sm.RawWarning(); m != "" {
+		w = append(w, m)
+	}
+	return w
 }
+
+// RawWarning returns RawCheck's warning for the most biased statistic, "" when the unweighted
+// samples agree with their importance-weighted distribution within RawTV and the noise.
+func (sm *Samples) RawWarning() string { return rawWarning(sm.RawCheck()) }
 
 // Sample draws n samples from the learned SDE (in batches of Config.Batch), with energies,
 // log importance weights and the effective sample size. It stops on the front end's cancellation.
