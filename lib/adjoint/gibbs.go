@@ -145,7 +145,7 @@ func gibbsCheck(sys *energy.System, x []float64, ref [][]float64, length float64
 			varU := max(upd2[b]/float64(used)-u*u, 0) / float64(used)
 			varS := s * (1 - s) / float64(finite)
 			a.TV += math.Abs(u-s) / 2
-			a.Noise += math.Sqrt(2*(varU+varS)/math.Pi) / 2
+			a.Noise += meanAbsNormal(varU+varS) / 2
 			if u-s > gap {
 				gap = u - s
 				a.Bin = [2]float64{lo + float64(b)*bw, lo + float64(b+1)*bw}
@@ -159,9 +159,17 @@ func gibbsCheck(sys *energy.System, x []float64, ref [][]float64, length float64
 	return worst, len(axes), nil
 }
 
+// meanAbsNormal is E|Z| for Z ~ N(0, v): the expected size of a bin's difference whose variance
+// is v, from which the checks' total-variation noise is summed.
+func meanAbsNormal(v float64) float64 { return math.Sqrt(2 * v / math.Pi) }
+
+// beyondNoise is the checks' rule: a total variation tv fails when it exceeds limit by more than
+// three times its noise (and so exceeds limit too).
+func beyondNoise(tv, noise, limit float64) bool { return tv > limit+3*noise }
+
 // gibbsWarning is the warning of a Gibbs check, "" when it passes.
 func gibbsWarning(a *GibbsAxis, axes int) string {
-	if a == nil || !(a.TV > GibbsTV && a.TV > 3*a.Noise+GibbsTV) {
+	if a == nil || !beyondNoise(a.TV, a.Noise, GibbsTV) {
 		return ""
 	}
 	msg := fmt.Sprintf("the samples are not at equilibrium along coordinate %d: an exact Gibbs update of it moves their histogram by total variation %.2f (noise %.2f; %d coordinates checked)",

@@ -33,8 +33,8 @@ type RawAxis struct {
 	WeightedMean float64 // the importance-weighted mean
 }
 
-// Biased reports whether the axis exceeds RawTV and RawTV + 3·Noise.
-func (a RawAxis) Biased() bool { return a.TV > RawTV && a.TV > RawTV+3*a.Noise }
+// Biased reports whether the axis exceeds RawTV by more than three times its noise.
+func (a RawAxis) Biased() bool { return beyondNoise(a.TV, a.Noise, RawTV) }
 
 // RawCheck compares, for the energy and (for one-particle systems of at most 64 dimensions)
 // each coordinate, the samples' unweighted distribution with their importance-weighted one, and
@@ -45,22 +45,18 @@ func (sm *Samples) RawCheck() []RawAxis {
 		return nil
 	}
 	w, _, _ := scaledWeights(sm.LogW)
-	stats := []struct {
-		name string
-		val  func(i int) float64
-	}{{"energy", func(i int) float64 { return sm.Energy[i] }}}
+	names := []string{"energy"}
+	vals := []func(i int) float64{func(i int) float64 { return sm.Energy[i] }}
 	nd := sm.Particles * sm.SpatialDim
 	if sm.Particles == 1 && nd <= rawMaxDim && len(sm.X) == sm.N*nd {
 		for j := 0; j < nd; j++ {
-			stats = append(stats, struct {
-				name string
-				val  func(i int) float64
-			}{fmt.Sprintf("coordinate %d", j), func(i int) float64 { return sm.X[i*nd+j] }})
+			names = append(names, fmt.Sprintf("coordinate %d", j))
+			vals = append(vals, func(i int) float64 { return sm.X[i*nd+j] })
 		}
 	}
 	var out []RawAxis
-	for _, st := range stats {
-		if a, ok := rawAxis(st.name, st.val, w, sm.N, sm.ESS); ok {
+	for k, val := range vals {
+		if a, ok := rawAxis(names[k], val, w, sm.N, sm.ESS); ok {
 			out = append(out, a)
 		}
 	}
@@ -107,7 +103,7 @@ func rawAxis(name string, val func(int) float64, w []float64, n int, ess float64
 		}
 		raw := float64(hi-lo) / float64(m)
 		a.TV += 0.5 * math.Abs(raw-wb/wsum)
-		a.Noise += 0.5 * math.Sqrt(2*raw*(1-raw)/(math.Pi*ess))
+		a.Noise += meanAbsNormal(raw*(1-raw)/ess) / 2
 	}
 	return a, true
 }
