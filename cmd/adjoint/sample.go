@@ -17,7 +17,7 @@ func init() {
 }
 
 func runSample(args []string) error {
-	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--resample] [--refine K [--refine-method mala|hmc|gibbs]]")
+	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--seed S] [--resample] [--refine K [--refine-method mala|hmc|gibbs]]")
 	n := fs.Int("n", 2000, "number of samples")
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
 	wout := fs.String("weights", "", "also write the log importance weights of the written samples (.npy, N float64; all 0 with --resample)")
@@ -26,6 +26,7 @@ func runSample(args []string) error {
 	fs.TextVar(&integ, "integrator", adjoint.IntegratorEM, "SDE discretisation: em or kappa (default: the checkpoint's)")
 	refine := fs.Int("refine", 0, "after sampling (and resampling), make this many MCMC moves on the true energy from each sample (equal weights afterwards)")
 	refineMethod := fs.String("refine-method", mcmc.MALA, "the moves of --refine: mala, hmc, or gibbs (sweeps of exact one-coordinate moves, which cross barriers along a coordinate; systems without translation symmetry)")
+	seed := fs.Uint64("seed", 0, "seed of the sampling noise, resampling and refinement (default: the checkpoint's random state and training seed, so a repeated call draws the same samples)")
 	resample := fs.Bool("resample", false, "resample systematically by the importance weights: the output represents the target, equally weighted")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -55,6 +56,11 @@ func runSample(args []string) error {
 	if err != nil {
 		return err
 	}
+	rseed := uint64(s.Config().Seed)
+	if flagGiven(fs, "seed") {
+		s.Reseed(*seed)
+		rseed = *seed
+	}
 	_, restore := progressToStderr()
 	defer restore()
 	sm, err := s.Sample(*n)
@@ -74,7 +80,7 @@ func runSample(args []string) error {
 	}
 	if *resample {
 		// nothing is written when resampling fails
-		if sm, err = sm.Resample(uint64(s.Config().Seed)); err != nil {
+		if sm, err = sm.Resample(rseed); err != nil {
 			return fmt.Errorf("--resample: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "resampled %d samples by their weights (systematic): equally weighted\n", sm.N)
@@ -82,7 +88,7 @@ func runSample(args []string) error {
 	if *refine > 0 {
 		var res *mcmc.Result
 		sys := s.Config().System
-		if sm, res, err = refineSamples(context.Background(), sm, sys, *refine, *refineMethod, uint64(s.Config().Seed)); err != nil {
+		if sm, res, err = refineSamples(context.Background(), sm, sys, *refine, *refineMethod, rseed); err != nil {
 			return err
 		}
 		what := "moves"

@@ -103,6 +103,11 @@ func (s *Sampler) BufferLen() int { return s.buf.n }
 // (their clipped gradients still give targets) and reports the count.
 func (s *Sampler) NonFiniteEnergies() int64 { return s.nonFinite }
 
+// Reseed restarts the sampler's random stream from seed, so that the draws after it are
+// repeatable and independent of those of another seed. Training continued afterwards uses the
+// new stream too; a checkpoint records it.
+func (s *Sampler) Reseed(seed uint64) { s.pcg.Seed(seed, 0x9e3779b97f4a7c15) }
+
 // EnergyEvals returns the energy evaluations made so far (training and sampling).
 func (s *Sampler) EnergyEvals() int64 { return s.counter.Count() }
 
