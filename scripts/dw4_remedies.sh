@@ -1,6 +1,6 @@
 #!/bin/bash
 # DW-4 remedies at equal compute: each run MIN minutes on one core, two runs at a time.
-# usage: ADJOINT=bin/adjoint OUT=dir scripts/dw4_remedies.sh MIN  (configs below); writes NAME-sSEED.{ckpt,log,npy,w.npy,eval.json,diag.json}
+# usage: ADJOINT=bin/adjoint OUT=dir scripts/dw4_remedies.sh MIN  (configs below; PAIRED=1 NAMES="A B" runs A and B side by side per seed); writes NAME-sSEED.{ckpt,log,npy,w.npy,eval.json,diag.json}
 # (three eval seeds per run: exact_* fields against the exact samples; diag: adjoint diagnose)
 B=$(realpath "${ADJOINT:-bin/adjoint}")
 mkdir -p "${OUT:-.}" && cd "${OUT:-.}" || exit 1
@@ -12,6 +12,7 @@ CFG[tanh60]="$BASE --tanh-range 60"
 CFG[intk]="$BASE --integrator kappa"
 CFG[rw5]="$BASE --reweight 0.5"
 CFG[rw2]="$BASE --reweight 0.2"
+CFG[rw8]="$BASE --reweight 0.8"
 CFG[rb20]="$BASE --refine-buffer 20"
 CFG[uniform]="--layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
 one() { # name seed
@@ -21,6 +22,11 @@ one() { # name seed
   for es in 1 2 3; do GOMAXPROCS=1 $B eval dw4 $tag.npy --seed $es; done > $tag.eval.json 2>>$tag.log
   GOMAXPROCS=1 $B diagnose $tag.ckpt --n 2000 --bins 10 --draws 2048 --reps 32 --seed 1 > $tag.diag.json 2> $tag.diag.txt
 }
+if [ -n "$PAIRED" ]; then # NAMES="A B": A and B side by side, one seed at a time
+  read -r a b <<< "$NAMES"
+  for s in ${SEEDS:-1 2}; do one $a $s & one $b $s & wait; done
+  exit 0
+fi
 for n in ${NAMES:-base uniform tanh60 intk}; do
   one $n 1 & one $n 2 & wait
 done
