@@ -13,6 +13,7 @@ CFG[intk]="$BASE --integrator kappa"
 CFG[rw5]="$BASE --reweight 0.5"
 CFG[rw2]="$BASE --reweight 0.2"
 CFG[rw8]="$BASE --reweight 0.8"
+CFG[rw5s100]="$BASE --reweight 0.5 --steps 100"
 CFG[rb20]="$BASE --refine-buffer 20"
 CFG[uniform]="--layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
 one() { # name seed

@@ -97,6 +97,18 @@ func budgetText(opt adjoint.TrainOptions, cfg adjoint.Config, done int) string {
 	return fmt.Sprintf("%d epochs (the configuration's, %d done)", max(cfg.Epochs-done, 0), done)
 }
 
+// epochsDoneText is the start table's "epochs done" with what the learning rate does over the
+// call: constant, annealed over the configuration's epochs, or over a time-limited call.
+func epochsDoneText(done int, cfg adjoint.Config, opt adjoint.TrainOptions) string {
+	switch {
+	case cfg.LRFinal <= 0:
+		return fmt.Sprintf("%d (constant learning rate; a full run is %d)", done, cfg.Epochs)
+	case opt.Duration > 0:
+		return fmt.Sprintf("%d (learning rate annealed over this call's %s)", done, durationText(opt.Duration))
+	}
+	return fmt.Sprintf("%d (learning-rate schedule over %d)", done, cfg.Epochs)
+}
+
 // durationText writes a duration in the largest whole unit that fits: 30 minutes, 90 seconds.
 func durationText(d time.Duration) string {
 	switch {
@@ -124,7 +136,7 @@ func startTable(s *adjoint.Sampler, opt adjoint.TrainOptions, origins map[string
 	cfg := s.Config()
 	for i, row := range st.Rows {
 		if len(row) == 2 && row[0] == "epochs done" {
-			st.Rows[i][1] = fmt.Sprintf("%d (learning-rate schedule over %d)", s.Epoch(), cfg.Epochs)
+			st.Rows[i][1] = epochsDoneText(s.Epoch(), cfg, opt)
 		}
 	}
 	st.AddRow("budget of this run", budgetText(opt, cfg, s.Epoch()))

@@ -57,7 +57,7 @@ func TestStartTable(t *testing.T) {
 	}
 	st, set := startTable(s, opt, settingOrigins(fs, "dw4", false, cfg))
 	text := st.String() + set.String()
-	for _, want := range []string{"30 minutes (wall clock)", "0 (learning-rate schedule over 5000)"} {
+	for _, want := range []string{"30 minutes (wall clock)", "0 (constant learning rate; a full run is 5000)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("start table lacks %q:\n%s", want, text)
 		}
@@ -86,6 +86,25 @@ func TestStartTable(t *testing.T) {
 	} {
 		if got := budgetText(c.opt, cfg, 0); got != c.want {
 			t.Errorf("budget %+v: %q, want %q", c.opt, got, c.want)
+		}
+	}
+}
+
+// TestEpochsDoneText: the start table says whether the learning rate is constant, annealed over
+// the configuration's epochs, or annealed over a time-limited call.
+func TestEpochsDoneText(t *testing.T) {
+	for _, c := range []struct {
+		lrFinal float64
+		d       time.Duration
+		want    string
+	}{
+		{0, 30 * time.Minute, "3 (constant learning rate; a full run is 5000)"},
+		{1e-4, 30 * time.Minute, "3 (learning rate annealed over this call's 30 minutes)"},
+		{1e-4, 0, "3 (learning-rate schedule over 5000)"},
+	} {
+		cfg := adjoint.Config{Epochs: 5000, LRFinal: c.lrFinal}
+		if got := epochsDoneText(3, cfg, adjoint.TrainOptions{Duration: c.d}); got != c.want {
+			t.Errorf("lr-final %g, duration %v: %q, want %q", c.lrFinal, c.d, got, c.want)
 		}
 	}
 }
