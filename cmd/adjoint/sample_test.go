@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,7 +112,7 @@ func TestSampleSeed(t *testing.T) {
 		}
 		return a.Data
 	}
-	same := func(a, b []float64) bool { return bytes.Equal(fmtRow(a), fmtRow(b)) }
+	same := slices.Equal[[]float64]
 	d0, d1 := draw("d0.npy"), draw("d1.npy")
 	s5, s5b, s6 := draw("s5.npy", "--seed", "5"), draw("s5b.npy", "--seed", "5"), draw("s6.npy", "--seed", "6")
 	if !same(d0, d1) {

@@ -69,8 +69,11 @@ func describe(m nn.Model) string {
 	return "user-supplied network"
 }
 
+// samplerStream is the PCG stream of a sampler's random numbers; the seed picks the state.
+const samplerStream = 0x9e3779b97f4a7c15
+
 func newSampler(cfg Config, model nn.Model, note string) *Sampler {
-	pcg := rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)
+	pcg := rand.NewPCG(uint64(cfg.Seed), samplerStream)
 	return &Sampler{
 		cfg: cfg, space: space(cfg.System), counter: energy.NewCounter(cfg.System.Energy),
 		model: model, netNote: note, pcg: pcg, rng: rand.New(pcg), kappa1: cfg.Schedule.Kappa(1),
@@ -106,7 +109,7 @@ func (s *Sampler) NonFiniteEnergies() int64 { return s.nonFinite }
 // Reseed restarts the sampler's random stream from seed, so that the draws after it are
 // repeatable and independent of those of another seed. Training continued afterwards uses the
 // new stream too; a checkpoint records it.
-func (s *Sampler) Reseed(seed uint64) { s.pcg.Seed(seed, 0x9e3779b97f4a7c15) }
+func (s *Sampler) Reseed(seed uint64) { s.pcg.Seed(seed, samplerStream) }
 
 // EnergyEvals returns the energy evaluations made so far (training and sampling).
 func (s *Sampler) EnergyEvals() int64 { return s.counter.Count() }

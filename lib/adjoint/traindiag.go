@@ -156,7 +156,7 @@ func (s *Sampler) DiagnoseTraining(ctx context.Context, opt TrainingDiagnosisOpt
 	if _, err := differentiable(s.model); err != nil {
 		return nil, fmt.Errorf("adjoint: diagnose training: %w", err)
 	}
-	s.pcg.Seed(opt.Seed, 0x9e3779b97f4a7c15)
+	s.Reseed(opt.Seed)
 	d := &TrainingDiagnosis{System: s.cfg.System.Name, Epoch: s.epoch, Seed: opt.Seed, Draws: opt.Draws}
 	for b := 0; b <= opt.Bins; b++ {
 		d.BinEdges = append(d.BinEdges, float64(b)/float64(opt.Bins))
