@@ -17,6 +17,7 @@ func init() {
 		"CoverageMaxDim":     reflect.ValueOf(constant.MakeFromLiteral("3", token.INT, 0)),
 		"CoverageRadius":     reflect.ValueOf(constant.MakeFromLiteral("3", token.FLOAT, 0)),
 		"DefaultConfig":      reflect.ValueOf(adjoint.DefaultConfig),
+		"DefaultEMA":         reflect.ValueOf(constant.MakeFromLiteral("0.998999999999999999979183318288278314867056906223297119140625", token.FLOAT, 0)),
 		"DefaultsFor":        reflect.ValueOf(adjoint.DefaultsFor),
 		"DeviceCPU":          reflect.ValueOf(adjoint.DeviceCPU),
 		"DeviceCUDA":         reflect.ValueOf(adjoint.DeviceCUDA),

@@ -24,6 +24,7 @@ func init() {
 		"ToDevice":  reflect.ValueOf(nn.ToDevice),
 
 		// type definitions
+		"Averaged":       reflect.ValueOf((*nn.Averaged)(nil)),
 		"DeviceEGNN":     reflect.ValueOf((*nn.DeviceEGNN)(nil)),
 		"Differentiable": reflect.ValueOf((*nn.Differentiable)(nil)),
 		"EGNN":           reflect.ValueOf((*nn.EGNN)(nil)),
@@ -33,9 +34,52 @@ func init() {
 		"Model":          reflect.ValueOf((*nn.Model)(nil)),
 
 		// interface wrapper definitions
+		"_Averaged":       reflect.ValueOf((*_adjoint_lib_nn_Averaged)(nil)),
 		"_Differentiable": reflect.ValueOf((*_adjoint_lib_nn_Differentiable)(nil)),
 		"_Model":          reflect.ValueOf((*_adjoint_lib_nn_Model)(nil)),
 	}
+}
+
+// _adjoint_lib_nn_Averaged is an interface wrapper for Averaged type
+type _adjoint_lib_nn_Averaged struct {
+	IValue           interface{}
+	WAverageDecay    func() float64
+	WDim             func() int
+	WForward         func(x []float32, t []float32, out []float32) error
+	WNumParams       func() int
+	WSave            func(w io.Writer) error
+	WSetAverage      func(decay float64) error
+	WSetLearningRate func(lr float64)
+	WSwapAverage     func() bool
+	WTrainStep       func(x []float32, t []float32, target []float32) (float64, error)
+}
+
+func (W _adjoint_lib_nn_Averaged) AverageDecay() float64 {
+	return W.WAverageDecay()
+}
+func (W _adjoint_lib_nn_Averaged) Dim() int {
+	return W.WDim()
+}
+func (W _adjoint_lib_nn_Averaged) Forward(x []float32, t []float32, out []float32) error {
+	return W.WForward(x, t, out)
+}
+func (W _adjoint_lib_nn_Averaged) NumParams() int {
+	return W.WNumParams()
+}
+func (W _adjoint_lib_nn_Averaged) Save(w io.Writer) error {
+	return W.WSave(w)
+}
+func (W _adjoint_lib_nn_Averaged) SetAverage(decay float64) error {
+	return W.WSetAverage(decay)
+}
+func (W _adjoint_lib_nn_Averaged) SetLearningRate(lr float64) {
+	W.WSetLearningRate(lr)
+}
+func (W _adjoint_lib_nn_Averaged) SwapAverage() bool {
+	return W.WSwapAverage()
+}
+func (W _adjoint_lib_nn_Averaged) TrainStep(x []float32, t []float32, target []float32) (float64, error) {
+	return W.WTrainStep(x, t, target)
 }
 
 // _adjoint_lib_nn_Differentiable is an interface wrapper for Differentiable type

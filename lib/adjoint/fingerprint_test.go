@@ -66,6 +66,7 @@ func fingerprintCases(t *testing.T) map[string]func() (*Sampler, error) {
 			cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
 				20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 24, 50, 4, 10
 			cfg.Seed = 11
+			cfg.EMA = 0 // recorded before the parameter average; TestSampleUsesAverage covers it
 			if mod != nil {
 				mod(&cfg)
 			}

@@ -42,6 +42,8 @@ type Sampler struct {
 	// refineStep is the MCMC step size the latest refined batch adapted to (Config.RefineBuffer;
 	// 0 before the first), refineAccept its acceptance.
 	refineStep, refineAccept float64
+	// swapped is set while the network holds its parameter average (averaged).
+	swapped bool
 }
 
 // NewSampler builds a sampler with a fresh network for the configuration.
@@ -74,12 +76,46 @@ const samplerStream = 0x9e3779b97f4a7c15
 
 func newSampler(cfg Config, model nn.Model, note string) *Sampler {
 	pcg := rand.NewPCG(uint64(cfg.Seed), samplerStream)
-	return &Sampler{
+	s := &Sampler{
 		cfg: cfg, space: space(cfg.System), counter: energy.NewCounter(cfg.System.Energy),
 		model: model, netNote: note, pcg: pcg, rng: rand.New(pcg), kappa1: cfg.Schedule.Kappa(1),
 		times: newTimeSampler(cfg.TimeSampling, cfg.Schedule),
 		buf:   newBuffer(cfg.Buffer, cfg.System.Dim()), lastEnergy: math.NaN(),
 	}
+	s.keepAverage()
+	return s
+}
+
+// keepAverage starts (or, for a loaded network, continues) the parameter average of
+// Config.EMA, or stops it when EMA is 0.
+func (s *Sampler) keepAverage() {
+	if a, ok := s.model.(nn.Averaged); ok {
+		_ = a.SetAverage(s.cfg.EMA) // Validate keeps EMA in [0, 1)
+	}
+}
+
+// Averaging describes the parameter average sampling uses (Config.EMA), for the start table.
+func (s *Sampler) Averaging() string {
+	if s.cfg.EMA == 0 {
+		return "none: samples use the last parameters (the paper's)"
+	}
+	if _, ok := s.model.(nn.Averaged); !ok {
+		return fmt.Sprintf("none: %s keeps no average, samples use its last parameters", s.netNote)
+	}
+	return fmt.Sprintf("decay %g per gradient step: samples use the average", s.cfg.EMA)
+}
+
+// averaged switches the network to its parameter average for sampling and returns the function
+// that switches back; without an average, or inside another averaged call, both do nothing.
+func (s *Sampler) averaged() func() {
+	if s.swapped {
+		return func() {}
+	}
+	if a, ok := s.model.(nn.Averaged); ok && a.SwapAverage() {
+		s.swapped = true
+		return func() { a.SwapAverage(); s.swapped = false }
+	}
+	return func() {}
 }
 
 // Config returns the sampler's configuration.
@@ -117,6 +153,7 @@ func (s *Sampler) EnergyEvals() int64 { return s.counter.Count() }
 // Control writes the learned control u(x, t) = σ(t) v_θ(x, t) (drift σ(t) u) of a batch of
 // states into u.
 func (s *Sampler) Control(x []float64, t float64, u []float64) error {
+	defer s.averaged()()
 	return s.control(context.Background())(x, t, u)
 }
 
@@ -132,6 +169,7 @@ func (s *Sampler) SetModel(m nn.Model) error {
 	}
 	s.model = m
 	s.netNote = describe(m)
+	s.keepAverage()
 	return nil
 }
 

@@ -137,7 +137,7 @@ func (o TrainingDiagnosisOptions) withDefaults(s *Sampler) TrainingDiagnosisOpti
 }
 
 // DiagnoseTraining reseeds the sampler's random stream with opt.Seed and measures, with the
-// network as it is: the loss by time on opt.N fresh samples of the model, on opt.Ref and on the
+// network as sampling uses it (its parameter average under Config.EMA): the loss by time on opt.N fresh samples of the model, on opt.Ref and on the
 // replay buffer (LossByTimeOn, LossByTime); the replay buffer by age (BufferStaleness); and the
 // gradient's signal and noise by time bin (GradientSNR). The network, the optimiser and the
 // buffer are left unchanged; the random stream is not.
@@ -156,6 +156,7 @@ func (s *Sampler) DiagnoseTraining(ctx context.Context, opt TrainingDiagnosisOpt
 	if _, err := differentiable(s.model); err != nil {
 		return nil, fmt.Errorf("adjoint: diagnose training: %w", err)
 	}
+	defer s.averaged()()
 	s.Reseed(opt.Seed)
 	d := &TrainingDiagnosis{System: s.cfg.System.Name, Epoch: s.epoch, Seed: opt.Seed, Draws: opt.Draws}
 	for b := 0; b <= opt.Bins; b++ {

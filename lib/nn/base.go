@@ -37,6 +37,7 @@ type base struct {
 	train  *tensor.Tape
 	infer  *tensor.Tape
 	lossT  []float64
+	avg    *average // exponential moving average of params, nil when none (average.go)
 }
 
 func newBase(dim int, dtype tensor.DType, lr float64) base {
@@ -241,4 +242,5 @@ func (b *base) adam() {
 			d[i] -= lr * m[i] / (math.Sqrt(v[i])*sc2 + adamEps)
 		}
 	}
+	b.updateAverage()
 }

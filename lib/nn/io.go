@@ -42,6 +42,10 @@ type fileHeader struct {
 	Params []paramInfo     `json:"params"`
 	Step   int64           `json:"step"`
 	LR     float64         `json:"lr"`
+	// AvgDecay and AvgSteps describe the parameter average (average.go) stored after the
+	// Adam moments as float64s; absent when none is kept.
+	AvgDecay float64 `json:"avg_decay,omitempty"`
+	AvgSteps int64   `json:"avg_steps,omitempty"`
 }
 
 func (b *base) save(w io.Writer, kind string, cfg any) error {
@@ -50,6 +54,11 @@ func (b *base) save(w io.Writer, kind string, cfg any) error {
 		return fmt.Errorf("save %s: config: %w", kind, err)
 	}
 	h := fileHeader{Kind: kind, Config: c, DType: fileDTypeF32, Step: b.step, LR: b.lr}
+	moments := [][][]float64{b.m, b.v}
+	if b.avg != nil {
+		h.AvgDecay, h.AvgSteps = b.avg.decay, b.avg.n
+		moments = append(moments, b.avg.vals)
+	}
 	for i, p := range b.params {
 		h.Params = append(h.Params, paramInfo{Name: b.names[i], Shape: p.Shape()})
 	}
@@ -72,7 +81,7 @@ func (b *base) save(w io.Writer, kind string, cfg any) error {
 		}
 	}
 	var u8 [8]byte
-	for _, mom := range [][][]float64{b.m, b.v} {
+	for _, mom := range moments {
 		for _, s := range mom {
 			for _, x := range s {
 				binary.LittleEndian.PutUint64(u8[:], math.Float64bits(x))
@@ -161,8 +170,16 @@ func Load(r io.Reader) (Model, error) {
 		}
 		total += b.params[i].Len()
 	}
-	if len(p) != total*4+2*total*8 {
-		return nil, fmt.Errorf("load model: %d data bytes, want %d", len(p), total*20)
+	moments := [][][]float64{b.m, b.v}
+	if h.AvgDecay != 0 {
+		if err := b.SetAverage(h.AvgDecay); err != nil {
+			return nil, fmt.Errorf("load model: %w", err)
+		}
+		b.avg.n = h.AvgSteps
+		moments = append(moments, b.avg.vals)
+	}
+	if want := total*4 + len(moments)*total*8; len(p) != want {
+		return nil, fmt.Errorf("load model: %d data bytes, want %d", len(p), want)
 	}
 	for _, t := range b.params {
 		for i := 0; i < t.Len(); i++ {
@@ -170,7 +187,7 @@ func Load(r io.Reader) (Model, error) {
 			p = p[4:]
 		}
 	}
-	for _, mom := range [][][]float64{b.m, b.v} {
+	for _, mom := range moments {
 		for _, s := range mom {
 			for i := range s {
 				s[i] = math.Float64frombits(binary.LittleEndian.Uint64(p))
