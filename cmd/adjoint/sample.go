@@ -17,7 +17,7 @@ func init() {
 }
 
 func runSample(args []string) error {
-	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--seed S] [--resample] [--refine K [--refine-method mala|hmc|gibbs]]")
+	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--seed S] [--last-params] [--resample] [--refine K [--refine-method mala|hmc|gibbs]]")
 	n := fs.Int("n", 2000, "number of samples")
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
 	wout := fs.String("weights", "", "also write the log importance weights of the written samples (.npy, N float64; all 0 with --resample)")
@@ -27,6 +27,7 @@ func runSample(args []string) error {
 	refine := fs.Int("refine", 0, "after sampling (and resampling), make this many MCMC moves on the true energy from each sample (equal weights afterwards)")
 	refineMethod := fs.String("refine-method", mcmc.MALA, "the moves of --refine: mala, hmc, or gibbs (sweeps of exact one-coordinate moves, which cross barriers along a coordinate; systems without translation symmetry)")
 	seed := fs.Uint64("seed", 0, "seed of the sampling noise, resampling and refinement (default: the checkpoint's random state and training seed, so a repeated call draws the same samples)")
+	last := fs.Bool("last-params", false, "sample with the network's last parameters rather than their average (checkpoints trained with --ema; the paired comparison of docs/validation.md)")
 	resample := fs.Bool("resample", false, "resample systematically by the importance weights: the output represents the target, equally weighted")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -55,6 +56,9 @@ func runSample(args []string) error {
 	s, err := loadForSampling(pos[0], *steps, in)
 	if err != nil {
 		return err
+	}
+	if *last {
+		s.UseAverage(false)
 	}
 	rseed := uint64(s.Config().Seed)
 	if flagGiven(fs, "seed") {

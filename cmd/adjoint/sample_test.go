@@ -124,6 +124,11 @@ func TestSampleSeed(t *testing.T) {
 	if same(s5, s6) || same(s5, d0) {
 		t.Error("--seed 5 drew the same samples as --seed 6 or as the default")
 	}
+	// dw4 keeps a parameter average by default; --last-params draws with the last parameters
+	l0, l1 := draw("l0.npy", "--last-params"), draw("l1.npy", "--last-params")
+	if !same(l0, l1) || same(l0, d0) {
+		t.Error("--last-params: two calls differ, or they draw as the average does")
+	}
 }
 
 func fmtRow(v []float64) []byte {

@@ -60,8 +60,22 @@ func TestSampleUsesAverage(t *testing.T) {
 	if err := last.Model().(nn.Averaged).SetAverage(0); err != nil {
 		t.Fatal(err)
 	}
-	if slices.Equal(got, draw(last)) {
+	lastDraw := draw(last)
+	if slices.Equal(got, lastDraw) {
 		t.Error("samples with the average equal those with the last parameters")
+	}
+	// UseAverage(false) on a sampler that keeps the average draws as the last parameters do
+	both, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both.UseAverage(false)
+	if !slices.Equal(draw(both), lastDraw) || !strings.Contains(both.Averaging(), "last parameters") {
+		t.Error("UseAverage(false) does not draw with the last parameters")
+	}
+	both.UseAverage(true)
+	if !slices.Equal(draw(both), got) {
+		t.Error("UseAverage(true) does not draw with the average")
 	}
 	if !strings.HasPrefix(last.Averaging(), "none") {
 		t.Errorf("Averaging() without an average = %q", last.Averaging())

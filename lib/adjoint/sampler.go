@@ -42,8 +42,9 @@ type Sampler struct {
 	// refineStep is the MCMC step size the latest refined batch adapted to (Config.RefineBuffer;
 	// 0 before the first), refineAccept its acceptance.
 	refineStep, refineAccept float64
-	// swapped is set while the network holds its parameter average (averaged).
-	swapped bool
+	// swapped is set while the network holds its parameter average (averaged); lastParams
+	// makes sampling use the last parameters all the same (UseAverage).
+	swapped, lastParams bool
 }
 
 // NewSampler builds a sampler with a fresh network for the configuration.
@@ -94,10 +95,18 @@ func (s *Sampler) keepAverage() {
 	}
 }
 
+// UseAverage chooses whether sampling uses the network's parameter average (true, the default
+// under Config.EMA) or its last parameters; training and the average itself are unaffected.
+// Drawing both from one checkpoint compares them on the same training run.
+func (s *Sampler) UseAverage(on bool) { s.lastParams = !on }
+
 // Averaging describes the parameter average sampling uses (Config.EMA), for the start table.
 func (s *Sampler) Averaging() string {
 	if s.cfg.EMA == 0 {
 		return "none: samples use the last parameters (the paper's)"
+	}
+	if s.lastParams {
+		return fmt.Sprintf("decay %g kept, but samples use the last parameters (UseAverage(false))", s.cfg.EMA)
 	}
 	if _, ok := s.model.(nn.Averaged); !ok {
 		return fmt.Sprintf("none: %s keeps no average, samples use its last parameters", s.netNote)
@@ -108,7 +117,7 @@ func (s *Sampler) Averaging() string {
 // averaged switches the network to its parameter average for sampling and returns the function
 // that switches back; without an average, or inside another averaged call, both do nothing.
 func (s *Sampler) averaged() func() {
-	if s.swapped {
+	if s.swapped || s.lastParams {
 		return func() {}
 	}
 	if a, ok := s.model.(nn.Averaged); ok && a.SwapAverage() {
