@@ -19,6 +19,7 @@ func init() {
 		"DefaultConfig":      reflect.ValueOf(adjoint.DefaultConfig),
 		"DefaultEMA":         reflect.ValueOf(constant.MakeFromLiteral("0.998999999999999999979183318288278314867056906223297119140625", token.FLOAT, 0)),
 		"DefaultsFor":        reflect.ValueOf(adjoint.DefaultsFor),
+		"DefensiveNu":        reflect.ValueOf(constant.MakeFromLiteral("3", token.INT, 0)),
 		"DeviceCPU":          reflect.ValueOf(adjoint.DeviceCPU),
 		"DeviceCUDA":         reflect.ValueOf(adjoint.DeviceCUDA),
 		"Diagnose":           reflect.ValueOf(adjoint.Diagnose),

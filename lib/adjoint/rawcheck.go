@@ -56,6 +56,12 @@ func (sm *Samples) RawCheck() []RawAxis {
 	}
 	var out []RawAxis
 	for k, val := range vals {
+		if sm.Defensive > 0 {
+			if a, ok := rawAxisMixed(names[k], val, w, sm.N-sm.Defensive, sm.N, sm.ESS); ok {
+				out = append(out, a)
+			}
+			continue
+		}
 		if a, ok := rawAxis(names[k], val, w, sm.N, sm.ESS); ok {
 			out = append(out, a)
 		}
@@ -123,4 +129,55 @@ func rawWarning(axes []RawAxis) string {
 	return fmt.Sprintf("the raw samples differ from their importance-weighted distribution in %s (total variation %.2f over %d quantile bins, noise %.2f; mean %.4g unweighted against %.4g weighted): "+
 		"the unweighted samples are not the target; use the weights, resample (--resample, sample … resample), refine with MCMC, or train longer",
 		a.Name, a.TV, RawBins, a.Noise, a.RawMean, a.WeightedMean)
+}
+
+// rawAxisMixed is rawAxis for a defensive draw (Samples.Defensive): the unweighted masses are
+// those of the model's rows (the first nModel), the weighted ones those of all n rows, in bins
+// at the model rows' quantiles (the first and last bins open-ended).
+func rawAxisMixed(name string, val func(int) float64, w []float64, nModel, n int, ess float64) (RawAxis, bool) {
+	var mv []float64
+	for i := 0; i < nModel; i++ {
+		if v := val(i); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			mv = append(mv, v)
+		}
+	}
+	m := len(mv)
+	if m < 4*RawBins {
+		return RawAxis{}, false
+	}
+	sort.Float64s(mv)
+	edges := make([]float64, RawBins-1) // bin b is [edges[b−1], edges[b])
+	for b := range edges {
+		edges[b] = mv[(b+1)*m/RawBins]
+	}
+	a := RawAxis{Name: name}
+	rawN, wb := make([]float64, RawBins), make([]float64, RawBins)
+	var wsum float64
+	for i := 0; i < n; i++ {
+		v := val(i)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		b := sort.SearchFloat64s(edges, v)
+		for b < len(edges) && edges[b] == v {
+			b++
+		}
+		if i < nModel {
+			rawN[b]++
+			a.RawMean += v / float64(m)
+		}
+		wb[b] += w[i]
+		wsum += w[i]
+		a.WeightedMean += v * w[i]
+	}
+	if !(wsum > 0) {
+		return RawAxis{}, false
+	}
+	a.WeightedMean /= wsum
+	for b := range RawBins {
+		raw := rawN[b] / float64(m)
+		a.TV += 0.5 * math.Abs(raw-wb[b]/wsum)
+		a.Noise += meanAbsNormal(raw*(1-raw)/ess) / 2
+	}
+	return a, true
 }

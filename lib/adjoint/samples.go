@@ -26,6 +26,9 @@ type Samples struct {
 	// Coverage is the check for modes the samples miss (CheckCoverage), made by Sample for
 	// systems it applies to; nil when it was not made.
 	Coverage *Coverage
+	// Defensive is the number of rows, the last ones, drawn from the defensive Student-t of
+	// Sampler.SetDefensive rather than the model; every weight is then against the mixture.
+	Defensive int
 }
 
 // Warnings returns the warnings of the samples: those of their importance weights
@@ -61,23 +64,37 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 	nd := s.space.Dim()
 	out := &Samples{N: n, Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
 		X: make([]float64, 0, n*nd), Energy: make([]float64, n), LogW: make([]float64, n)}
-	for lo := 0; lo < n; lo += s.cfg.Batch {
-		b := min(s.cfg.Batch, n-lo)
+	nQ, nG := n, 0
+	var path []float64 // Girsanov sums of every row (SetDefensive)
+	if s.defensive > 0 {
+		nG = min(max(int(math.Round(s.defensive*float64(n))), 1), n-1)
+		nQ, path = n-nG, make([]float64, n)
+	}
+	for lo := 0; lo < nQ; lo += s.cfg.Batch {
+		b := min(s.cfg.Batch, nQ-lo)
 		logw := out.LogW[lo : lo+b]
 		x, err := s.generate(ctx, b, logw)
 		if err != nil {
 			return nil, fmt.Errorf("adjoint: sampling: %w", err)
+		}
+		if path != nil {
+			copy(path[lo:], logw)
 		}
 		e := out.Energy[lo : lo+b]
 		s.counter.EnergyGrad(x, e, nil)
 		s.weigh(x, e, logw)
 		out.X = append(out.X, x...)
 	}
+	if nG > 0 {
+		if err := s.sampleDefensive(ctx, out, path, nQ, nG); err != nil {
+			return nil, fmt.Errorf("adjoint: defensive sampling: %w", err)
+		}
+	}
 	out.ESS = ESS(out.LogW)
 	// modes the samples miss: a probe's chains from broad starts (low dimensions only) and the
-	// Gibbs check of each coordinate; a probe that cannot run leaves the check out rather than
-	// failing the draw
-	if cov, err := CheckCoverage(s.cfg.System, out.X, s.cfg.Seed); err == nil && cov.Skipped == "" {
+	// Gibbs check of each coordinate, on the model's own samples; a probe that cannot run leaves
+	// the check out rather than failing the draw
+	if cov, err := CheckCoverage(s.cfg.System, out.X[:nQ*nd], s.cfg.Seed); err == nil && cov.Skipped == "" {
 		out.Coverage = cov
 	}
 	return out, nil
@@ -139,7 +156,8 @@ func (sm *Samples) Table() *display.Table {
 		"log Z ± se", "max weight share", "non-finite"}}
 	var m, v float64
 	fin := make([]float64, 0, len(sm.Energy))
-	for _, e := range sm.Energy {
+	model := sm.Energy[:len(sm.Energy)-min(sm.Defensive, len(sm.Energy))] // the energy columns describe the model's rows
+	for _, e := range model {
 		if !math.IsNaN(e) && !math.IsInf(e, 0) {
 			fin = append(fin, e)
 			m += e
@@ -156,7 +174,11 @@ func (sm *Samples) Table() *display.Table {
 		med = fin[len(fin)/2]
 	}
 	d := sm.Diagnostics()
-	t.AddRow(sm.N, fmt.Sprintf("%d×%d", sm.Particles, sm.SpatialDim), fmt.Sprintf("%.4g", m),
+	var count any = sm.N
+	if sm.Defensive > 0 {
+		count = fmt.Sprintf("%d (%d defensive)", sm.N, sm.Defensive)
+	}
+	t.AddRow(count, fmt.Sprintf("%d×%d", sm.Particles, sm.SpatialDim), fmt.Sprintf("%.4g", m),
 		fmt.Sprintf("%.4g", math.Sqrt(v)), fmt.Sprintf("%.4g", med), fmt.Sprintf("%.1f", sm.ESS),
 		fmt.Sprintf("%.4f", sm.ESS/float64(max(sm.N, 1))), fmt.Sprintf("%.4f ± %.4f", d.LogZ, d.LogZSE),
 		fmt.Sprintf("%.4f", d.MaxShare), d.NonFinite)

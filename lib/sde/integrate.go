@@ -60,20 +60,7 @@ func (sp Space) integrate(rng *rand.Rand, s Schedule, steps int, x []float64, co
 	}
 	for k := range steps {
 		t := float64(k) * dt
-		sig := s.Sigma(t)
-		c := 1.0 // scale of the control; sig becomes the step's effective σ
-		if exact {
-			dk := s.Kappa(float64(k+1)*dt) - s.Kappa(t)
-			switch {
-			case sig > 0 && dk > 0:
-				c = math.Sqrt(dk / (sig * sig * dt))
-				sig *= c
-			case dk > 0: // σ(t_k) = 0, so u = σ·v = 0: noise from Δκ alone
-				sig, c = math.Sqrt(dk/dt), 0
-			default:
-				sig, c = 0, 0
-			}
-		}
+		sig, c := stepScale(s, k, dt, exact)
 		sp.Normal(rng, xi)
 		if control != nil {
 			if err := control(x, t, u); err != nil {
@@ -105,6 +92,87 @@ func (sp Space) integrate(rng *rand.Rand, s Schedule, steps int, x []float64, co
 		}
 		sp.Project(x)
 		sp.Wrap(x)
+	}
+	return nil
+}
+
+// stepScale returns step k's effective σ and the scale c of the control: σ(t_k) and 1 for
+// Euler–Maruyama; for the κ-matched steps (exact) σ·c and c with c = sqrt(Δκ_k / (σ(t_k)² Δt)).
+func stepScale(s Schedule, k int, dt float64, exact bool) (sig, c float64) {
+	t := float64(k) * dt
+	sig, c = s.Sigma(t), 1
+	if !exact {
+		return sig, c
+	}
+	dk := s.Kappa(float64(k+1)*dt) - s.Kappa(t)
+	switch {
+	case sig > 0 && dk > 0:
+		c = math.Sqrt(dk / (sig * sig * dt))
+		return sig * c, c
+	case dk > 0: // σ(t_k) = 0, so u = σ·v = 0: noise from Δκ alone
+		return math.Sqrt(dk / dt), 0
+	}
+	return 0, 0
+}
+
+// BridgeLogRatio draws, for each terminal state of x1 (a batch, not changed), a path of the
+// discretised base chain from 0 that ends there (its bridge: the chain's Gaussian increments
+// conditioned on their sum), and adds to logw the Girsanov terms of that path under the
+// controlled chain, log dP_base/dQ_u = Σ_k [−c_k u_k·ΔX_k/σ_k + ½‖c_k u_k‖² Δt], the same terms
+// Integrate adds for its own paths. exact selects IntegrateKappa's steps. Averaged over bridges,
+// exp(−logw) estimates q(x1)/p_1^base(x1), the ratio of the controlled chain's terminal density to
+// the base chain's, which is what a mixture proposal needs (adjoint's defensive sampling). Only
+// spaces without symmetry or box: a projected or wrapped chain has no simple bridge.
+func (sp Space) BridgeLogRatio(rng *rand.Rand, s Schedule, steps int, exact bool, x1 []float64, control Control, logw []float64) error {
+	nd := sp.Dim()
+	if steps < 1 {
+		return fmt.Errorf("sde: %d integration steps", steps)
+	}
+	if sp.Translation || sp.Periodic() {
+		return fmt.Errorf("sde: bridges of a chain with translation symmetry or a periodic box are not supported")
+	}
+	if nd == 0 || len(x1)%nd != 0 || len(logw) != len(x1)/nd {
+		return fmt.Errorf("sde: %d numbers and %d log weights for states of size %d", len(x1), len(logw), nd)
+	}
+	b := len(x1) / nd
+	dt := 1 / float64(steps)
+	v := make([]float64, steps) // increment variances of the base chain
+	rest := make([]float64, steps+1)
+	for k := steps - 1; k >= 0; k-- {
+		sig, _ := stepScale(s, k, dt, exact)
+		v[k] = sig * sig * dt
+		rest[k] = rest[k+1] + v[k]
+	}
+	x := make([]float64, len(x1))
+	next := make([]float64, len(x1))
+	xi := make([]float64, len(x1))
+	u := make([]float64, len(x1))
+	for k := range steps {
+		sig, c := stepScale(s, k, dt, exact)
+		if !(v[k] > 0) {
+			continue // no noise, no control: the chain stands still
+		}
+		sp.Normal(rng, xi)
+		f := v[k] / rest[k]
+		sd := math.Sqrt(v[k] * math.Max(rest[k]-v[k], 0) / rest[k])
+		for i := range x {
+			next[i] = x[i] + f*(x1[i]-x[i]) + sd*xi[i]
+		}
+		if control != nil && c != 0 {
+			if err := control(x, float64(k)*dt, u); err != nil {
+				return fmt.Errorf("sde: control at t = %g: %w", float64(k)*dt, err)
+			}
+			for j := range b {
+				var dot, uu float64
+				for i := j * nd; i < (j+1)*nd; i++ {
+					cu := c * u[i]
+					dot += cu * (next[i] - x[i])
+					uu += cu * cu
+				}
+				logw[j] += -dot/sig + 0.5*uu*dt
+			}
+		}
+		x, next = next, x
 	}
 	return nil
 }

@@ -397,3 +397,58 @@ func TestIntegrateKappaGirsanov(t *testing.T) {
 		t.Fatalf("reweighted mean %g var %g, want 0, %g", m, v, k1)
 	}
 }
+
+// TestBridgeLogRatio: under a constant control a the controlled chain ends at N(m, κ) with
+// m = Σ_k σ_k c_k Δt · a and the base chain at N(0, κ), so the mean over bridges of exp(−logw)
+// must be q(x1)/p(x1) = exp(x1·m/κ − ‖m‖²/(2κ)), for both integrators; and a symmetric space
+// is refused.
+func TestBridgeLogRatio(t *testing.T) {
+	s, err := Geometric(0.1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := Space{Particles: 1, SpatialDim: 2}
+	a := []float64{1.0, 0.4}
+	x1 := []float64{0.5, -0.3}
+	const steps, n = 20, 20000
+	ctl := func(x []float64, _ float64, u []float64) error {
+		for i := range u {
+			u[i] = a[i%2]
+		}
+		return nil
+	}
+	for _, exact := range []bool{false, true} {
+		dt := 1.0 / steps
+		var m0, kap float64
+		for k := range steps {
+			sig, c := stepScale(s, k, dt, exact)
+			m0 += sig * c * dt
+			kap += sig * sig * dt
+		}
+		want := math.Exp((x1[0]*a[0]+x1[1]*a[1])*m0/kap - (a[0]*a[0]+a[1]*a[1])*m0*m0/(2*kap))
+		rng := rand.New(rand.NewPCG(3, 4))
+		xs := make([]float64, 2*n)
+		for i := range n {
+			copy(xs[2*i:], x1)
+		}
+		logw := make([]float64, n)
+		if err := sp.BridgeLogRatio(rng, s, steps, exact, xs, ctl, logw); err != nil {
+			t.Fatal(err)
+		}
+		var sum, sum2 float64
+		for _, l := range logw {
+			r := math.Exp(-l)
+			sum += r
+			sum2 += r * r
+		}
+		mean := sum / n
+		se := math.Sqrt((sum2/n - mean*mean) / n)
+		if math.Abs(mean-want) > 4*se+1e-9 {
+			t.Errorf("exact=%v: mean exp(−logw) %.5f ± %.5f, want q/p = %.5f", exact, mean, se, want)
+		}
+	}
+	sym := Space{Particles: 2, SpatialDim: 2, Translation: true}
+	if err := sym.BridgeLogRatio(rand.New(rand.NewPCG(1, 1)), s, steps, false, make([]float64, 4), ctl, make([]float64, 1)); err == nil {
+		t.Error("a space with translation symmetry was accepted")
+	}
+}
