@@ -14,7 +14,7 @@ import (
 // samplerSettings are the settings of a sampler block; each is the Script name of a trainer
 // setting of adjoint.Settings (the table the command line's flags follow too).
 var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps",
-	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema"}
+	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive"}
 
 // setter applies one checked sampler setting to a configuration.
 type setter func(cfg *adjoint.Config)
@@ -173,6 +173,14 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 					continue
 				}
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.EMA = v })
+			}
+		case "defensive":
+			if v, ok := c.constant(s.Value); ok {
+				if !(v >= 0 && v < 1) {
+					c.errorf(s.Value.At(), "", "defensive is a share of the samples in [0, 1) (0: none), got %g", v)
+					continue
+				}
+				sets = append(sets, func(cfg *adjoint.Config) { cfg.Defensive = v })
 			}
 		case "refine_buffer":
 			if v, ok := c.posInt(s.Value, key); ok {

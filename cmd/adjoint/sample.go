@@ -27,7 +27,7 @@ func runSample(args []string) error {
 	refine := fs.Int("refine", 0, "after sampling (and resampling), make this many MCMC moves on the true energy from each sample (equal weights afterwards)")
 	refineMethod := fs.String("refine-method", mcmc.MALA, "the moves of --refine: mala, hmc, or gibbs (sweeps of exact one-coordinate moves, which cross barriers along a coordinate; systems without translation symmetry)")
 	seed := fs.Uint64("seed", 0, "seed of the sampling noise, resampling and refinement (default: the checkpoint's random state and training seed, so a repeated call draws the same samples)")
-	defensive := fs.Float64("defensive", 0, "draw this share of the samples from a broad Student-t and weigh all against the mixture, so that tails the SDE misses enter log Z and the weights (the last rows; systems without translation symmetry or box)")
+	defensive := fs.Float64("defensive", 0, "(default: the checkpoint's) draw this share of the samples from a broad Student-t and weigh all against the mixture, so that tails the SDE misses enter log Z and the weights (the last rows; systems without translation symmetry or box)")
 	last := fs.Bool("last-params", false, "sample with the network's last parameters rather than their average (checkpoints trained with --ema; the paired comparison of docs/validation.md)")
 	resample := fs.Bool("resample", false, "resample systematically by the importance weights: the output represents the target, equally weighted")
 	pos, err := parseInterspersed(fs, args)
@@ -61,8 +61,10 @@ func runSample(args []string) error {
 	if *last {
 		s.UseAverage(false)
 	}
-	if err := s.SetDefensive(*defensive); err != nil {
-		return fmt.Errorf("%w: --defensive: %v", errUsage, err)
+	if flagGiven(fs, "defensive") {
+		if err := s.SetDefensive(*defensive); err != nil {
+			return fmt.Errorf("%w: --defensive: %v", errUsage, err)
+		}
 	}
 	rseed := uint64(s.Config().Seed)
 	if flagGiven(fs, "seed") {

@@ -21,18 +21,18 @@ func init() {
 
 // trainFlags are the training flags shared by train and demo.
 type trainFlags struct {
-	minutes                                          float64
-	epochs                                           int
-	net                                              adjoint.NetKind
-	layers, hidden, batch, trainBatch, buffer, grads int
-	steps, every, prefill, diagEvery, refineBuffer   int
-	refineMethod                                     string
-	lr, clip, lrFinal, tanhRange, reweight, ema      float64
-	timeSampling                                     adjoint.TimeSampling
-	integrator                                       adjoint.Integrator
-	seed                                             int64
-	noBase                                           bool
-	sigma                                            scheduleFlag
+	minutes                                                float64
+	epochs                                                 int
+	net                                                    adjoint.NetKind
+	layers, hidden, batch, trainBatch, buffer, grads       int
+	steps, every, prefill, diagEvery, refineBuffer         int
+	refineMethod                                           string
+	lr, clip, lrFinal, tanhRange, reweight, ema, defensive float64
+	timeSampling                                           adjoint.TimeSampling
+	integrator                                             adjoint.Integrator
+	seed                                                   int64
+	noBase                                                 bool
+	sigma                                                  scheduleFlag
 }
 
 // scheduleFlag is --sigma: a noise schedule written as a DSL sde writes it, parsed when the
@@ -80,6 +80,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.grads, "grad-steps", 0, "gradient steps per epoch")
 	fs.Float64Var(&t.lr, "lr", 0, "Adam learning rate")
 	fs.Float64Var(&t.ema, "ema", 0, "sample with an exponential moving average of the parameters, this decay per gradient step (default 0.999 for dw4, lj13, lj55; 0: none, the paper's)")
+	fs.Float64Var(&t.defensive, "defensive", 0, "samples drawn after training (and by adjoint sample) take this share from a broad Student-t, weighed against the mixture (0: none)")
 	fs.Float64Var(&t.reweight, "reweight", 0, "draw the regression's buffered samples by their importance weights, tempered to keep this ESS fraction (0: uniform, the paper's)")
 	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")
 	fs.TextVar(&t.timeSampling, "time-sampling", adjoint.TimeUniform, "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
@@ -126,6 +127,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.Reweight = t.reweight
 		case "ema":
 			cfg.EMA = t.ema
+		case "defensive":
+			cfg.Defensive = t.defensive
 		case "integrator":
 			cfg.Integrator = t.integrator
 		case "time-sampling":

@@ -44,6 +44,7 @@ type ckptHeader struct {
 	RefineMethod     string            `json:"refine_method,omitempty"`
 	RefineStep       float64           `json:"refine_step,omitempty"`
 	EMA              float64           `json:"ema,omitempty"`
+	Defensive        float64           `json:"defensive,omitempty"`
 
 	Epoch      int       `json:"epoch"`
 	GradTaken  int       `json:"grad_steps_taken"`
@@ -121,7 +122,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(), Reweight: c.Reweight,
 		RefineBuffer: c.RefineBuffer, RefineMethod: c.RefineMethod, RefineStep: s.refineStep,
-		EMA:   c.EMA,
+		EMA: c.EMA, Defensive: c.Defensive,
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
 		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, BufEpochs: true, BufLogW: s.buf.lw != nil, ModelBytes: modelBytes, NonFinite: s.nonFinite,
 	}

@@ -100,6 +100,11 @@ type Config struct {
 	// the parameters"). Networks that keep no average (the GPU EGNN) sample with their
 	// parameters, and the start table says so. 0: the parameters as they are (the paper's).
 	EMA float64 `json:",omitempty"`
+	// Defensive, when positive, makes Sample draw this share of its samples from a broad
+	// Student-t and weigh all against the mixture (Sampler.SetDefensive), so that tails the SDE
+	// cuts off enter log Z and the weights, and a proposal that misses them shows it in its ESS.
+	// Training is unaffected. Systems without translation symmetry or periodic box. 0: none.
+	Defensive float64 `json:",omitempty"`
 }
 
 // DefaultEMA is the parameter average of the benchmarks' defaults (Config.EMA): a horizon of
@@ -202,6 +207,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RefineBuffer > 0 && c.Reweight > 0 {
 		return fmt.Errorf("adjoint: reweight and refine_buffer do not combine: refined samples have no importance weights")
+	}
+	if !(c.Defensive >= 0 && c.Defensive < 1) {
+		return fmt.Errorf("adjoint: defensive share %g must be in [0, 1) (0: none)", c.Defensive)
+	}
+	if c.Defensive > 0 && (c.System.Symmetry.Translation || c.System.Periodic()) {
+		return fmt.Errorf("adjoint: defensive sampling needs a system without translation symmetry or periodic box (%s has one)", c.System.Name)
 	}
 	if !(c.EMA >= 0 && c.EMA < 1) {
 		return fmt.Errorf("adjoint: ema %g must be a decay in [0, 1) (0: no average, the paper's)", c.EMA)

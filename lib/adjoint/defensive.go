@@ -37,7 +37,7 @@ func (s *Sampler) SetDefensive(alpha float64) error {
 	if alpha > 0 && (s.space.Translation || s.space.Periodic()) {
 		return fmt.Errorf("adjoint: defensive sampling needs a system without translation symmetry or periodic box (%s has one)", s.cfg.System.Name)
 	}
-	s.defensive = alpha
+	s.cfg.Defensive = alpha
 	return nil
 }
 

@@ -2,6 +2,7 @@ package adjoint
 
 import (
 	"math"
+	"path/filepath"
 	"testing"
 
 	"adjoint/lib/sde"
@@ -82,11 +83,36 @@ func TestDefensive(t *testing.T) {
 			t.Errorf("SetDefensive(%g) accepted", bad)
 		}
 	}
-	dw, err := NewSampler(func() Config { c := tinyDW4(t, nil).Config(); return c }())
+	dwc := tinyDW4(t, nil).Config()
+	dw, err := NewSampler(dwc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := dw.SetDefensive(0.1); err == nil {
 		t.Error("SetDefensive on a system with translation symmetry accepted")
+	}
+	if dwc.Defensive = 0.1; dwc.Validate() == nil {
+		t.Error("Config.Defensive on a system with translation symmetry accepted")
+	}
+	// the setting is the configuration's, and a checkpoint keeps it
+	cfg.Defensive = 0.2
+	s2, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "g.ckpt")
+	if err := s2.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadWith(path, cfg.System, cfg.Schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm2, err := back.Sample(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Config().Defensive != 0.2 || sm2.Defensive != 20 {
+		t.Errorf("loaded checkpoint: defensive %g, %d defensive rows of 100; want 0.2 and 20", back.Config().Defensive, sm2.Defensive)
 	}
 }

@@ -183,7 +183,7 @@ func (h *ckptHeader) config(opt LoadOptions) (Config, error) {
 		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
 		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase,
 		TimeSampling: ts, LRFinal: h.LRFinal, Integrator: in, Reweight: h.Reweight,
-		RefineBuffer: h.RefineBuffer, RefineMethod: h.RefineMethod, EMA: h.EMA,
+		RefineBuffer: h.RefineBuffer, RefineMethod: h.RefineMethod, EMA: h.EMA, Defensive: h.Defensive,
 	}, nil
 }
 

@@ -89,6 +89,9 @@ func (s *Sampler) Table() *display.Table {
 	if c.Reweight > 0 {
 		t.AddRow("buffer draws", fmt.Sprintf("by importance weight, tempered to ESS ≥ %g (β now %.3g)", c.Reweight, s.reweightBeta))
 	}
+	if c.Defensive > 0 {
+		t.AddRow("defensive share of samples", fmt.Sprintf("%g from a Student-t (ν = %d), weighed against the mixture", c.Defensive, DefensiveNu))
+	}
 	if c.EMA > 0 {
 		t.AddRow("parameter average", s.Averaging())
 	}

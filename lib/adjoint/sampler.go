@@ -45,8 +45,6 @@ type Sampler struct {
 	// swapped is set while the network holds its parameter average (averaged); lastParams
 	// makes sampling use the last parameters all the same (UseAverage).
 	swapped, lastParams bool
-	// defensive is the share of samples drawn from the defensive Student-t (SetDefensive).
-	defensive float64
 }
 
 // NewSampler builds a sampler with a fresh network for the configuration.

@@ -66,8 +66,8 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 		X: make([]float64, 0, n*nd), Energy: make([]float64, n), LogW: make([]float64, n)}
 	nQ, nG := n, 0
 	var path []float64 // Girsanov sums of every row (SetDefensive)
-	if s.defensive > 0 {
-		nG = min(max(int(math.Round(s.defensive*float64(n))), 1), n-1)
+	if a := s.cfg.Defensive; a > 0 {
+		nG = min(max(int(math.Round(a*float64(n))), 1), n-1)
 		nQ, path = n-nG, make([]float64, n)
 	}
 	for lo := 0; lo < nQ; lo += s.cfg.Batch {
