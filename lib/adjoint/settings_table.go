@@ -34,7 +34,7 @@ var settings = []Setting{
 	{"Reweight", "reweight", "reweight", "0 (uniform draws, the paper's)", "draw buffered samples by importance weight, tempered to keep this ESS fraction"},
 	{"RefineBuffer", "refine-buffer", "refine_buffer", "0 (the model's samples as they are, the paper's)", "MCMC steps on the true energy for each new sample before it enters the buffer"},
 	{"RefineMethod", "refine-buffer-method", "refine_buffer_method", "mala", "the MCMC of refine_buffer: mala, hmc or gibbs"},
-	{"EMA", "ema", "ema", "0.999 for the benchmarks, 0 (none, the paper's) otherwise", "sample with an exponential moving average of the parameters, this decay per gradient step"},
+	{"EMA", "ema", "ema", "0.999 for dw4, 0 (none, the paper's) otherwise", "sample with an exponential moving average of the parameters, this decay per gradient step"},
 	{"Defensive", "defensive", "defensive", "0 (none)", "draw this share of samples from a broad Student-t, weighing all against the mixture (tails the SDE misses)"},
 	{"NoBaseCorrection", "no-base-correction", "no_base_correction", "false", "drop the base-marginal correction (teaching)"},
 	{"TrainOptions.CheckpointEvery", "checkpoint-every", "checkpoint_every", "50", "epochs between checkpoints"},
