@@ -167,19 +167,11 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.Reweight = v })
 			}
 		case "ema":
-			if v, ok := c.constant(s.Value); ok {
-				if !(v >= 0 && v < 1) {
-					c.errorf(s.Value.At(), "", "ema is a decay in [0, 1) (0: no average), got %g", v)
-					continue
-				}
+			if v, ok := c.unitFloat(s.Value, "ema is a decay"); ok {
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.EMA = v })
 			}
 		case "defensive":
-			if v, ok := c.constant(s.Value); ok {
-				if !(v >= 0 && v < 1) {
-					c.errorf(s.Value.At(), "", "defensive is a share of the samples in [0, 1) (0: none), got %g", v)
-					continue
-				}
+			if v, ok := c.unitFloat(s.Value, "defensive is a share of the samples"); ok {
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.Defensive = v })
 			}
 		case "refine_buffer":
@@ -382,4 +374,17 @@ func (c *checker) trainOptions(sets []Setting, opt *adjoint.TrainOptions) bool {
 		ok = false
 	}
 	return ok
+}
+
+// unitFloat checks a constant setting in [0, 1), 0 meaning off (ema, defensive).
+func (c *checker) unitFloat(e Expr, what string) (float64, bool) {
+	v, ok := c.constant(e)
+	if !ok {
+		return 0, false
+	}
+	if !(v >= 0 && v < 1) {
+		c.errorf(e.At(), "", "%s in [0, 1) (0: none), got %g", what, v)
+		return 0, false
+	}
+	return v, true
 }

@@ -210,11 +210,8 @@ func (c *Config) Validate() error {
 	if c.RefineBuffer > 0 && c.Reweight > 0 {
 		return fmt.Errorf("adjoint: reweight and refine_buffer do not combine: refined samples have no importance weights")
 	}
-	if !(c.Defensive >= 0 && c.Defensive < 1) {
-		return fmt.Errorf("adjoint: defensive share %g must be in [0, 1) (0: none)", c.Defensive)
-	}
-	if c.Defensive > 0 && (c.System.Symmetry.Translation || c.System.Periodic()) {
-		return fmt.Errorf("adjoint: defensive sampling needs a system without translation symmetry or periodic box (%s has one)", c.System.Name)
+	if err := c.checkDefensive(c.Defensive); err != nil {
+		return err
 	}
 	if !(c.EMA >= 0 && c.EMA < 1) {
 		return fmt.Errorf("adjoint: ema %g must be a decay in [0, 1) (0: no average, the paper's)", c.EMA)
@@ -247,6 +244,17 @@ func (c *Config) validateNet() error {
 	}
 	if r := c.Net.TanhRange; !(r >= 0) || math.IsInf(r, 0) {
 		return fmt.Errorf("adjoint: EGNN tanh range %g must be positive (0: the default 15)", r)
+	}
+	return nil
+}
+
+// checkDefensive checks a defensive share for the configuration's system (Config.Defensive).
+func (c *Config) checkDefensive(alpha float64) error {
+	if !(alpha >= 0 && alpha < 1) {
+		return fmt.Errorf("adjoint: defensive share %g must be in [0, 1) (0: none)", alpha)
+	}
+	if alpha > 0 && (c.System.Symmetry.Translation || c.System.Periodic()) {
+		return fmt.Errorf("adjoint: defensive sampling needs a system without translation symmetry or periodic box (%s has one)", c.System.Name)
 	}
 	return nil
 }

@@ -31,11 +31,8 @@ const DefensiveNu = 3
 // not samples of the model, so use the weights or resample. 0 (the default) draws from the SDE
 // alone. Systems with translation symmetry or a periodic box are refused.
 func (s *Sampler) SetDefensive(alpha float64) error {
-	if !(alpha >= 0 && alpha < 1) {
-		return fmt.Errorf("adjoint: defensive share %g must be in [0, 1) (0: none)", alpha)
-	}
-	if alpha > 0 && (s.space.Translation || s.space.Periodic()) {
-		return fmt.Errorf("adjoint: defensive sampling needs a system without translation symmetry or periodic box (%s has one)", s.cfg.System.Name)
+	if err := s.cfg.checkDefensive(alpha); err != nil {
+		return err
 	}
 	s.cfg.Defensive = alpha
 	return nil
@@ -48,7 +45,8 @@ type studentT struct {
 	mu      []float64
 	chol    mat.Cholesky
 	lower   *mat.TriDense
-	logNorm float64 // log Γ((ν+d)/2) − log Γ(ν/2) − (d/2)·log(νπ) − ½·log det S
+	logNorm float64       // log Γ((ν+d)/2) − log Γ(ν/2) − (d/2)·log(νπ) − ½·log det S
+	r, y    *mat.VecDense // logPDF's scratch: x − μ and L⁻¹(x − μ)
 }
 
 // fitDefensive fits the defensive Student-t to n rows x (dimension d) with log weights logw.
@@ -150,17 +148,18 @@ func (g *studentT) sample(rng *rand.Rand, out []float64) {
 	}
 }
 
-// logPDF is the log density at the row x.
+// logPDF is the log density at the row x (not safe for concurrent use: it reuses scratch).
 func (g *studentT) logPDF(x []float64) float64 {
-	r := mat.NewVecDense(g.d, nil)
-	for j := range g.d {
-		r.SetVec(j, x[j]-g.mu[j])
+	if g.r == nil {
+		g.r, g.y = mat.NewVecDense(g.d, nil), mat.NewVecDense(g.d, nil)
 	}
-	var y mat.VecDense
-	if err := y.SolveVec(g.lower, r); err != nil {
+	for j := range g.d {
+		g.r.SetVec(j, x[j]-g.mu[j])
+	}
+	if err := g.y.SolveVec(g.lower, g.r); err != nil {
 		return math.Inf(-1)
 	}
-	d2 := mat.Dot(&y, &y)
+	d2 := mat.Dot(g.y, g.y)
 	return g.logNorm - (g.nu+float64(g.d))/2*math.Log1p(d2/g.nu)
 }
 

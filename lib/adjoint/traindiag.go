@@ -137,9 +137,10 @@ func (o TrainingDiagnosisOptions) withDefaults(s *Sampler) TrainingDiagnosisOpti
 }
 
 // DiagnoseTraining reseeds the sampler's random stream with opt.Seed and measures, with the
-// network as sampling uses it (its parameter average under Config.EMA): the loss by time on opt.N fresh samples of the model, on opt.Ref and on the
-// replay buffer (LossByTimeOn, LossByTime); the replay buffer by age (BufferStaleness); and the
-// gradient's signal and noise by time bin (GradientSNR). The network, the optimiser and the
+// network as sampling uses it (its parameter average under Config.EMA): the loss by time on
+// opt.N fresh samples of the model, on opt.Ref and on the replay buffer (LossByTimeOn,
+// LossByTime); the replay buffer by age (BufferStaleness); and the gradient's signal and noise
+// by time bin (GradientSNR). The network, the optimiser and the
 // buffer are left unchanged; the random stream is not.
 func (s *Sampler) DiagnoseTraining(ctx context.Context, opt TrainingDiagnosisOptions) (*TrainingDiagnosis, error) {
 	if ctx == nil {

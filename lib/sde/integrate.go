@@ -136,11 +136,11 @@ func (sp Space) BridgeLogRatio(rng *rand.Rand, s Schedule, steps int, exact bool
 	}
 	b := len(x1) / nd
 	dt := 1 / float64(steps)
-	v := make([]float64, steps) // increment variances of the base chain
-	rest := make([]float64, steps+1)
+	// each step's σ, control scale and increment variance; rest[k] is the variance left from k
+	sigs, cs, v, rest := make([]float64, steps), make([]float64, steps), make([]float64, steps), make([]float64, steps+1)
 	for k := steps - 1; k >= 0; k-- {
-		sig, _ := stepScale(s, k, dt, exact)
-		v[k] = sig * sig * dt
+		sigs[k], cs[k] = stepScale(s, k, dt, exact)
+		v[k] = sigs[k] * sigs[k] * dt
 		rest[k] = rest[k+1] + v[k]
 	}
 	x := make([]float64, len(x1))
@@ -148,7 +148,7 @@ func (sp Space) BridgeLogRatio(rng *rand.Rand, s Schedule, steps int, exact bool
 	xi := make([]float64, len(x1))
 	u := make([]float64, len(x1))
 	for k := range steps {
-		sig, c := stepScale(s, k, dt, exact)
+		sig, c := sigs[k], cs[k]
 		if !(v[k] > 0) {
 			continue // no noise, no control: the chain stands still
 		}
