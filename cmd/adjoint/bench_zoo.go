@@ -305,20 +305,12 @@ func sampleZoo(ctx context.Context, row *zooRow, s *adjoint.Sampler, t *zoo.Targ
 			return err
 		}
 	}
-	if err := scoreZoo(row, t, sm.X, sm.LogW, seed); err != nil {
+	// with defensive rows, the unweighted columns describe the model's own rows, not the
+	// Student-t's
+	if err := scoreZoo(row, t, sm.X, sm.LogW, sm.Defensive, seed); err != nil {
 		return err
 	}
-	if sm.Defensive > 0 {
-		// the unweighted columns describe the model's own rows, not the Student-t's
-		var own zooRow
-		nd := s.Config().System.Dim()
-		if err := scoreZoo(&own, t, sm.X[:(sm.N-sm.Defensive)*nd], nil, seed); err != nil {
-			return err
-		}
-		row.MinMassRatio, row.Coverage, row.CoverageOf, row.TV = own.MinMassRatio, own.Coverage, own.CoverageOf, own.TV
-		row.W2, row.W2Floor, row.PPositive = own.W2, own.W2Floor, own.PPositive
-		row.Defensive = sm.Defensive
-	}
+	row.Defensive = sm.Defensive
 	tol := zooLogZTolerance(t.Name)
 	row.Pass = map[string]bool{
 		"no_collapse":     row.MinMassRatio >= zoo.CoverageFraction,
@@ -370,12 +362,13 @@ func benchZooMALA(ctx context.Context, t *zoo.Target, evals int64, n int, seed u
 			return zooRow{}, err
 		}
 	}
-	return row, scoreZoo(&row, t, res.Samples, nil, seed)
+	return row, scoreZoo(&row, t, res.Samples, nil, 0, seed)
 }
 
-// scoreZoo fills the row's scores from the zoo's evaluation of samples x (weights logw or nil).
-func scoreZoo(row *zooRow, t *zoo.Target, x, logw []float64, seed uint64) error {
-	r, err := t.Evaluate(x, logw, zoo.EvalOptions{Seed: seed, Floor: true})
+// scoreZoo fills the row's scores from the zoo's evaluation of samples x (weights logw or nil;
+// the last defensive rows enter the weighted columns only).
+func scoreZoo(row *zooRow, t *zoo.Target, x, logw []float64, defensive int, seed uint64) error {
+	r, err := t.Evaluate(x, logw, zoo.EvalOptions{Seed: seed, Floor: true, Defensive: defensive})
 	if err != nil {
 		return err
 	}

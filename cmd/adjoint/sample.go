@@ -88,6 +88,9 @@ func runSample(args []string) error {
 	if m := sm.RawWarning(); m != "" && !*resample {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", m)
 	}
+	if sm.Defensive > 0 && !*resample && *refine == 0 {
+		fmt.Fprintf(os.Stderr, "the last %d of the %d rows are draws of the defensive Student-t, not of the model (adjoint eval NAME %s --weights W.npy --defensive-rows %d keeps them out of the unweighted columns)\n", sm.Defensive, sm.N, *out, sm.Defensive)
+	}
 	if *resample {
 		// nothing is written when resampling fails
 		if sm, err = sm.Resample(rseed); err != nil {

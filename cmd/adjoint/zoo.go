@@ -29,12 +29,13 @@ func zooEval(args []string) (handled bool, err error) {
 			return false, nil // against reference samples: the general evaluator
 		}
 	}
-	fs := newFlagSet("eval", "ZOO-TARGET SAMPLES.npy [--weights LOGW.npy] [--w2-n 1000] [--floor] [--seed S]")
+	fs := newFlagSet("eval", "ZOO-TARGET SAMPLES.npy [--weights LOGW.npy [--defensive-rows K]] [--w2-n 1000] [--floor] [--seed S]")
 	weights := fs.String("weights", "", "log importance weights of the samples (.npy, one per sample, as adjoint sample --weights writes)")
 	w2n := fs.Int("w2-n", 0, "samples compared with as many exact samples by the exact W2 (0: 1000; negative: skip)")
 	floor := fs.Bool("floor", false, "also report the W2 between two exact sets of the same size (noise floor)")
 	seed := fs.Uint64("seed", 0, "seed of the subsampling and of the exact samples")
 	table := fs.Bool("table", false, "also print the report as a table on stderr")
+	defensive := fs.Int("defensive-rows", 0, "the last K samples are draws of the defensive Student-t (adjoint sample --defensive says how many): they enter only the weighted columns")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return true, err
@@ -66,7 +67,10 @@ func zooEval(args []string) (handled bool, err error) {
 		}
 		logw = a.Data
 	}
-	r, err := t.Evaluate(x, logw, zoo.EvalOptions{W2N: *w2n, Seed: *seed, Floor: *floor})
+	if *defensive != 0 && logw == nil {
+		return true, fmt.Errorf("%w: --defensive-rows needs --weights", errUsage)
+	}
+	r, err := t.Evaluate(x, logw, zoo.EvalOptions{W2N: *w2n, Seed: *seed, Floor: *floor, Defensive: *defensive})
 	if err != nil {
 		return true, err
 	}

@@ -72,3 +72,41 @@ func TestZooTrainEval(t *testing.T) {
 		}
 	}
 }
+
+// TestZooEvalDefensiveRows samples with a defensive share and evaluates with and without
+// --defensive-rows: the row count reaches the report, and bad counts are refused.
+func TestZooEvalDefensiveRows(t *testing.T) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "mb.ckpt")
+	if err := runTrain(append([]string{"mueller-brown", "--epochs", "2", "-o", ck}, tiny...)); err != nil {
+		t.Fatal(err)
+	}
+	out, wout := filepath.Join(dir, "s.npy"), filepath.Join(dir, "w.npy")
+	if err := runSample([]string{ck, "-n", "80", "--defensive", "0.25", "-o", out, "--weights", wout}); err != nil {
+		t.Fatal(err)
+	}
+	evalJSON := func(args ...string) (map[string]any, error) {
+		js, err := stdoutOf(t, func() error { return runEval(append([]string{"mueller-brown", out, "--w2-n", "-1"}, args...)) })
+		if err != nil {
+			return nil, err
+		}
+		var r map[string]any
+		return r, json.Unmarshal([]byte(strings.TrimSpace(js)), &r)
+	}
+	with, err := evalJSON("--weights", wout, "--defensive-rows", "20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := evalJSON("--weights", wout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with["defensive"] != 20.0 || without["defensive"] != nil || with["log_z"] != without["log_z"] {
+		t.Fatalf("with %v\nwithout %v", with, without)
+	}
+	for _, args := range [][]string{{"--defensive-rows", "20"}, {"--weights", wout, "--defensive-rows", "80"}, {"--weights", wout, "--defensive-rows", "-3"}} {
+		if _, err := evalJSON(args...); err == nil {
+			t.Errorf("eval %v accepted", args)
+		}
+	}
+}

@@ -31,6 +31,11 @@ type EvalOptions struct {
 	// Floor also computes the W2 between two independent exact sets of the same size (the
 	// noise floor of the W2).
 	Floor bool
+	// Defensive is the number of rows at the end of x drawn from a defensive proposal rather
+	// than the sampler (adjoint.Samples.Defensive). They enter the weighted columns and log Z,
+	// which are taken against the mixture; the unweighted columns (masses, coverage, TV, W2,
+	// P(x>0), the marginal) describe the other rows, the sampler's own.
+	Defensive int
 }
 
 // RegionMass compares one mode's or basin's mass in the samples with the exact one.
@@ -62,6 +67,9 @@ type Report struct {
 	Target  string `json:"target"`
 	N       int    `json:"n"`       // samples used
 	Dropped int    `json:"dropped"` // samples with non-finite coordinates or energies
+	// Defensive is EvalOptions.Defensive: the last rows, counted in N, that only the weighted
+	// columns use.
+	Defensive int `json:"defensive,omitempty"`
 	// Regions compares mode or basin masses: unweighted (sample fractions) and weighted
 	// (self-normalised importance weights).
 	Regions []RegionMass `json:"regions"`
@@ -103,8 +111,12 @@ type Report struct {
 // Evaluate compares samples x (row-major, the target's dimension each) and, when logw is not nil,
 // their log importance weights toward exp(−E/τ) (one per sample, as adjoint.Samples.LogW) with
 // the target's exact answers. Samples with non-finite coordinates or energies are dropped; a
-// non-finite log weight counts as a zero weight.
+// non-finite log weight counts as a zero weight. With opt.Defensive, the unweighted columns
+// leave out the last opt.Defensive rows (see EvalOptions).
 func (t *Target) Evaluate(x, logw []float64, opt EvalOptions) (*Report, error) {
+	if opt.Defensive != 0 {
+		return t.evaluateDefensive(x, logw, opt)
+	}
 	start := time.Now()
 	ex, err := t.Exact()
 	if err != nil {
@@ -232,6 +244,46 @@ func (t *Target) Evaluate(x, logw []float64, opt EvalOptions) (*Report, error) {
 	}
 	r.Seconds = time.Since(start).Seconds()
 	return r, nil
+}
+
+// evaluateDefensive is Evaluate with opt.Defensive rows at the end of x: the unweighted
+// columns come from the other rows, the weighted ones from all rows.
+func (t *Target) evaluateDefensive(x, logw []float64, opt EvalOptions) (*Report, error) {
+	sys, err := t.System()
+	if err != nil {
+		return nil, err
+	}
+	dim := sys.Dim()
+	b := len(x) / dim
+	k := opt.Defensive
+	if len(x)%dim != 0 || k < 0 || k >= b {
+		return nil, fmt.Errorf("zoo: evaluate %s: %d defensive rows of %d samples: need 0 ≤ rows < samples", t.Name, k, b)
+	}
+	if logw == nil {
+		return nil, fmt.Errorf("zoo: evaluate %s: defensive rows need the log weights", t.Name)
+	}
+	opt.Defensive = 0
+	own, err := t.Evaluate(x[:(b-k)*dim], nil, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the sampler's own rows)", err)
+	}
+	opt.W2N, opt.Floor = -1, false
+	all, err := t.Evaluate(x, logw, opt)
+	if err != nil {
+		return nil, err
+	}
+	own.N, own.Dropped, own.Defensive = all.N, all.Dropped, k
+	own.LogZ, own.LogZError, own.ESS, own.TVWeighted = all.LogZ, all.LogZError, all.ESS, all.TVWeighted
+	for c := range own.Regions {
+		own.Regions[c].Weighted = all.Regions[c].Weighted
+	}
+	own.PPositiveW, own.PPositiveMAEW = all.PPositiveW, all.PPositiveMAEW
+	if own.Marginal != nil && all.Marginal != nil {
+		m, a := own.Marginal, all.Marginal
+		m.MeanW, m.SDW, m.KSW, m.W1W = a.MeanW, a.SDW, a.KSW, a.W1W
+	}
+	own.Seconds += all.Seconds
+	return own, nil
 }
 
 // gmm40 is the mixture whose responsibilities split the gmm40 samples over its modes.
@@ -459,6 +511,9 @@ func (r *Report) Table() *display.Table {
 		return *p
 	}
 	tb.AddRow("samples used (dropped)", fmt.Sprintf("%d (%d)", r.N, r.Dropped), "", "")
+	if r.Defensive > 0 {
+		tb.AddRow("defensive rows (weighted columns only)", r.Defensive, "", "")
+	}
 	if r.LogZ != nil {
 		tb.AddRow("log Z", "", *r.LogZ, r.LogZExact)
 		tb.AddRow("log Z error", "", *r.LogZError, "")

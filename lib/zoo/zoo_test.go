@@ -357,3 +357,75 @@ func TestPeriodicW2(t *testing.T) {
 		t.Fatalf("periodic W2 %v, want %v", d, want)
 	}
 }
+
+// TestEvaluateDefensive checks that defensive rows enter the weighted columns only: the
+// unweighted columns equal an evaluation of the other rows, the weighted ones an evaluation of
+// all rows, and bad row counts are refused.
+func TestEvaluateDefensive(t *testing.T) {
+	for _, name := range []string{"mueller-brown", "funnel10", "manywell32"} {
+		t.Run(name, func(t *testing.T) {
+			tg := target(t, name)
+			sys, _ := tg.System()
+			dim := sys.Dim()
+			const own, def = 1500, 500
+			x, err := tg.ExactSamples(own, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// the defensive rows: one configuration far from the bulk, repeated
+			far := make([]float64, dim)
+			for j := range far {
+				far[j] = 0.5 + 0.1*float64(j)
+			}
+			for range def {
+				x = append(x, far...)
+			}
+			lw := make([]float64, own+def)
+			for i := range lw {
+				lw[i] = -0.001 * float64(i%17)
+			}
+			opt := EvalOptions{W2N: -1}
+			ro, err := tg.Evaluate(x[:own*dim], nil, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ra, err := tg.Evaluate(x, lw, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Defensive = def
+			r, err := tg.Evaluate(x, lw, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.N != own+def || r.Defensive != def || r.TV != ro.TV || r.Coverage != ro.Coverage || r.TV == ra.TV {
+				t.Fatalf("unweighted columns: N %d defensive %d TV %v (own %v, all %v)", r.N, r.Defensive, r.TV, ro.TV, ra.TV)
+			}
+			if *r.TVWeighted != *ra.TVWeighted || *r.LogZ != *ra.LogZ || *r.ESS != *ra.ESS {
+				t.Fatalf("weighted columns: TV %v log Z %v, want %v %v", *r.TVWeighted, *r.LogZ, *ra.TVWeighted, *ra.LogZ)
+			}
+			for c, g := range r.Regions {
+				if g.Unweighted != ro.Regions[c].Unweighted || *g.Weighted != *ra.Regions[c].Weighted {
+					t.Fatalf("region %s: %v / %v, want %v / %v", g.Label, g.Unweighted, *g.Weighted, ro.Regions[c].Unweighted, *ra.Regions[c].Weighted)
+				}
+			}
+			if m := r.Marginal; m != nil && (m.KS != ro.Marginal.KS || *m.KSW != *ra.Marginal.KSW) {
+				t.Fatalf("marginal KS %v / %v, want %v / %v", m.KS, *m.KSW, ro.Marginal.KS, *ra.Marginal.KSW)
+			}
+			if r.PPositive != nil && (r.PPositive[0] != ro.PPositive[0] || r.PPositiveW[0] != ra.PPositiveW[0]) {
+				t.Fatalf("P(x>0) %v / %v", r.PPositive[0], r.PPositiveW[0])
+			}
+			if !strings.Contains(r.String(), "defensive rows") {
+				t.Fatalf("table lacks the defensive rows:\n%s", r)
+			}
+			for _, bad := range []struct {
+				k  int
+				lw []float64
+			}{{own + def, lw}, {-1, lw}, {def, nil}} {
+				if _, err := tg.Evaluate(x, bad.lw, EvalOptions{W2N: -1, Defensive: bad.k}); err == nil {
+					t.Fatalf("defensive %d (weights %v) accepted", bad.k, bad.lw != nil)
+				}
+			}
+		})
+	}
+}
