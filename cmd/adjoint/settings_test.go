@@ -57,7 +57,7 @@ func TestStartTable(t *testing.T) {
 	}
 	st, set := startTable(s, opt, settingOrigins(fs, "dw4", false, cfg))
 	text := st.String() + set.String()
-	for _, want := range []string{"30 minutes (wall clock)", "0 (constant learning rate; a full run is 5000)"} {
+	for _, want := range []string{"30 minutes (wall clock)", "0 (learning rate annealed over this call's 30 minutes)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("start table lacks %q:\n%s", want, text)
 		}
@@ -67,8 +67,8 @@ func TestStartTable(t *testing.T) {
 		rows[r[0]] = r
 	}
 	for flag, want := range map[string][2]string{
-		"--lr": {"0.0003", fromFlag}, "--steps": {"199", fromSystem}, "--seed": {"1", fromDefault},
-		"--time-sampling": {"uniform", fromDefault}, "--checkpoint-every": {"50", fromDefault},
+		"--lr": {"0.0003", fromFlag}, "--steps": {"100", fromDefault}, "--seed": {"1", fromDefault},
+		"--time-sampling": {"kappa", fromSystem}, "--reweight": {"0.5", fromSystem}, "--checkpoint-every": {"50", fromDefault},
 	} {
 		r := rows[flag]
 		if len(r) != 4 || r[2] != want[0] || r[3] != want[1] {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -194,6 +195,18 @@ func newSamplerFor(spec string, fs *flag.FlagSet, tf *trainFlags) (*adjoint.Samp
 	return adjoint.NewSampler(cfg)
 }
 
+// paperSampler builds a fresh sampler for one of the paper's benchmarks from its published
+// configuration (adjoint.PaperConfig) with the flags given on the command line.
+func paperSampler(spec string, fs *flag.FlagSet, tf *trainFlags) (*adjoint.Sampler, error) {
+	sys, err := energy.Benchmark(spec)
+	if err != nil || !slices.Contains([]string{"dw4", "lj13", "lj55"}, sys.Name) {
+		return nil, fmt.Errorf("%w: --paper: the paper's configurations are those of dw4, lj13 and lj55, not %q", errUsage, spec)
+	}
+	cfg := adjoint.PaperConfig(sys)
+	tf.apply(fs, &cfg)
+	return adjoint.NewSampler(cfg)
+}
+
 // resumeFrom loads the checkpoint to resume: its system is a benchmark, a zoo target or rebuilt
 // from the source it recorded; a FILE.adj specification supplies its system and schedule
 // (needed for a sigma(t) formula, which the checkpoint records by name only).
@@ -215,6 +228,7 @@ func runTrain(args []string) error {
 	tf.register(fs)
 	out := fs.String("o", "", "checkpoint to write (required)")
 	resume := fs.Bool("resume", false, "continue from the checkpoint given with -o (its configuration wins)")
+	paper := fs.Bool("paper", false, "dw4, lj13, lj55: start from the paper's configuration (EGNN 5×128, lr 1e-4, buffer 10 000, uniform time sampling, no average) instead of the defaults; other flags still apply")
 	device := addDeviceFlag(fs)
 	after := addSampleFlags(fs)
 	pos, err := parseInterspersed(fs, args)
@@ -241,6 +255,12 @@ func runTrain(args []string) error {
 		return err
 	}
 	newSampler := func() (*adjoint.Sampler, error) { return newSamplerFor(pos[0], fs, &tf) }
+	if *paper {
+		if *resume {
+			return fmt.Errorf("%w: --paper starts a run; a resumed run keeps its checkpoint's configuration", errUsage)
+		}
+		newSampler = func() (*adjoint.Sampler, error) { return paperSampler(pos[0], fs, &tf) }
+	}
 	if *resume {
 		newSampler = func() (*adjoint.Sampler, error) { return resumeFrom(pos[0], *out) }
 	}

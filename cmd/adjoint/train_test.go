@@ -29,8 +29,23 @@ func TestTrainSampleCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := s.Config()
-	if s.Epoch() != 2 || c.Batch != 16 || c.Steps != 10 || c.Net.Kind != adjoint.NetMLP || c.Seed != 3 || c.LR != 1e-4 {
+	if s.Epoch() != 2 || c.Batch != 16 || c.Steps != 10 || c.Net.Kind != adjoint.NetMLP || c.Seed != 3 || c.LR != 1e-3 || c.Reweight != 0.5 {
 		t.Fatalf("checkpoint: epoch %d, config %+v", s.Epoch(), c)
+	}
+	// --paper starts from the paper's configuration; the flags given still apply
+	pk := filepath.Join(dir, "paper.ckpt")
+	if err := runTrain(append([]string{"dw4", "--paper", "--epochs", "1", "-o", pk}, tiny...)); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := adjoint.Load(pk); err != nil {
+		t.Fatal(err)
+	} else if c := p.Config(); c.LR != 1e-4 || c.Reweight != 0 || c.EMA != 0 || c.TimeSampling != adjoint.TimeUniform || c.Batch != 16 {
+		t.Fatalf("--paper: config %+v", c)
+	}
+	for _, args := range [][]string{{"gmm40", "--paper"}, {"dw4", "--paper", "--resume"}} {
+		if err := runTrain(append(args, "--epochs", "1", "-o", filepath.Join(dir, "bad.ckpt"))); err == nil {
+			t.Errorf("train %v accepted", args)
+		}
 	}
 	// resume adds epochs to the same checkpoint
 	if err := runTrain([]string{"dw4", "--resume", "--epochs", "1", "-o", ck}); err != nil {

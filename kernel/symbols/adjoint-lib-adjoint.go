@@ -37,6 +37,7 @@ func init() {
 		"NetEGNN":            reflect.ValueOf(adjoint.NetEGNN),
 		"NetMLP":             reflect.ValueOf(adjoint.NetMLP),
 		"NewSampler":         reflect.ValueOf(adjoint.NewSampler),
+		"PaperConfig":        reflect.ValueOf(adjoint.PaperConfig),
 		"ParseDevice":        reflect.ValueOf(adjoint.ParseDevice),
 		"ParseIntegrator":    reflect.ValueOf(adjoint.ParseIntegrator),
 		"ParseNetKind":       reflect.ValueOf(adjoint.ParseNetKind),

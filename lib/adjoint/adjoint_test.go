@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -234,7 +235,7 @@ func testResume(t *testing.T, kind NetKind) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig(sys)
+	cfg := PaperConfig(sys)
 	cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
 		20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 32, 80, 5, 6
 	if kind == NetMLP { // the annealed learning rate, κ time sampling and reweighted draws survive a resume too
@@ -404,7 +405,13 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		smax                 float64
 	}{{"dw4", 199, 512, 5000, 1.5}, {"lj13", 999, 512, 4000, 2}, {"lj55", 999, 200, 4000, 2}} {
 		sys, _ := energy.Benchmark(c.name)
-		cfg := DefaultConfig(sys)
+		cfg := PaperConfig(sys)
+		if cfg.EMA != 0 || cfg.Reweight != 0 || cfg.LRFinal != 0 || cfg.TimeSampling != TimeUniform {
+			t.Errorf("%s: the paper's configuration has extras: %+v", c.name, cfg)
+		}
+		if d := DefaultConfig(sys); c.name != "dw4" && !reflect.DeepEqual(d, cfg) {
+			t.Errorf("%s: defaults %+v differ from the paper's", c.name, d)
+		}
 		if cfg.Steps != c.steps || cfg.Batch != c.batch || cfg.TrainBatch != c.batch || cfg.Epochs != c.epochs ||
 			cfg.Buffer != 10000 || cfg.GradSteps != 100 || cfg.LR != 1e-4 || cfg.ClipNorm != 100 ||
 			cfg.Net != (NetConfig{Kind: NetEGNN, Layers: 5, Hidden: 128}) || math.Abs(cfg.Schedule.Kappa(1)-(c.smax*c.smax-1e-6)) > 1e-9 {
@@ -413,6 +420,17 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Error(err)
 		}
+	}
+	// dw4's default recipe: the paper's with the changes docs/validation.md measured
+	sys, _ := energy.Benchmark("dw4")
+	want := PaperConfig(sys)
+	want.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 64}
+	want.Steps, want.Buffer, want.LR, want.LRFinal = 100, 2560, 1e-3, 1e-4
+	want.TimeSampling, want.Reweight, want.EMA = TimeKappa, 0.5, DefaultEMA
+	if d := DefaultConfig(sys); !reflect.DeepEqual(d, want) {
+		t.Errorf("dw4 defaults %+v, want %+v", d, want)
+	} else if err := d.Validate(); err != nil {
+		t.Error(err)
 	}
 	cfg := gaussConfig(t, 2, 1)
 	bad := []func(*Config){

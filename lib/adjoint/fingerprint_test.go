@@ -62,7 +62,7 @@ func fingerprintCases(t *testing.T) map[string]func() (*Sampler, error) {
 			if err != nil {
 				return nil, err
 			}
-			cfg := DefaultConfig(sys)
+			cfg := PaperConfig(sys)
 			cfg.Steps, cfg.Net, cfg.Batch, cfg.TrainBatch, cfg.Buffer, cfg.GradSteps, cfg.Epochs =
 				20, NetConfig{Kind: kind, Layers: 2, Hidden: 16}, 32, 24, 50, 4, 10
 			cfg.Seed = 11
