@@ -5,7 +5,9 @@
 B=$(realpath "${ADJOINT:-bin/adjoint}")
 mkdir -p "${OUT:-.}" && cd "${OUT:-.}" || exit 1
 MIN=${1:-6}
-BASE="--layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling kappa"
+# BASE starts from the paper's configuration (--paper), as these experiments did before dw4's
+# defaults became the recipe; "recipe" is those defaults, "paper" the paper's configuration
+BASE="--paper --layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling kappa"
 declare -A CFG
 CFG[base]="$BASE"
 CFG[tanh60]="$BASE --tanh-range 60"
@@ -15,7 +17,11 @@ CFG[rw2]="$BASE --reweight 0.2"
 CFG[rw8]="$BASE --reweight 0.8"
 CFG[rw5s100]="$BASE --reweight 0.5 --steps 100"
 CFG[rb20]="$BASE --refine-buffer 20"
-CFG[uniform]="--layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
+CFG[recipe]=""
+CFG[paper]="--paper"
+CFG[h128]="--hidden 128"
+CFG[sigma2]="--sigma geometric(0.001,2)"
+CFG[uniform]="--paper --layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
 one() { # name seed
   local n=$1 s=$2 tag=$1-s$2
   GOMAXPROCS=1 $B train dw4 --minutes $MIN ${CFG[$n]} --seed $s -o $tag.ckpt > $tag.log 2>&1
