@@ -14,7 +14,7 @@ import (
 // samplerSettings are the settings of a sampler block; each is the Script name of a trainer
 // setting of adjoint.Settings (the table the command line's flags follow too).
 var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps",
-	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive"}
+	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive", "langevin"}
 
 // setter applies one checked sampler setting to a configuration.
 type setter func(cfg *adjoint.Config)
@@ -182,7 +182,7 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 			if v, ok := c.posInt(s.Value, key); ok {
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.PrefillBase = v })
 			}
-		case "time_sampling", "integrator", "no_base_correction", "refine_buffer_method":
+		case "time_sampling", "integrator", "no_base_correction", "langevin", "refine_buffer_method":
 			if f, ok := c.wordSetting(key, s.Value); ok {
 				sets = append(sets, f)
 			}
@@ -194,7 +194,7 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 }
 
 // wordSetting checks a setting whose value is a word: time_sampling uniform|kappa,
-// integrator em|kappa, no_base_correction true|false.
+// integrator em|kappa, no_base_correction and langevin true|false.
 func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 	var word string
 	switch v := e.(type) {
@@ -234,6 +234,9 @@ func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 		return nil, false
 	}
 	on := word == "true"
+	if key == "langevin" {
+		return func(cfg *adjoint.Config) { cfg.Langevin = on }, true
+	}
 	return func(cfg *adjoint.Config) { cfg.NoBaseCorrection = on }, true
 }
 

@@ -32,7 +32,7 @@ type trainFlags struct {
 	timeSampling                                           adjoint.TimeSampling
 	integrator                                             adjoint.Integrator
 	seed                                                   int64
-	noBase                                                 bool
+	noBase, langevin                                       bool
 	sigma                                                  scheduleFlag
 }
 
@@ -96,6 +96,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.refineMethod, "refine-buffer-method", "mala", "the MCMC of --refine-buffer: mala, hmc or gibbs")
 	fs.IntVar(&t.prefill, "prefill", 0, "fill the buffer with this many base-process samples first")
 	fs.BoolVar(&t.noBase, "no-base-correction", false, "drop the base-marginal correction (teaching)")
+	fs.BoolVar(&t.langevin, "langevin", false, "add the energy's force c(t)·(−∇g(x)) to the control, c rising to 1 as the remaining noise shrinks, the network learning the rest (one energy gradient per state and step; off: the paper's)")
 }
 
 // apply overrides the configuration with the flags that were given.
@@ -148,6 +149,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.RefineMethod = t.refineMethod
 		case "no-base-correction":
 			cfg.NoBaseCorrection = t.noBase
+		case "langevin":
+			cfg.Langevin = t.langevin
 		}
 	})
 }

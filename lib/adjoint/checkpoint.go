@@ -45,6 +45,9 @@ type ckptHeader struct {
 	RefineStep       float64           `json:"refine_step,omitempty"`
 	EMA              float64           `json:"ema,omitempty"`
 	Defensive        float64           `json:"defensive,omitempty"`
+	Langevin         bool              `json:"langevin,omitempty"`
+	LangevinA        float64           `json:"langevin_curvature,omitempty"`
+	LangevinSet      bool              `json:"langevin_curvature_set,omitempty"`
 
 	Epoch      int       `json:"epoch"`
 	GradTaken  int       `json:"grad_steps_taken"`
@@ -122,7 +125,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(), Reweight: c.Reweight,
 		RefineBuffer: c.RefineBuffer, RefineMethod: c.RefineMethod, RefineStep: s.refineStep,
-		EMA: c.EMA, Defensive: c.Defensive,
+		EMA: c.EMA, Defensive: c.Defensive, Langevin: c.Langevin, LangevinA: s.langevinA, LangevinSet: s.langevinSet,
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
 		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, BufEpochs: true, BufLogW: s.buf.lw != nil, ModelBytes: modelBytes, NonFinite: s.nonFinite,
 	}

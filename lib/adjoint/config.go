@@ -105,6 +105,20 @@ type Config struct {
 	// cuts off enter log Z and the weights, and a proposal that misses them shows it in its ESS.
 	// Training is unaffected. Systems without translation symmetry or periodic box. 0: none.
 	Defensive float64 `json:",omitempty"`
+	// Langevin, when set, puts the energy's own force into the control: u(x, t) =
+	// σ(t)(v_θ(x, t) + c(t)·(−∇g(x))) with −∇g = −(clip(∇E)/τ + ∇log p_1^base) the terminal
+	// regression target evaluated at the current state and c(t) = 1/(1 + a·(κ(1) − κ(t))), a the
+	// curvature of g: for a Gaussian exp(−g) of curvature a, c(t)·(−∇g) is the optimal control
+	// exactly; c is small while the noise still to come is wide against the energy's features
+	// and 1 at the end. a is measured before the first epoch on base-process samples and again
+	// every epoch on the replay buffer (the mean squared force component, which near the target
+	// is its Fisher information and so its mean curvature, less 1/κ(1)); checkpoints keep it. The
+	// network learns the rest: its regression target is −∇g(X_1) − c(t)·(−∇g(X_t)). This is the
+	// gradient-informed parametrisation of path-integral and diffusion samplers (PIS-Grad,
+	// Zhang & Chen 2022; DDS, Vargas et al. 2023). It costs one energy gradient per state per
+	// integration step and per regression row, where the paper evaluates the energy at the
+	// terminal states only. false (the paper's): the network is the whole control.
+	Langevin bool `json:",omitempty"`
 }
 
 // DefaultEMA is the parameter average of dw4's defaults (Config.EMA): a horizon of

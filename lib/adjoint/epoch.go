@@ -14,6 +14,11 @@ import (
 // (Sampler.batchDiag), which draws no extra random numbers.
 func (s *Sampler) runEpoch(ctx context.Context, diagnose bool, afterStep func(loss float64) error) (float64, error) {
 	ep := s.epoch + 1
+	l0 := s.langevinEvals
+	defer func() { s.trainEvals += s.langevinEvals - l0 }()
+	if err := s.ensureLangevin(); err != nil {
+		return 0, err
+	}
 	if s.epoch == 0 && s.buf.n == 0 && s.cfg.PrefillBase > 0 {
 		if err := s.prefill(ctx); err != nil {
 			return 0, err
@@ -24,6 +29,9 @@ func (s *Sampler) runEpoch(ctx context.Context, diagnose bool, afterStep func(lo
 			return 0, err
 		}
 		return 0, fmt.Errorf("epoch %d: %w", ep, err)
+	}
+	if s.cfg.Langevin {
+		s.langevinA = s.bufferCurvature()
 	}
 	sum, err := s.gradSteps(ctx, s.cfg.GradSteps, afterStep)
 	if err != nil {

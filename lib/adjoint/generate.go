@@ -8,10 +8,12 @@ import (
 	"adjoint/lib/sde"
 )
 
-// control returns the learned control u(x, t) = σ(t) v_θ(x, t) as the integrators take it; it
-// stops with the context's error.
+// control returns the learned control u(x, t) = σ(t) v_θ(x, t) as the integrators take it
+// (under Config.Langevin, u = σ(t)(v_θ(x, t) + c(t)·(−∇g(x))), langevinTerm); it stops with the
+// context's error.
 func (s *Sampler) control(ctx context.Context) sde.Control {
 	var x32, t32, out []float32
+	var lt, lts []float64
 	return func(x []float64, t float64, u []float64) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -38,6 +40,25 @@ func (s *Sampler) control(ctx context.Context) sde.Control {
 		sig := s.cfg.Schedule.Sigma(t)
 		for i, v := range out {
 			u[i] = sig * float64(v)
+		}
+		if s.cfg.Langevin {
+			if err := s.ensureLangevin(); err != nil {
+				return err
+			}
+			if cap(lt) < len(x) {
+				lt = make([]float64, len(x))
+			}
+			if cap(lts) < b {
+				lts = make([]float64, b)
+			}
+			lt, lts = lt[:len(x)], lts[:b]
+			for i := range lts {
+				lts[i] = t
+			}
+			s.langevinTerm(x, lts, lt)
+			for i, v := range lt {
+				u[i] += sig * v
+			}
 		}
 		s.boundControl(x, u, sig)
 		return nil

@@ -183,7 +183,7 @@ func (h *ckptHeader) config(opt LoadOptions) (Config, error) {
 		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
 		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase,
 		TimeSampling: ts, LRFinal: h.LRFinal, Integrator: in, Reweight: h.Reweight,
-		RefineBuffer: h.RefineBuffer, RefineMethod: h.RefineMethod, EMA: h.EMA, Defensive: h.Defensive,
+		RefineBuffer: h.RefineBuffer, RefineMethod: h.RefineMethod, EMA: h.EMA, Defensive: h.Defensive, Langevin: h.Langevin,
 	}, nil
 }
 
@@ -221,6 +221,7 @@ func (h *ckptHeader) restore(s *Sampler, r io.Reader) error {
 		s.reweightBeta, _ = s.buf.temper(s.cfg.Reweight)
 	}
 	s.epoch, s.steps, s.losses, s.trainEvals, s.wall = h.Epoch, h.GradTaken, h.Losses, h.TrainEvals, time.Duration(h.WallNS)
+	s.langevinA, s.langevinSet = h.LangevinA, h.Langevin && h.LangevinSet
 	if h.LastEnergy != nil {
 		s.lastEnergy = *h.LastEnergy
 	}

@@ -43,10 +43,206 @@ type matchBatch struct {
 	x, y []float32 // rows × dim
 	t    []float32 // rows
 	xt   []float64 // scratch for one bridge draw
+	// under Config.Langevin: the bridge states, their times and the Langevin term (rows × dim)
+	x64, t64, lt []float64
 }
 
 func newMatchBatch(rows, dim int) *matchBatch {
 	return &matchBatch{x: make([]float32, rows*dim), y: make([]float32, rows*dim), t: make([]float32, rows), xt: make([]float64, dim)}
+}
+
+// langevinTargets subtracts the Langevin term of each row's bridge state from its target
+// (Config.Langevin), so that the network learns the rest of the control.
+func (s *Sampler) langevinTargets(mb *matchBatch, rows int) {
+	nd := s.space.Dim()
+	if len(mb.x64) < rows*nd {
+		mb.x64, mb.lt, mb.t64 = make([]float64, rows*nd), make([]float64, rows*nd), make([]float64, rows)
+	}
+	x, t, lt := mb.x64[:rows*nd], mb.t64[:rows], mb.lt[:rows*nd]
+	for i := range x {
+		x[i] = float64(mb.x[i])
+	}
+	for i := range t {
+		t[i] = float64(mb.t[i])
+	}
+	s.langevinTerm(x, t, lt)
+	for i, v := range lt {
+		mb.y[i] -= float32(v)
+	}
+}
+
+// langevinTerm writes c(t_k)·(−∇g(x_k)) = −c(t_k)·(clip(∇E(x_k))/τ + ∇log p_1^base(x_k)) for
+// each state x_k of the batch x (times t, one per state) into out, with c(t) langevinWeight's
+// (Config.Langevin). States with c = 0 are not evaluated; a state whose energy gradient has a NaN gets 0, as do all its components.
+func (s *Sampler) langevinTerm(x, t, out []float64) {
+	nd := s.space.Dim()
+	clear(out)
+	var idx []int
+	for k := range t {
+		if s.langevinWeight(t[k]) > 0 {
+			idx = append(idx, k)
+		}
+	}
+	if len(idx) == 0 {
+		return
+	}
+	xs := make([]float64, len(idx)*nd)
+	for r, k := range idx {
+		copy(xs[r*nd:(r+1)*nd], x[k*nd:(k+1)*nd])
+	}
+	e, g := make([]float64, len(idx)), make([]float64, len(idx)*nd)
+	s.counter.EnergyGrad(xs, e, g)
+	s.langevinEvals += int64(len(idx))
+	for r := range idx {
+		for _, v := range g[r*nd : (r+1)*nd] {
+			if math.IsNaN(v) {
+				clear(g[r*nd : (r+1)*nd])
+				break
+			}
+		}
+	}
+	sde.ClipPerParticle(g, s.space.SpatialDim, s.cfg.ClipNorm)
+	s.space.Project(g)
+	var score []float64
+	if !s.cfg.NoBaseCorrection {
+		score = make([]float64, len(xs))
+		s.space.BaseScore(xs, s.kappa1, score)
+	}
+	tau := s.cfg.System.Tau()
+	for r, k := range idx {
+		c := s.langevinWeight(t[k])
+		for i := r * nd; i < (r+1)*nd; i++ {
+			v := g[i] / tau
+			if score != nil {
+				v += score[i]
+			}
+			out[k*nd+i-r*nd] = -c * v
+		}
+	}
+}
+
+// langevinWeight is c(t) of the Langevin term (Config.Langevin): 1/(1 + a·(κ(1) − κ(t))), with
+// a the curvature langevinCurvature measured. For a Gaussian exp(−g) of curvature a this is the
+// optimal control's exact share of −∇g at time t, whose remaining base variance is κ(1) − κ(t):
+// small while the noise still to come is wide against the energy's features, 1 at the end.
+// 0 without Config.Langevin.
+func (s *Sampler) langevinWeight(t float64) float64 {
+	if !s.cfg.Langevin {
+		return 0
+	}
+	v := math.Max(0, s.kappa1-s.cfg.Schedule.Kappa(t))
+	return 1 / (1 + s.langevinA*v)
+}
+
+// langevinCurvature returns a, the Langevin term's curvature scale: the curvature of
+// g = E/τ + log p_1^base, estimated as the mean squared component of clip(∇E)/τ over
+// base-process terminal states, less the base's 1/κ(1) (which enters g with a minus sign; not
+// under Config.NoBaseCorrection), and at least 0. For a Gaussian target sampled at the target the
+// first term would be its Fisher information per coordinate, E‖∇E/τ‖²/d = tr(∇²E/τ)/d; away
+// from the target the forces are larger, so a errs large and c(t) small: the term enters later,
+// not sooner. Non-finite gradients are left out; with none finite, a is the largest float64
+// (no Langevin term before the end).
+func (s *Sampler) langevinCurvature() (float64, error) {
+	nd := s.space.Dim()
+	n := max(s.cfg.Batch, 64)
+	x := make([]float64, n*nd)
+	if err := s.integrate(x, nil, nil); err != nil {
+		return 0, fmt.Errorf("langevin curvature: %w", err)
+	}
+	e, g := make([]float64, n), make([]float64, n*nd)
+	s.counter.EnergyGrad(x, e, g)
+	s.trainEvals += int64(n)
+	var sum float64
+	var m int
+	tau := s.cfg.System.Tau()
+	for k := range n {
+		gk := g[k*nd : (k+1)*nd]
+		finite := true
+		for _, v := range gk {
+			if math.IsNaN(v) {
+				finite = false
+			}
+		}
+		if !finite {
+			continue
+		}
+		sde.ClipPerParticle(gk, s.space.SpatialDim, s.cfg.ClipNorm)
+		s.space.Project(gk)
+		for _, v := range gk {
+			sum += (v / tau) * (v / tau)
+		}
+		m++
+	}
+	if m == 0 || math.IsNaN(sum) {
+		return math.MaxFloat64, nil
+	}
+	a := math.Min(sum/float64(m*nd), math.MaxFloat64)
+	if !s.cfg.NoBaseCorrection {
+		a -= 1 / s.kappa1
+	}
+	return math.Max(a, 0), nil
+}
+
+// bufferCurvature re-measures the Langevin term's curvature on the replay buffer: the mean
+// squared component of clip(∇E)/τ over the buffered terminal states (recovered from their
+// targets, −∇g − ∇log p_1^base), less 1/κ(1) as in langevinCurvature, and at least 0. Once the
+// buffer holds samples near the target this is the Fisher information per coordinate of
+// exp(−E/τ), which equals its mean curvature (E_π‖∇E/τ‖² = E_π ΔE/τ); early on the forces
+// are larger and so is a. Moving a moves only the split of the control between the term and the
+// network, not the regression's target for their sum, so the buffer's samples stay valid.
+func (s *Sampler) bufferCurvature() float64 {
+	b := s.buf
+	if b.n == 0 {
+		return s.langevinA
+	}
+	nd := s.space.Dim()
+	var score []float64
+	if !s.cfg.NoBaseCorrection {
+		score = make([]float64, nd)
+	}
+	var sum float64
+	var m int
+	for j := range b.n {
+		x, y := b.state(j)
+		if score != nil {
+			s.space.BaseScore(x, s.kappa1, score)
+		}
+		var q float64
+		for i, v := range y {
+			f := -v // clip(∇E)/τ + ∇log p_1^base
+			if score != nil {
+				f -= score[i]
+			}
+			q += f * f
+		}
+		if math.IsNaN(q) || math.IsInf(q, 0) {
+			continue
+		}
+		sum += q
+		m++
+	}
+	if m == 0 {
+		return s.langevinA
+	}
+	a := sum / float64(m*nd)
+	if !s.cfg.NoBaseCorrection {
+		a -= 1 / s.kappa1
+	}
+	return math.Max(a, 0)
+}
+
+// ensureLangevin measures the Langevin term's curvature (langevinCurvature) when
+// Config.Langevin is set and it has not been measured yet.
+func (s *Sampler) ensureLangevin() error {
+	if !s.cfg.Langevin || s.langevinSet {
+		return nil
+	}
+	a, err := s.langevinCurvature()
+	if err != nil {
+		return err
+	}
+	s.langevinA, s.langevinSet = a, true
+	return nil
 }
 
 // draw fills rows [0, rows) of mb: for each row a buffered sample j (uniform, or by the tempered
@@ -77,6 +273,9 @@ func (s *Sampler) drawAmong(mb *matchBatch, rows int, idx []int, time func(u flo
 			mb.y[b*nd+i] = float32(y[i])
 		}
 		mb.t[b] = float32(t)
+	}
+	if s.cfg.Langevin {
+		s.langevinTargets(mb, rows)
 	}
 }
 

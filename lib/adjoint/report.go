@@ -92,6 +92,13 @@ func (s *Sampler) Table() *display.Table {
 	if c.Defensive > 0 {
 		t.AddRow("defensive share of samples", fmt.Sprintf("%g from a Student-t (ν = %d), weighed against the mixture", c.Defensive, DefensiveNu))
 	}
+	if c.Langevin {
+		a := "unmeasured"
+		if s.langevinSet {
+			a = fmt.Sprintf("%.4g", s.langevinA)
+		}
+		t.AddRow("control", "network + Langevin term c(t)·(−∇g(x)), c = 1/(1 + a·(κ(1) − κ(t))), a re-measured every epoch on the buffer, now "+a)
+	}
 	if c.EMA > 0 {
 		t.AddRow("parameter average", s.Averaging())
 	}

@@ -27,15 +27,22 @@ type Sampler struct {
 
 	buf buffer
 
-	epoch      int           // epochs completed
-	steps      int           // gradient steps taken
-	losses     []float64     // mean loss of each completed epoch
-	trainEvals int64         // energy evaluations made by training
-	wall       time.Duration // training wall time, all calls together
-	lastEnergy float64       // mean energy of the latest generated batch
-	nonFinite  int64         // non-finite energies among the samples training evaluated
-	batchDiag  *Diagnostics  // of the current epoch's batch when it is diagnosed, else nil
-	lastDiag   *Diagnostics  // of the latest diagnosed batch
+	epoch      int       // epochs completed
+	steps      int       // gradient steps taken
+	losses     []float64 // mean loss of each completed epoch
+	trainEvals int64     // energy evaluations made by training
+	// langevinEvals counts the evaluations of the Langevin term (Config.Langevin), training's
+	// and sampling's; runEpoch adds its epoch's share to trainEvals
+	langevinEvals int64
+	// langevinA is the curvature scale of the Langevin term (langevinCurvature), measured before
+	// the first epoch (langevinSet) and kept in checkpoints
+	langevinA   float64
+	langevinSet bool
+	wall        time.Duration // training wall time, all calls together
+	lastEnergy  float64       // mean energy of the latest generated batch
+	nonFinite   int64         // non-finite energies among the samples training evaluated
+	batchDiag   *Diagnostics  // of the current epoch's batch when it is diagnosed, else nil
+	lastDiag    *Diagnostics  // of the latest diagnosed batch
 	// reweightBeta is the tempering exponent of the buffer's draw distribution under
 	// Config.Reweight (buffer.temper).
 	reweightBeta float64
