@@ -42,9 +42,9 @@ func settingOrigins(fs *flag.FlagSet, spec string, resumed bool, cfg adjoint.Con
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	generic := adjoint.DefaultConfig(&energy.System{})
-	var system adjoint.Config
+	var system, paper adjoint.Config
 	if cfg.System != nil {
-		system = adjoint.DefaultConfig(cfg.System)
+		system, paper = adjoint.DefaultConfig(cfg.System), adjoint.PaperConfig(cfg.System)
 		if isAdjSpec(spec) && !resumed {
 			system = probedBaseline(cfg, system)
 		}
@@ -54,6 +54,10 @@ func settingOrigins(fs *flag.FlagSet, spec string, resumed bool, cfg adjoint.Con
 		v, _ := settingValue(s.Field, cfg, adjoint.TrainOptions{})
 		sv, _ := settingValue(s.Field, system, adjoint.TrainOptions{})
 		gv, _ := settingValue(s.Field, generic, adjoint.TrainOptions{})
+		pv, _ := settingValue(s.Field, paper, adjoint.TrainOptions{})
+		// a system's own default that departs from its paper configuration is the system's,
+		// even where it equals the library's generic value (dw4's 100 steps)
+		chosen := cfg.System != nil && reflect.DeepEqual(v.Interface(), sv.Interface()) && !reflect.DeepEqual(sv.Interface(), pv.Interface())
 		isTrain := strings.HasPrefix(s.Field, "TrainOptions.")
 		switch {
 		case given[s.Flag] && (!resumed || isTrain):
@@ -64,7 +68,7 @@ func settingOrigins(fs *flag.FlagSet, spec string, resumed bool, cfg adjoint.Con
 			out[s.Field] = fromDefault
 		case isAdjSpec(spec) && cfg.System != nil && !reflect.DeepEqual(v.Interface(), sv.Interface()):
 			out[s.Field] = fromScript
-		case !reflect.DeepEqual(v.Interface(), gv.Interface()):
+		case chosen || !reflect.DeepEqual(v.Interface(), gv.Interface()):
 			out[s.Field] = fromSystem
 		default:
 			out[s.Field] = fromDefault

@@ -67,7 +67,7 @@ func TestStartTable(t *testing.T) {
 		rows[r[0]] = r
 	}
 	for flag, want := range map[string][2]string{
-		"--lr": {"0.0003", fromFlag}, "--steps": {"100", fromDefault}, "--seed": {"1", fromDefault},
+		"--lr": {"0.0003", fromFlag}, "--steps": {"100", fromSystem}, "--seed": {"1", fromDefault},
 		"--time-sampling": {"kappa", fromSystem}, "--reweight": {"0.5", fromSystem}, "--checkpoint-every": {"50", fromDefault},
 	} {
 		r := rows[flag]
