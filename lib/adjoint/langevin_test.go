@@ -168,3 +168,32 @@ func TestLangevinTraining(t *testing.T) {
 		t.Fatalf("the sampler's table does not show the Langevin term:\n%s", tab)
 	}
 }
+
+// TestLangevinTamed: on a stiff energy far from its minimum the Langevin term is tamed, so that
+// one explicit step moves a particle by less than 1 (Δt·σ²·‖term‖ < 1), inward, where the
+// untamed force would throw it across the well; an ordinary force is left almost as it is.
+func TestLangevinTamed(t *testing.T) {
+	for _, c := range []struct {
+		std      float64
+		x        []float64
+		min, max float64 // bounds on Δt·σ²·‖term‖
+	}{
+		{1e-3, []float64{5, 5}, 0.9, 1},       // force ~7e6: tamed to just under one unit
+		{0.5, []float64{0.1, 0}, 0, 0.4 / 40}, // force 0.4: Δt·σ²·‖term‖ about 0.01, untouched
+	} {
+		cfg := gaussConfig(t, 2, c.std)
+		cfg.Langevin, cfg.ClipNorm = true, 0 // no clip: the force itself reaches the term
+		s, err := NewSampler(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.langevinA, s.langevinSet = 1/(c.std*c.std)-1, true
+		out := make([]float64, 2)
+		s.langevinTerm(c.x, []float64{1}, out) // c(1) = 1
+		h := cfg.Schedule.Sigma(1) * cfg.Schedule.Sigma(1) / float64(cfg.Steps)
+		step := h * math.Hypot(out[0], out[1])
+		if step <= c.min || step >= c.max || out[0]*c.x[0]+out[1]*c.x[1] >= 0 {
+			t.Errorf("std %g at %v: term %v, step %g, want in (%g, %g) and inward", c.std, c.x, out, step, c.min, c.max)
+		}
+	}
+}

@@ -118,6 +118,23 @@ func (s *Sampler) langevinTerm(x, t, out []float64) {
 			}
 			out[k*nd+i-r*nd] = -c * v
 		}
+		// tamed (Hutzenthaler, Jentzen and Kloeden 2012): per particle the term's drift
+		// σ²·term is divided by 1 + Δt·‖σ²·term‖, which leaves an ordinary force almost as it is
+		// and stops an explicit step on a stiff wall (a quartic, a 1/r¹²) from throwing the
+		// state out, where the next force is larger still
+		sig := s.cfg.Schedule.Sigma(t[k])
+		h := sig * sig / float64(max(s.cfg.Steps, 1))
+		sd := s.space.SpatialDim
+		for p := k * nd; p+sd <= (k+1)*nd; p += sd {
+			var n2 float64
+			for _, v := range out[p : p+sd] {
+				n2 += v * v
+			}
+			f := 1 / (1 + h*math.Sqrt(n2))
+			for i := p; i < p+sd; i++ {
+				out[i] *= f
+			}
+		}
 	}
 }
 
