@@ -32,20 +32,21 @@ func TestSamplerSettingsFollowTable(t *testing.T) {
 	}
 	src := `system w { particles 1 in 1d; energy = x[0].x^2 }
 sampler q = adjoint(w) { net mlp(layers 1, hidden 4); tanh_range 30; lr_final 1e-5; time_sampling kappa
-  integrator kappa; prefill 10; no_base_correction true; batch 8; buffer 16 }`
+  integrator kappa; prefill 10; no_base_correction true; langevin true; batch 8; buffer 16 }`
 	binds, err := NewSession().Exec(t.Context(), src, "s.adj", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := binds[1].Value.(*adjoint.Sampler).Config()
 	if c.Net.TanhRange != 30 || c.LRFinal != 1e-5 || c.TimeSampling != adjoint.TimeKappa || c.Integrator != adjoint.IntegratorKappa ||
-		c.PrefillBase != 10 || !c.NoBaseCorrection {
+		c.PrefillBase != 10 || !c.NoBaseCorrection || !c.Langevin {
 		t.Fatalf("config %+v", c)
 	}
 	for _, bad := range []struct{ setting, want string }{
 		{"time_sampling often", "unknown time sampling"},
 		{"integrator rk4", "unknown integrator"},
 		{"no_base_correction maybe", "true or false"},
+		{"langevin yes", "true or false"},
 		{"prefill 1.5", "whole number"},
 		{"lr_final 3 + 4", ""},
 	} {
