@@ -16,9 +16,6 @@ func (s *Sampler) runEpoch(ctx context.Context, diagnose bool, afterStep func(lo
 	ep := s.epoch + 1
 	l0 := s.langevinEvals
 	defer func() { s.trainEvals += s.langevinEvals - l0 }()
-	if err := s.ensureLangevin(); err != nil {
-		return 0, err
-	}
 	if s.epoch == 0 && s.buf.n == 0 && s.cfg.PrefillBase > 0 {
 		if err := s.prefill(ctx); err != nil {
 			return 0, err

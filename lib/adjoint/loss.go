@@ -19,6 +19,13 @@ func (s *Sampler) terminalTargets(x, g []float64) error {
 			}
 		}
 	}
+	s.negGradG(x, g)
+	return nil
+}
+
+// negGradG turns ∇E of states x into −∇g(x) = −(clip(∇E)/τ + ∇log p_1^base(x)), in place in g:
+// the terminal regression targets, and the force of the Langevin term.
+func (s *Sampler) negGradG(x, g []float64) {
 	sde.ClipPerParticle(g, s.space.SpatialDim, s.cfg.ClipNorm)
 	s.space.Project(g)
 	tau := s.cfg.System.Tau()
@@ -34,7 +41,6 @@ func (s *Sampler) terminalTargets(x, g []float64) error {
 		}
 		g[i] = -v
 	}
-	return nil
 }
 
 // matchBatch is one batch of the adjoint-matching regression: bridge states X_t, their times
@@ -78,9 +84,10 @@ func (s *Sampler) langevinTerm(x, t, out []float64) {
 	nd := s.space.Dim()
 	clear(out)
 	var idx []int
+	var cs []float64
 	for k := range t {
-		if s.langevinWeight(t[k]) > 0 {
-			idx = append(idx, k)
+		if c := s.langevinWeight(t[k]); c > 0 {
+			idx, cs = append(idx, k), append(cs, c)
 		}
 	}
 	if len(idx) == 0 {
@@ -94,29 +101,16 @@ func (s *Sampler) langevinTerm(x, t, out []float64) {
 	s.counter.EnergyGrad(xs, e, g)
 	s.langevinEvals += int64(len(idx))
 	for r := range idx {
-		for _, v := range g[r*nd : (r+1)*nd] {
-			if math.IsNaN(v) {
-				clear(g[r*nd : (r+1)*nd])
-				break
-			}
+		if hasNaN(g[r*nd : (r+1)*nd]) {
+			clear(g[r*nd : (r+1)*nd])
 		}
 	}
-	sde.ClipPerParticle(g, s.space.SpatialDim, s.cfg.ClipNorm)
-	s.space.Project(g)
-	var score []float64
-	if !s.cfg.NoBaseCorrection {
-		score = make([]float64, len(xs))
-		s.space.BaseScore(xs, s.kappa1, score)
-	}
-	tau := s.cfg.System.Tau()
+	s.negGradG(xs, g)
+	sd := s.space.SpatialDim
 	for r, k := range idx {
-		c := s.langevinWeight(t[k])
-		for i := r * nd; i < (r+1)*nd; i++ {
-			v := g[i] / tau
-			if score != nil {
-				v += score[i]
-			}
-			out[k*nd+i-r*nd] = -c * v
+		o := out[k*nd : (k+1)*nd]
+		for i, v := range g[r*nd : (r+1)*nd] {
+			o[i] = cs[r] * v
 		}
 		// tamed (Hutzenthaler, Jentzen and Kloeden 2012): per particle the term's drift
 		// σ²·term is divided by 1 + Δt·‖σ²·term‖, which leaves an ordinary force almost as it is
@@ -124,18 +118,27 @@ func (s *Sampler) langevinTerm(x, t, out []float64) {
 		// state out, where the next force is larger still
 		sig := s.cfg.Schedule.Sigma(t[k])
 		h := sig * sig / float64(max(s.cfg.Steps, 1))
-		sd := s.space.SpatialDim
-		for p := k * nd; p+sd <= (k+1)*nd; p += sd {
+		for p := 0; p+sd <= nd; p += sd {
 			var n2 float64
-			for _, v := range out[p : p+sd] {
+			for _, v := range o[p : p+sd] {
 				n2 += v * v
 			}
 			f := 1 / (1 + h*math.Sqrt(n2))
 			for i := p; i < p+sd; i++ {
-				out[i] *= f
+				o[i] *= f
 			}
 		}
 	}
+}
+
+// hasNaN says whether v holds a NaN.
+func hasNaN(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) {
+			return true
+		}
+	}
+	return false
 }
 
 // langevinWeight is c(t) of the Langevin term (Config.Langevin): 1/(1 + a·(κ(1) − κ(t))), with
@@ -151,14 +154,11 @@ func (s *Sampler) langevinWeight(t float64) float64 {
 	return 1 / (1 + s.langevinA*v)
 }
 
-// langevinCurvature returns a, the Langevin term's curvature scale: the curvature of
-// g = E/τ + log p_1^base, estimated as the mean squared component of clip(∇E)/τ over
-// base-process terminal states, less the base's 1/κ(1) (which enters g with a minus sign; not
-// under Config.NoBaseCorrection), and at least 0. For a Gaussian target sampled at the target the
-// first term would be its Fisher information per coordinate, E‖∇E/τ‖²/d = tr(∇²E/τ)/d; away
-// from the target the forces are larger, so a errs large and c(t) small: the term enters later,
-// not sooner. Non-finite gradients are left out; with none finite, a is the largest float64
-// (no Langevin term before the end).
+// langevinCurvature returns a, the Langevin term's curvature scale, measured on base-process
+// terminal states (curvatureOf). For a Gaussian target sampled at the target the mean squared
+// force would be its Fisher information per coordinate, E‖∇E/τ‖²/d = tr(∇²E/τ)/d; away from
+// the target the forces are larger, so a errs large and c(t) small: the term enters later, not
+// sooner. States whose gradient has a NaN are left out.
 func (s *Sampler) langevinCurvature() (float64, error) {
 	nd := s.space.Dim()
 	n := max(s.cfg.Batch, 64)
@@ -168,50 +168,38 @@ func (s *Sampler) langevinCurvature() (float64, error) {
 	}
 	e, g := make([]float64, n), make([]float64, n*nd)
 	s.counter.EnergyGrad(x, e, g)
-	s.trainEvals += int64(n)
-	var sum float64
-	var m int
-	tau := s.cfg.System.Tau()
+	s.langevinEvals += int64(n)
+	var xs, ys []float64
 	for k := range n {
-		gk := g[k*nd : (k+1)*nd]
-		finite := true
-		for _, v := range gk {
-			if math.IsNaN(v) {
-				finite = false
-			}
+		if gk := g[k*nd : (k+1)*nd]; !hasNaN(gk) {
+			xs, ys = append(xs, x[k*nd:(k+1)*nd]...), append(ys, gk...)
 		}
-		if !finite {
-			continue
-		}
-		sde.ClipPerParticle(gk, s.space.SpatialDim, s.cfg.ClipNorm)
-		s.space.Project(gk)
-		for _, v := range gk {
-			sum += (v / tau) * (v / tau)
-		}
-		m++
 	}
-	if m == 0 || math.IsNaN(sum) {
-		return math.MaxFloat64, nil
-	}
-	a := math.Min(sum/float64(m*nd), math.MaxFloat64)
-	if !s.cfg.NoBaseCorrection {
-		a -= 1 / s.kappa1
-	}
-	return math.Max(a, 0), nil
+	s.negGradG(xs, ys)
+	return s.curvatureOf(len(ys)/nd, func(j int) (x, y []float64) {
+		return xs[j*nd : (j+1)*nd], ys[j*nd : (j+1)*nd]
+	}), nil
 }
 
-// bufferCurvature re-measures the Langevin term's curvature on the replay buffer: the mean
-// squared component of clip(∇E)/τ over the buffered terminal states (recovered from their
-// targets, −∇g − ∇log p_1^base), less 1/κ(1) as in langevinCurvature, and at least 0. Once the
-// buffer holds samples near the target this is the Fisher information per coordinate of
-// exp(−E/τ), which equals its mean curvature (E_π‖∇E/τ‖² = E_π ΔE/τ); early on the forces
-// are larger and so is a. Moving a moves only the split of the control between the term and the
-// network, not the regression's target for their sum, so the buffer's samples stay valid.
+// bufferCurvature re-measures the Langevin term's curvature on the replay buffer
+// (curvatureOf); with an empty buffer a stays as it is. Once the buffer holds samples near the
+// target the mean squared force is the Fisher information per coordinate of exp(−E/τ), which
+// equals its mean curvature (E_π‖∇E/τ‖² = E_π ΔE/τ); early on the forces are larger and so is
+// a. Moving a moves only the split of the control between the term and the network, not the
+// regression's target for their sum, so the buffer's samples stay valid.
 func (s *Sampler) bufferCurvature() float64 {
-	b := s.buf
-	if b.n == 0 {
+	if s.buf.n == 0 {
 		return s.langevinA
 	}
+	return s.curvatureOf(s.buf.n, s.buf.state)
+}
+
+// curvatureOf estimates the curvature of g = E/τ + log p_1^base from n states x_j with their
+// targets y_j = −∇g(x_j): the mean squared component of clip(∇E)/τ = −y − ∇log p_1^base, less
+// the base's 1/κ(1) (which enters g with a minus sign; not under Config.NoBaseCorrection), and
+// at least 0. Non-finite rows are left out; with none left, a is the largest float64 (no
+// Langevin term before the end).
+func (s *Sampler) curvatureOf(n int, state func(j int) (x, y []float64)) float64 {
 	nd := s.space.Dim()
 	var score []float64
 	if !s.cfg.NoBaseCorrection {
@@ -219,14 +207,14 @@ func (s *Sampler) bufferCurvature() float64 {
 	}
 	var sum float64
 	var m int
-	for j := range b.n {
-		x, y := b.state(j)
+	for j := range n {
+		x, y := state(j)
 		if score != nil {
 			s.space.BaseScore(x, s.kappa1, score)
 		}
 		var q float64
 		for i, v := range y {
-			f := -v // clip(∇E)/τ + ∇log p_1^base
+			f := -v
 			if score != nil {
 				f -= score[i]
 			}
@@ -239,7 +227,7 @@ func (s *Sampler) bufferCurvature() float64 {
 		m++
 	}
 	if m == 0 {
-		return s.langevinA
+		return math.MaxFloat64
 	}
 	a := sum / float64(m*nd)
 	if !s.cfg.NoBaseCorrection {
