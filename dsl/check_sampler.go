@@ -14,7 +14,7 @@ import (
 // samplerSettings are the settings of a sampler block; each is the Script name of a trainer
 // setting of adjoint.Settings (the table the command line's flags follow too).
 var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps",
-	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive", "langevin"}
+	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive", "langevin", "mix_target"}
 
 // setter applies one checked sampler setting to a configuration.
 type setter func(cfg *adjoint.Config)
@@ -182,7 +182,7 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 			if v, ok := c.posInt(s.Value, key); ok {
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.PrefillBase = v })
 			}
-		case "time_sampling", "integrator", "no_base_correction", "langevin", "refine_buffer_method":
+		case "time_sampling", "integrator", "no_base_correction", "langevin", "mix_target", "refine_buffer_method":
 			if f, ok := c.wordSetting(key, s.Value); ok {
 				sets = append(sets, f)
 			}
@@ -203,7 +203,12 @@ func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 	case *Str:
 		word = v.Val
 	default:
-		c.errorf(e.At(), "", "%s takes a word, e.g. %s kappa", key, key)
+		example := map[string]string{"time_sampling": "kappa", "integrator": "kappa", "refine_buffer_method": "mala"}[key]
+		if example == "" {
+			c.errorf(e.At(), "true or false", "%s must be true or false", key)
+			return nil, false
+		}
+		c.errorf(e.At(), "", "%s takes a word, e.g. %s %s", key, key, example)
 		return nil, false
 	}
 	switch key {
@@ -234,8 +239,11 @@ func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 		return nil, false
 	}
 	on := word == "true"
-	if key == "langevin" {
+	switch key {
+	case "langevin":
 		return func(cfg *adjoint.Config) { cfg.Langevin = on }, true
+	case "mix_target":
+		return func(cfg *adjoint.Config) { cfg.MixTarget = on }, true
 	}
 	return func(cfg *adjoint.Config) { cfg.NoBaseCorrection = on }, true
 }

@@ -42,11 +42,20 @@ sampler q = adjoint(w) { net mlp(layers 1, hidden 4); tanh_range 30; lr_final 1e
 		c.PrefillBase != 10 || !c.NoBaseCorrection || !c.Langevin {
 		t.Fatalf("config %+v", c)
 	}
+	binds, err = NewSession().Exec(t.Context(), `system w { particles 1 in 1d; energy = x[0].x^2 }
+sampler q = adjoint(w) { net mlp(layers 1, hidden 4); mix_target true; batch 8; buffer 16 }`, "m.adj", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := binds[1].Value.(*adjoint.Sampler).Config(); !c.MixTarget {
+		t.Fatalf("mix_target true: config %+v", c)
+	}
 	for _, bad := range []struct{ setting, want string }{
 		{"time_sampling often", "unknown time sampling"},
 		{"integrator rk4", "unknown integrator"},
 		{"no_base_correction maybe", "true or false"},
 		{"langevin yes", "true or false"},
+		{"mix_target 1", "true or false"},
 		{"prefill 1.5", "whole number"},
 		{"lr_final 3 + 4", ""},
 	} {

@@ -32,7 +32,7 @@ type trainFlags struct {
 	timeSampling                                           adjoint.TimeSampling
 	integrator                                             adjoint.Integrator
 	seed                                                   int64
-	noBase, langevin                                       bool
+	noBase, langevin, mixTarget                            bool
 	sigma                                                  scheduleFlag
 }
 
@@ -97,6 +97,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.prefill, "prefill", 0, "fill the buffer with this many base-process samples first")
 	fs.BoolVar(&t.noBase, "no-base-correction", false, "drop the base-marginal correction (teaching)")
 	fs.BoolVar(&t.langevin, "langevin", false, "add the energy's force c(t)·(−∇g(x)) to the control, c rising to 1 as the remaining noise shrinks, the network learning the rest (one energy gradient per state and step; off: the paper's)")
+	fs.BoolVar(&t.mixTarget, "mix-target", false, "regress on c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)): the energy's and the denoising form of the optimal control, each weighted where it is quiet (off: −∇g(X_1), the paper's)")
 }
 
 // apply overrides the configuration with the flags that were given.
@@ -151,6 +152,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.NoBaseCorrection = t.noBase
 		case "langevin":
 			cfg.Langevin = t.langevin
+		case "mix-target":
+			cfg.MixTarget = t.mixTarget
 		}
 	})
 }

@@ -119,6 +119,19 @@ type Config struct {
 	// integration step and per regression row, where the paper evaluates the energy at the
 	// terminal states only. false (the paper's): the network is the whole control.
 	Langevin bool `json:",omitempty"`
+	// MixTarget, when set, regresses the network on a lower-variance target with the same
+	// conditional mean at the target: c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)),
+	// with c(t) = 1/(1 + a·(κ(1) − κ(t))) and a the curvature of g (as under Langevin: measured
+	// every epoch on the replay buffer). The second term is the denoising form of the optimal
+	// control, ∇log h(x, t) = E[(X_1 − x)/(κ(1) − κ(t)) | X_t = x]; the first is the paper's
+	// (the energy's form). Under the target's path measure both have the optimal control as
+	// their conditional mean, so any mix of them does; this c makes the target exact, with no
+	// variance, for a Gaussian exp(−g) of curvature a. The energy's form is noisy early, where
+	// the end state is far from decided, the denoising form late, so the mix weighs each where
+	// it is quiet. Under a buffer that is not yet the target the denoising form pulls toward the
+	// buffer's own law, so the iteration toward the target is damped at early times. Systems
+	// without periodic box, with the base correction. false (the paper's): −∇g(X_1).
+	MixTarget bool `json:",omitempty"`
 }
 
 // DefaultEMA is the parameter average of dw4's defaults (Config.EMA): a horizon of
@@ -237,6 +250,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RefineBuffer > 0 && c.Reweight > 0 {
 		return fmt.Errorf("adjoint: reweight and refine_buffer do not combine: refined samples have no importance weights")
+	}
+	if c.MixTarget && (c.System.Periodic() || c.NoBaseCorrection) {
+		return fmt.Errorf("adjoint: the mixed regression target needs a system without periodic box and the base correction (%s)", c.System.Name)
 	}
 	if err := c.checkDefensive(c.Defensive); err != nil {
 		return err

@@ -154,6 +154,18 @@ func (s *Sampler) langevinWeight(t float64) float64 {
 	return 1 / (1 + s.langevinA*v)
 }
 
+// mixWeight returns c(t) of the mixed regression target (Config.MixTarget), the energy form's
+// share, and the remaining base variance κ(1) − κ(t) the denoising form divides by. c is
+// langevinWeight's 1/(1 + a·(κ(1) − κ(t))), with a the curvature measured on the buffer; where
+// the remaining variance is below 1e-12 of κ(1) (the end of the trajectory) c is 1.
+func (s *Sampler) mixWeight(t float64) (c, dk float64) {
+	dk = s.kappa1 - s.cfg.Schedule.Kappa(t)
+	if !(dk > 1e-12*s.kappa1) {
+		return 1, 0
+	}
+	return 1 / (1 + s.langevinA*dk), dk
+}
+
 // langevinCurvature returns a, the Langevin term's curvature scale, measured on base-process
 // terminal states (curvatureOf). For a Gaussian target sampled at the target the mean squared
 // force would be its Fisher information per coordinate, E‖∇E/τ‖²/d = tr(∇²E/τ)/d; away from
@@ -273,9 +285,17 @@ func (s *Sampler) drawAmong(mb *matchBatch, rows int, idx []int, time func(u flo
 		t := time(s.rng.Float64(), b)
 		x1, y := s.buf.state(j)
 		s.space.Bridge(s.rng, s.cfg.Schedule, t, x1, mb.xt)
+		c, dk := 1.0, 0.0
+		if s.cfg.MixTarget {
+			c, dk = s.mixWeight(t)
+		}
 		for i := range nd {
 			mb.x[b*nd+i] = float32(mb.xt[i])
-			mb.y[b*nd+i] = float32(y[i])
+			v := y[i]
+			if c < 1 {
+				v = c*v + (1-c)*(x1[i]-mb.xt[i])/dk
+			}
+			mb.y[b*nd+i] = float32(v)
 		}
 		mb.t[b] = float32(t)
 	}

@@ -99,6 +99,13 @@ func (s *Sampler) Table() *display.Table {
 		}
 		t.AddRow("control", "network + Langevin term c(t)·(−∇g(x)), c = 1/(1 + a·(κ(1) − κ(t))), a re-measured every epoch on the buffer, now "+a)
 	}
+	if c.MixTarget {
+		a := "unmeasured"
+		if s.epoch > 0 || s.langevinSet {
+			a = fmt.Sprintf("%.4g", s.langevinA)
+		}
+		t.AddRow("regression target", "c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)), c = 1/(1 + a·(κ(1) − κ(t))), a re-measured every epoch on the buffer, now "+a)
+	}
 	if c.EMA > 0 {
 		t.AddRow("parameter average", s.Averaging())
 	}
