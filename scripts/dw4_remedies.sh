@@ -1,13 +1,14 @@
 #!/bin/bash
 # DW-4 remedies at equal compute: each run MIN minutes on one core, two runs at a time.
 # usage: ADJOINT=bin/adjoint OUT=dir scripts/dw4_remedies.sh MIN  (configs below; PAIRED=1 NAMES="A B" runs A and B side by side per seed); writes NAME-sSEED.{ckpt,log,npy,w.npy,eval.json,diag.json}
-# configs: base tanh60 intk rw5 rw2 rw8 rw5s100 rb20 recipe paper h128 sigma2 langevin mix mixrw2 uniform
+# configs: base tanh60 intk rw5 rw2 rw8 rw5s100 rb20 recipe ram paper h128 sigma2 langevin mix mixrw2 uniform
 # (three eval seeds per run: exact_* fields against the exact samples; diag: adjoint diagnose)
 B=$(realpath "${ADJOINT:-bin/adjoint}")
 mkdir -p "${OUT:-.}" && cd "${OUT:-.}" || exit 1
 MIN=${1:-6}
 # BASE starts from the paper's configuration (--paper), as these experiments did before dw4's
-# defaults became the recipe; "recipe" is those defaults, "paper" the paper's configuration
+# defaults became the recipe; "recipe" is those defaults, "ram" the recipe before the mixed target
+# joined them (the paper's regression target), "paper" the paper's configuration
 BASE="--paper --layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling kappa"
 declare -A CFG
 CFG[base]="$BASE"
@@ -19,11 +20,12 @@ CFG[rw8]="$BASE --reweight 0.8"
 CFG[rw5s100]="$BASE --reweight 0.5 --steps 100"
 CFG[rb20]="$BASE --refine-buffer 20"
 CFG[recipe]=""
+CFG[ram]="--mix-target=false"
 CFG[paper]="--paper"
-CFG[h128]="--hidden 128"
-CFG[sigma2]="--sigma geometric(0.001,2)"
-CFG[langevin]="--langevin"
-CFG[mix]="--mix-target"
+CFG[h128]="--hidden 128 --mix-target=false"
+CFG[sigma2]="--sigma geometric(0.001,2) --mix-target=false"
+CFG[langevin]="--langevin --mix-target=false"
+CFG[mix]="--mix-target"  # the recipe itself, since the mixed target joined its defaults
 CFG[mixrw2]="--mix-target --reweight 0.2"
 CFG[uniform]="--paper --layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
 one() { # name seed

@@ -121,15 +121,17 @@ type Config struct {
 	Langevin bool `json:",omitempty"`
 	// MixTarget, when set, regresses the network on a lower-variance target with the same
 	// conditional mean at the target: c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)),
-	// with c(t) = 1/(1 + a·(κ(1) − κ(t))) and a the curvature of g (as under Langevin: measured
-	// every epoch on the replay buffer). The second term is the denoising form of the optimal
+	// with c(t) = 1/(1 + a·(κ(1) − κ(t))) and a the curvature of g (measured as under Langevin,
+	// on the replay buffer the rows come from, again whenever it changes). The second term is the denoising form of the optimal
 	// control, ∇log h(x, t) = E[(X_1 − x)/(κ(1) − κ(t)) | X_t = x]; the first is the paper's
 	// (the energy's form). Under the target's path measure both have the optimal control as
 	// their conditional mean, so any mix of them does; this c makes the target exact, with no
 	// variance, for a Gaussian exp(−g) of curvature a. The energy's form is noisy early, where
 	// the end state is far from decided, the denoising form late, so the mix weighs each where
 	// it is quiet. Under a buffer that is not yet the target the denoising form pulls toward the
-	// buffer's own law, so the iteration toward the target is damped at early times. Systems
+	// buffer's own law, so the iteration toward the target is damped at early times: it serves
+	// a buffer drawn by importance weight (Reweight). dw4's defaults set it (docs/validation.md,
+	// "DW-4: a mixed regression target"); on LJ-13 without reweighting it fails. Systems
 	// without periodic box, with the base correction. false (the paper's): −∇g(X_1).
 	MixTarget bool `json:",omitempty"`
 }
@@ -144,8 +146,9 @@ const DefaultEMA = 0.999
 // it is the paper's (PaperConfig). For dw4 it is the recipe measured best at equal compute on
 // CPU (docs/validation.md, "DW-4: the default recipe"): the paper's configuration with an EGNN
 // 3×64, 100 integration steps, lr 1e-3 annealed to 1e-4, a buffer of 2560 drawn by tempered
-// importance weights (Reweight 0.5), time sampling kappa and a parameter average (DefaultEMA);
-// PaperConfig (`--paper`) gives the paper's. Other systems get smaller defaults (geometric
+// importance weights (Reweight 0.5), time sampling kappa, a parameter average (DefaultEMA) and
+// the mixed regression target (MixTarget; docs/validation.md, "DW-4: a mixed regression
+// target"); PaperConfig (`--paper`) gives the paper's. Other systems get smaller defaults (geometric
 // schedule 1e-3…1.5, 100 steps, an MLP 3×64, batch 256, buffer 5000, 50 gradient steps per
 // epoch, lr 1e-3, 200 epochs); the zoo targets (energy.ZooNames) get their own (docs/zoo.md).
 func DefaultConfig(sys *energy.System) Config {
@@ -153,7 +156,7 @@ func DefaultConfig(sys *energy.System) Config {
 	if sys != nil && sys.Name == "dw4" {
 		c.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 64}
 		c.Steps, c.Buffer, c.LR, c.LRFinal = 100, 2560, 1e-3, 1e-4
-		c.TimeSampling, c.Reweight, c.EMA = TimeKappa, 0.5, DefaultEMA
+		c.TimeSampling, c.Reweight, c.EMA, c.MixTarget = TimeKappa, 0.5, DefaultEMA, true
 	}
 	return c
 }

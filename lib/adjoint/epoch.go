@@ -27,7 +27,7 @@ func (s *Sampler) runEpoch(ctx context.Context, diagnose bool, afterStep func(lo
 		}
 		return 0, fmt.Errorf("epoch %d: %w", ep, err)
 	}
-	if s.cfg.Langevin || s.cfg.MixTarget {
+	if s.cfg.Langevin {
 		s.langevinA = s.bufferCurvature()
 	}
 	sum, err := s.gradSteps(ctx, s.cfg.GradSteps, afterStep)

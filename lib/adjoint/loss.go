@@ -156,14 +156,25 @@ func (s *Sampler) langevinWeight(t float64) float64 {
 
 // mixWeight returns c(t) of the mixed regression target (Config.MixTarget), the energy form's
 // share, and the remaining base variance κ(1) − κ(t) the denoising form divides by. c is
-// langevinWeight's 1/(1 + a·(κ(1) − κ(t))), with a the curvature measured on the buffer; where
-// the remaining variance is below 1e-12 of κ(1) (the end of the trajectory) c is 1.
+// langevinWeight's 1/(1 + a·(κ(1) − κ(t))), with a the curvature of the buffer the rows are
+// drawn from (mixCurvature); where the remaining variance is below 1e-12 of κ(1) (the end of
+// the trajectory) c is 1.
 func (s *Sampler) mixWeight(t float64) (c, dk float64) {
 	dk = s.kappa1 - s.cfg.Schedule.Kappa(t)
 	if !(dk > 1e-12*s.kappa1) {
 		return 1, 0
 	}
-	return 1 / (1 + s.langevinA*dk), dk
+	return 1 / (1 + s.mixCurvature()*dk), dk
+}
+
+// mixCurvature returns the curvature of the replay buffer as it is now (curvatureOf), measured
+// once per state of the buffer: the mixed target's weight belongs to the buffer the rows come
+// from, whether training, a seeded buffer (SeedBuffer, Fit) or given states (LossByTimeOn).
+func (s *Sampler) mixCurvature() float64 {
+	if !s.mixSet {
+		s.mixA, s.mixSet = s.curvatureOf(s.buf.n, s.buf.state), true
+	}
+	return s.mixA
 }
 
 // langevinCurvature returns a, the Langevin term's curvature scale, measured on base-process

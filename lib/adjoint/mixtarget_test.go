@@ -30,11 +30,10 @@ func TestMixTargetExact(t *testing.T) {
 			y[i] = -a * x[i] // −∇g = −(x/s² − x/κ(1))
 		}
 		s.buf.push(x, y, 0, nil)
-		s.langevinA = s.bufferCurvature()
-		if math.Abs(s.langevinA-a) > 0.1*a {
-			t.Fatalf("curvature of the exact buffer %g, want %g", s.langevinA, a)
+		if got := s.mixCurvature(); math.Abs(got-a) > 0.1*a {
+			t.Fatalf("curvature of the exact buffer %g, want %g", got, a)
 		}
-		s.langevinA = a
+		s.mixA = a // the exact value, so that the targets are exact
 		mb := newMatchBatch(n, dim)
 		for _, tt := range []float64{0.01, 0.3, 0.7, 0.99} {
 			s.draw(mb, n, func(float64, int) float64 { return tt })

@@ -101,10 +101,10 @@ func (s *Sampler) Table() *display.Table {
 	}
 	if c.MixTarget {
 		a := "unmeasured"
-		if s.epoch > 0 || s.langevinSet {
-			a = fmt.Sprintf("%.4g", s.langevinA)
+		if s.buf.n > 0 {
+			a = fmt.Sprintf("%.4g", s.mixCurvature())
 		}
-		t.AddRow("regression target", "c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)), c = 1/(1 + a·(κ(1) − κ(t))), a re-measured every epoch on the buffer, now "+a)
+		t.AddRow("regression target", "c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)), c = 1/(1 + a·(κ(1) − κ(t))), a measured on the buffer as it is, now "+a)
 	}
 	if c.EMA > 0 {
 		t.AddRow("parameter average", s.Averaging())

@@ -38,11 +38,16 @@ type Sampler struct {
 	// the first epoch (langevinSet) and kept in checkpoints
 	langevinA   float64
 	langevinSet bool
-	wall        time.Duration // training wall time, all calls together
-	lastEnergy  float64       // mean energy of the latest generated batch
-	nonFinite   int64         // non-finite energies among the samples training evaluated
-	batchDiag   *Diagnostics  // of the current epoch's batch when it is diagnosed, else nil
-	lastDiag    *Diagnostics  // of the latest diagnosed batch
+	// mixA is the curvature of the replay buffer that the mixed regression target's weight uses
+	// (Config.MixTarget, mixWeight); mixSet says it was measured on the buffer as it is now:
+	// every change of the buffer clears it, and the next draw of rows measures it again
+	mixA       float64
+	mixSet     bool
+	wall       time.Duration // training wall time, all calls together
+	lastEnergy float64       // mean energy of the latest generated batch
+	nonFinite  int64         // non-finite energies among the samples training evaluated
+	batchDiag  *Diagnostics  // of the current epoch's batch when it is diagnosed, else nil
+	lastDiag   *Diagnostics  // of the latest diagnosed batch
 	// reweightBeta is the tempering exponent of the buffer's draw distribution under
 	// Config.Reweight (buffer.temper).
 	reweightBeta float64

@@ -284,9 +284,10 @@ func (s *Sampler) terminalStates(x []float64) (xs, y, e []float64, dropped int, 
 // of the replay buffer, which it then puts back.
 func (s *Sampler) withBuffer(xs, y []float64, f func() error) error {
 	n := len(xs) / s.space.Dim()
-	saved := s.buf
+	saved, mixA, mixSet := s.buf, s.mixA, s.mixSet
 	s.buf = buffer{cap: n, dim: s.space.Dim(), x: xs, y: y, ep: make([]int32, n), n: n}
-	defer func() { s.buf = saved }()
+	s.mixSet = false
+	defer func() { s.buf, s.mixA, s.mixSet = saved, mixA, mixSet }()
 	return f()
 }
 
