@@ -48,6 +48,20 @@ func gaussConfig(t *testing.T, dim int, std float64) Config {
 	}
 }
 
+// reload saves s to a temporary checkpoint and loads it back with cfg's system and schedule.
+func reload(t *testing.T, s *Sampler, cfg Config) *Sampler {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "r.ckpt")
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	l, err := LoadWith(path, cfg.System, cfg.Schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func train(t *testing.T, s *Sampler, epochs int) *TrainReport {
 	t.Helper()
 	r, err := s.Train(context.Background(), TrainOptions{Epochs: epochs, Reporter: &quietReporter{}})

@@ -217,7 +217,7 @@ func (s *Sampler) addToBuffer(x, e, logw []float64) error {
 		}
 	}
 	s.buf.push(x, g, s.epoch, keep)
-	s.mixSet = false
+	s.bufASet = false
 	if s.cfg.Reweight > 0 {
 		s.reweightBeta, _ = s.buf.temper(s.cfg.Reweight)
 	}

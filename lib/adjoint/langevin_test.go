@@ -2,7 +2,6 @@ package adjoint
 
 import (
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -142,14 +141,7 @@ func TestLangevinTraining(t *testing.T) {
 		t.Fatalf("variance %g (want %g), ESS %.1f of %d", v, std*std, sm.ESS, sm.N)
 	}
 
-	path := filepath.Join(t.TempDir(), "l.ckpt")
-	if err := s.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	l, err := LoadWith(path, cfg.System, cfg.Schedule)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := reload(t, s, cfg)
 	if !l.cfg.Langevin || l.langevinA != s.langevinA || !l.langevinSet {
 		t.Fatalf("checkpoint: langevin %v, curvature %g (set %v), want %g", l.cfg.Langevin, l.langevinA, l.langevinSet, s.langevinA)
 	}

@@ -157,24 +157,14 @@ func (s *Sampler) langevinWeight(t float64) float64 {
 // mixWeight returns c(t) of the mixed regression target (Config.MixTarget), the energy form's
 // share, and the remaining base variance κ(1) − κ(t) the denoising form divides by. c is
 // langevinWeight's 1/(1 + a·(κ(1) − κ(t))), with a the curvature of the buffer the rows are
-// drawn from (mixCurvature); where the remaining variance is below 1e-12 of κ(1) (the end of
+// drawn from (bufferCurvature); where the remaining variance is below 1e-12 of κ(1) (the end of
 // the trajectory) c is 1.
 func (s *Sampler) mixWeight(t float64) (c, dk float64) {
 	dk = s.kappa1 - s.cfg.Schedule.Kappa(t)
 	if !(dk > 1e-12*s.kappa1) {
 		return 1, 0
 	}
-	return 1 / (1 + s.mixCurvature()*dk), dk
-}
-
-// mixCurvature returns the curvature of the replay buffer as it is now (curvatureOf), measured
-// once per state of the buffer: the mixed target's weight belongs to the buffer the rows come
-// from, whether training, a seeded buffer (SeedBuffer, Fit) or given states (LossByTimeOn).
-func (s *Sampler) mixCurvature() float64 {
-	if !s.mixSet {
-		s.mixA, s.mixSet = s.curvatureOf(s.buf.n, s.buf.state), true
-	}
-	return s.mixA
+	return 1 / (1 + s.bufferCurvature()*dk), dk
 }
 
 // langevinCurvature returns a, the Langevin term's curvature scale, measured on base-process
@@ -204,17 +194,20 @@ func (s *Sampler) langevinCurvature() (float64, error) {
 	}), nil
 }
 
-// bufferCurvature re-measures the Langevin term's curvature on the replay buffer
-// (curvatureOf); with an empty buffer a stays as it is. Once the buffer holds samples near the
-// target the mean squared force is the Fisher information per coordinate of exp(−E/τ), which
-// equals its mean curvature (E_π‖∇E/τ‖² = E_π ΔE/τ); early on the forces are larger and so is
-// a. Moving a moves only the split of the control between the term and the network, not the
-// regression's target for their sum, so the buffer's samples stay valid.
+// bufferCurvature returns the curvature of the replay buffer as it is now (curvatureOf),
+// measured once per state of the buffer (every change clears it): the Langevin term's a after
+// each new batch, and the mixed target's weight for the buffer its rows come from, whether
+// training's, a seeded one (SeedBuffer, Fit) or given states (LossByTimeOn). Once the buffer
+// holds samples near the target the mean squared force is the Fisher information per coordinate
+// of exp(−E/τ), which equals its mean curvature (E_π‖∇E/τ‖² = E_π ΔE/τ); early on the forces
+// are larger and so is a. Moving a moves only the split of the control between the Langevin
+// term and the network, not the regression's target for their sum, so the buffer's samples
+// stay valid. An empty buffer gives curvatureOf's largest float64.
 func (s *Sampler) bufferCurvature() float64 {
-	if s.buf.n == 0 {
-		return s.langevinA
+	if !s.bufASet {
+		s.bufA, s.bufASet = s.curvatureOf(s.buf.n, s.buf.state), true
 	}
-	return s.curvatureOf(s.buf.n, s.buf.state)
+	return s.bufA
 }
 
 // curvatureOf estimates the curvature of g = E/τ + log p_1^base from n states x_j with their

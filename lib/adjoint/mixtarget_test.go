@@ -2,7 +2,6 @@ package adjoint
 
 import (
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,10 +29,10 @@ func TestMixTargetExact(t *testing.T) {
 			y[i] = -a * x[i] // −∇g = −(x/s² − x/κ(1))
 		}
 		s.buf.push(x, y, 0, nil)
-		if got := s.mixCurvature(); math.Abs(got-a) > 0.1*a {
+		if got := s.bufferCurvature(); math.Abs(got-a) > 0.1*a {
 			t.Fatalf("curvature of the exact buffer %g, want %g", got, a)
 		}
-		s.mixA = a // the exact value, so that the targets are exact
+		s.bufA = a // the exact value, so that the targets are exact
 		mb := newMatchBatch(n, dim)
 		for _, tt := range []float64{0.01, 0.3, 0.7, 0.99} {
 			s.draw(mb, n, func(float64, int) float64 { return tt })
@@ -73,14 +72,7 @@ func TestMixTargetTraining(t *testing.T) {
 	if v := variance(sm.X); math.Abs(v-std*std) > 0.1*std*std || sm.ESS < 0.7*float64(sm.N) {
 		t.Fatalf("variance %g (want %g), ESS %.1f of %d", v, std*std, sm.ESS, sm.N)
 	}
-	path := filepath.Join(t.TempDir(), "m.ckpt")
-	if err := s.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	l, err := LoadWith(path, cfg.System, cfg.Schedule)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := reload(t, s, cfg)
 	if !l.cfg.MixTarget {
 		t.Fatal("the checkpoint lost the mixed target")
 	}

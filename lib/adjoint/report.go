@@ -102,7 +102,7 @@ func (s *Sampler) Table() *display.Table {
 	if c.MixTarget {
 		a := "unmeasured"
 		if s.buf.n > 0 {
-			a = fmt.Sprintf("%.4g", s.mixCurvature())
+			a = fmt.Sprintf("%.4g", s.bufferCurvature())
 		}
 		t.AddRow("regression target", "c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)), c = 1/(1 + a·(κ(1) − κ(t))), a measured on the buffer as it is, now "+a)
 	}

@@ -38,11 +38,11 @@ type Sampler struct {
 	// the first epoch (langevinSet) and kept in checkpoints
 	langevinA   float64
 	langevinSet bool
-	// mixA is the curvature of the replay buffer that the mixed regression target's weight uses
-	// (Config.MixTarget, mixWeight); mixSet says it was measured on the buffer as it is now:
-	// every change of the buffer clears it, and the next draw of rows measures it again
-	mixA       float64
-	mixSet     bool
+	// bufA is the curvature of the replay buffer (bufferCurvature), which the Langevin term and
+	// the mixed regression target use; bufASet says it was measured on the buffer as it is now:
+	// every change of the buffer clears it, and the next use measures it again
+	bufA       float64
+	bufASet    bool
 	wall       time.Duration // training wall time, all calls together
 	lastEnergy float64       // mean energy of the latest generated batch
 	nonFinite  int64         // non-finite energies among the samples training evaluated

@@ -284,10 +284,10 @@ func (s *Sampler) terminalStates(x []float64) (xs, y, e []float64, dropped int, 
 // of the replay buffer, which it then puts back.
 func (s *Sampler) withBuffer(xs, y []float64, f func() error) error {
 	n := len(xs) / s.space.Dim()
-	saved, mixA, mixSet := s.buf, s.mixA, s.mixSet
+	saved, bufA, bufASet := s.buf, s.bufA, s.bufASet
 	s.buf = buffer{cap: n, dim: s.space.Dim(), x: xs, y: y, ep: make([]int32, n), n: n}
-	s.mixSet = false
-	defer func() { s.buf, s.mixA, s.mixSet = saved, mixA, mixSet }()
+	s.bufASet = false
+	defer func() { s.buf, s.bufA, s.bufASet = saved, bufA, bufASet }()
 	return f()
 }
 
