@@ -13,7 +13,7 @@ import (
 
 // samplerSettings are the settings of a sampler block; each is the Script name of a trainer
 // setting of adjoint.Settings (the table the command line's flags follow too).
-var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps",
+var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps", "sample_steps",
 	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive", "langevin", "mix_target"}
 
 // setter applies one checked sampler setting to a configuration.
@@ -107,6 +107,10 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 		case "net":
 			if f, ok := c.netSetting(s.Value); ok {
 				sets = append(sets, f)
+			}
+		case "sample_steps":
+			if v, ok := c.posInt(s.Value, key); ok {
+				sets = append(sets, func(cfg *adjoint.Config) { cfg.SampleSteps = v })
 			}
 		case "batch", "train_batch", "buffer", "grad_steps", "epochs", "steps":
 			v, ok := c.posInt(s.Value, key)

@@ -32,14 +32,14 @@ func TestSamplerSettingsFollowTable(t *testing.T) {
 	}
 	src := `system w { particles 1 in 1d; energy = x[0].x^2 }
 sampler q = adjoint(w) { net mlp(layers 1, hidden 4); tanh_range 30; lr_final 1e-5; time_sampling kappa
-  integrator kappa; prefill 10; no_base_correction true; langevin true; batch 8; buffer 16 }`
+  integrator kappa; prefill 10; no_base_correction true; langevin true; batch 8; buffer 16; sample_steps 40 }`
 	binds, err := NewSession().Exec(t.Context(), src, "s.adj", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := binds[1].Value.(*adjoint.Sampler).Config()
 	if c.Net.TanhRange != 30 || c.LRFinal != 1e-5 || c.TimeSampling != adjoint.TimeKappa || c.Integrator != adjoint.IntegratorKappa ||
-		c.PrefillBase != 10 || !c.NoBaseCorrection || !c.Langevin {
+		c.PrefillBase != 10 || !c.NoBaseCorrection || !c.Langevin || c.SampleSteps != 40 {
 		t.Fatalf("config %+v", c)
 	}
 	binds, err = NewSession().Exec(t.Context(), `system w { particles 1 in 1d; energy = x[0].x^2 }

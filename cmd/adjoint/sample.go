@@ -21,7 +21,7 @@ func runSample(args []string) error {
 	n := fs.Int("n", 2000, "number of samples")
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
 	wout := fs.String("weights", "", "also write the log importance weights of the written samples (.npy, N float64; all 0 with --resample)")
-	steps := fs.Int("steps", 0, "integration steps (default: the checkpoint's)")
+	steps := fs.Int("steps", 0, "integration steps (default: the checkpoint's sampling steps: --sample-steps of its training, else its training steps)")
 	var integ adjoint.Integrator
 	fs.TextVar(&integ, "integrator", adjoint.IntegratorEM, "SDE discretisation: em or kappa (default: the checkpoint's)")
 	refine := fs.Int("refine", 0, "after sampling (and resampling), make this many MCMC moves on the true energy from each sample (equal weights afterwards)")

@@ -26,7 +26,8 @@ type trainFlags struct {
 	epochs                                                 int
 	net                                                    adjoint.NetKind
 	layers, hidden, batch, trainBatch, buffer, grads       int
-	steps, every, prefill, diagEvery, refineBuffer         int
+	steps, sampleSteps, every, prefill, diagEvery          int
+	refineBuffer                                           int
 	refineMethod                                           string
 	lr, clip, lrFinal, tanhRange, reweight, ema, defensive float64
 	timeSampling                                           adjoint.TimeSampling
@@ -88,6 +89,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.TextVar(&t.integrator, "integrator", adjoint.IntegratorEM, "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
+	fs.IntVar(&t.sampleSteps, "sample-steps", 0, "integration steps when the trained model draws samples (0: --steps; default 800 for dw4)")
 	fs.Var(&t.sigma, "sigma", "noise schedule σ(t), as a DSL sde writes it: geometric(MIN, MAX), constant(S) or a formula of t (default: the system's)")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
 	fs.IntVar(&t.every, "checkpoint-every", 50, "epochs between checkpoints")
@@ -138,6 +140,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.TimeSampling = t.timeSampling
 		case "steps":
 			cfg.Steps = t.steps
+		case "sample-steps":
+			cfg.SampleSteps = t.sampleSteps
 		case "sigma":
 			cfg.Schedule = t.sigma.sched
 		case "seed":

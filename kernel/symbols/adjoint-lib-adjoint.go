@@ -18,6 +18,7 @@ func init() {
 		"CoverageRadius":     reflect.ValueOf(constant.MakeFromLiteral("3", token.FLOAT, 0)),
 		"DefaultConfig":      reflect.ValueOf(adjoint.DefaultConfig),
 		"DefaultEMA":         reflect.ValueOf(constant.MakeFromLiteral("0.998999999999999999979183318288278314867056906223297119140625", token.FLOAT, 0)),
+		"DefaultSampleSteps": reflect.ValueOf(constant.MakeFromLiteral("800", token.INT, 0)),
 		"DefaultsFor":        reflect.ValueOf(adjoint.DefaultsFor),
 		"DefensiveNu":        reflect.ValueOf(constant.MakeFromLiteral("3", token.INT, 0)),
 		"DeviceCPU":          reflect.ValueOf(adjoint.DeviceCPU),

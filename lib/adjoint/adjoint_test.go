@@ -420,7 +420,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 	}{{"dw4", 199, 512, 5000, 1.5}, {"lj13", 999, 512, 4000, 2}, {"lj55", 999, 200, 4000, 2}} {
 		sys, _ := energy.Benchmark(c.name)
 		cfg := PaperConfig(sys)
-		if cfg.EMA != 0 || cfg.Reweight != 0 || cfg.LRFinal != 0 || cfg.TimeSampling != TimeUniform || cfg.MixTarget {
+		if cfg.EMA != 0 || cfg.Reweight != 0 || cfg.LRFinal != 0 || cfg.TimeSampling != TimeUniform || cfg.MixTarget || cfg.SampleSteps != 0 {
 			t.Errorf("%s: the paper's configuration has extras: %+v", c.name, cfg)
 		}
 		if d := DefaultConfig(sys); c.name != "dw4" && !reflect.DeepEqual(d, cfg) {
@@ -441,6 +441,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 	want.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 64}
 	want.Steps, want.Buffer, want.LR, want.LRFinal = 100, 2560, 1e-3, 1e-4
 	want.TimeSampling, want.Reweight, want.EMA, want.MixTarget = TimeKappa, 0.5, DefaultEMA, true
+	want.SampleSteps = DefaultSampleSteps
 	if d := DefaultConfig(sys); !reflect.DeepEqual(d, want) {
 		t.Errorf("dw4 defaults %+v, want %+v", d, want)
 	} else if err := d.Validate(); err != nil {

@@ -24,6 +24,7 @@ type ckptHeader struct {
 	Schedule         *sde.ScheduleSpec `json:"schedule,omitempty"`
 	ScheduleName     string            `json:"schedule_name"`
 	Steps            int               `json:"steps"`
+	SampleSteps      int               `json:"sample_steps,omitempty"`
 	Net              NetConfig         `json:"net"`
 	NetNote          string            `json:"net_note"`
 	Batch            int               `json:"batch"`
@@ -121,7 +122,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 	c := s.cfg
 	h := &ckptHeader{
 		System: c.System.Name, SystemSource: c.System.Source, Temperature: c.System.Tau(), Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
-		ScheduleName: c.Schedule.Name(), Steps: c.Steps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
+		ScheduleName: c.Schedule.Name(), Steps: c.Steps, SampleSteps: c.SampleSteps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(), Reweight: c.Reweight,

@@ -179,7 +179,7 @@ func (h *ckptHeader) config(opt LoadOptions) (Config, error) {
 		return Config{}, err
 	}
 	return Config{
-		System: sys, Schedule: sched, Steps: h.Steps, Net: h.Net, Batch: h.Batch, TrainBatch: h.TrainBatch,
+		System: sys, Schedule: sched, Steps: h.Steps, SampleSteps: h.SampleSteps, Net: h.Net, Batch: h.Batch, TrainBatch: h.TrainBatch,
 		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
 		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase,
 		TimeSampling: ts, LRFinal: h.LRFinal, Integrator: in, Reweight: h.Reweight,

@@ -80,7 +80,11 @@ func (s *Sampler) Table() *display.Table {
 	t.AddRow("system", fmt.Sprintf("%s: %d particles × %d dims, τ = %g", c.System.Name, s.space.Particles, s.space.SpatialDim, c.System.Tau()))
 	t.AddRow("symmetry", fmt.Sprintf("translation %v, rotation %v, permutation %v, periodic %v", sym.Translation, sym.Rotation, sym.Permutation, c.System.Periodic()))
 	t.AddRow("schedule", fmt.Sprintf("%s, κ(1) = %.4g", c.Schedule.Name(), s.kappa1))
-	t.AddRow("integration steps", c.Steps)
+	if c.SampleSteps > 0 && c.SampleSteps != c.Steps {
+		t.AddRow("integration steps", fmt.Sprintf("%d (training), %d (sampling)", c.Steps, c.SampleSteps))
+	} else {
+		t.AddRow("integration steps", c.Steps)
+	}
 	t.AddRow("network", fmt.Sprintf("%s, %d parameters", s.netNote, s.model.NumParams()))
 	t.AddRow("batch / train batch / buffer", fmt.Sprintf("%d / %d / %d", c.Batch, c.TrainBatch, c.Buffer))
 	t.AddRow("gradient steps per epoch", c.GradSteps)

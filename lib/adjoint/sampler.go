@@ -194,14 +194,25 @@ func (s *Sampler) SetModel(m nn.Model) error {
 	return nil
 }
 
-// SetSteps changes the number of integration steps used from now on, e.g. to sample a trained
-// checkpoint on a finer grid than it was trained with.
+// SetSteps changes the number of integration steps used from now on, in training and in
+// sampling (it clears Config.SampleSteps), e.g. to sample a trained checkpoint on another grid
+// than its own.
 func (s *Sampler) SetSteps(steps int) error {
 	if steps < 1 {
 		return fmt.Errorf("adjoint: %d integration steps", steps)
 	}
-	s.cfg.Steps = steps
+	s.cfg.Steps, s.cfg.SampleSteps = steps, 0
 	return nil
+}
+
+// onSamplingGrid switches the integration steps to Config.SampleSteps (when set) for the
+// duration of a draw; the returned function switches back.
+func (s *Sampler) onSamplingGrid() func() {
+	train := s.cfg.Steps
+	if s.cfg.SampleSteps > 0 {
+		s.cfg.Steps = s.cfg.SampleSteps
+	}
+	return func() { s.cfg.Steps = train }
 }
 
 // SetIntegrator switches the discretisation used from now on (see Config.Integrator), e.g. to

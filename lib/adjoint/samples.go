@@ -61,6 +61,7 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 		ctx = context.Background()
 	}
 	defer s.averaged()()
+	defer s.onSamplingGrid()()
 	nd := s.space.Dim()
 	out := &Samples{N: n, Particles: s.space.Particles, SpatialDim: s.space.SpatialDim,
 		X: make([]float64, 0, n*nd), Energy: make([]float64, n), LogW: make([]float64, n)}

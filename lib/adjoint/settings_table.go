@@ -28,6 +28,7 @@ var settings = []Setting{
 	{"Integrator", "integrator", "integrator", "em (the paper's)", "SDE discretisation: em (σ at the left end) or kappa (steps matched to κ increments)"},
 	{"ClipNorm", "clip", "clip", "100", "per-particle clipping norm of ∇E"},
 	{"Steps", "steps", "steps", "the sde's, or 199 (DW-4), 999 (LJ), 100", "Euler–Maruyama steps"},
+	{"SampleSteps", "sample-steps", "sample_steps", "800 for dw4, 0 (the training steps) otherwise", "integration steps when the trained model draws samples (0: steps); a finer grid removes discretisation error"},
 	{"Seed", "seed", "seed", "1", "random seed"},
 	{"Epochs", "epochs", "epochs", "5000 (DW-4), 4000 (LJ), 200", "epochs of a full run (the learning-rate schedule spans them)"},
 	{"PrefillBase", "prefill", "prefill", "0", "fill the buffer with this many base-process samples first"},
