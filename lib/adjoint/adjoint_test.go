@@ -62,6 +62,18 @@ func reload(t *testing.T, s *Sampler, cfg Config) *Sampler {
 	return l
 }
 
+// seededDraw reseeds s's sampling stream with 5 and returns n samples' coordinates followed by
+// their log weights, for bit-for-bit comparisons of draws.
+func seededDraw(t *testing.T, s *Sampler, n int) []float64 {
+	t.Helper()
+	s.Reseed(5)
+	sm, err := s.Sample(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(sm.X, sm.LogW...)
+}
+
 func train(t *testing.T, s *Sampler, epochs int) *TrainReport {
 	t.Helper()
 	r, err := s.Train(context.Background(), TrainOptions{Epochs: epochs, Reporter: &quietReporter{}})

@@ -19,15 +19,7 @@ func TestSampleUsesAverage(t *testing.T) {
 	if err := s.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	draw := func(s *Sampler) []float64 {
-		t.Helper()
-		s.Reseed(5)
-		sm, err := s.Sample(40)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append(sm.X, sm.LogW...)
-	}
+	draw := func(s *Sampler) []float64 { return seededDraw(t, s, 40) }
 	got := draw(s)
 	if !strings.Contains(s.Averaging(), "decay 0.9") {
 		t.Errorf("Averaging() = %q", s.Averaging())

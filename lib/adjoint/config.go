@@ -160,8 +160,9 @@ const DefaultSampleSteps = 800
 // importance weights (Reweight 0.5), time sampling kappa, a parameter average (DefaultEMA) and
 // the mixed regression target (MixTarget; docs/validation.md, "DW-4: a mixed regression
 // target"), sampling on a grid of DefaultSampleSteps; PaperConfig (`--paper`) gives the
-// paper's. Other systems get smaller defaults (geometric schedule 1e-3…1.5, 100 steps, an MLP 3×64, batch 256, buffer 5000, 50 gradient steps per
-// epoch, lr 1e-3, 200 epochs); the zoo targets (energy.ZooNames) get their own (docs/zoo.md).
+// paper's. Other systems get smaller defaults (geometric schedule 1e-3…1.5, 100 steps, an MLP
+// 3×64, batch 256, buffer 5000, 50 gradient steps per epoch, lr 1e-3, 200 epochs); the zoo
+// targets (energy.ZooNames) get their own (docs/zoo.md).
 func DefaultConfig(sys *energy.System) Config {
 	c := PaperConfig(sys)
 	if sys != nil && sys.Name == "dw4" {

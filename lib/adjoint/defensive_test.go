@@ -2,7 +2,6 @@ package adjoint
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 
 	"adjoint/lib/sde"
@@ -100,14 +99,7 @@ func TestDefensive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "g.ckpt")
-	if err := s2.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	back, err := LoadWith(path, cfg.System, cfg.Schedule)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := reload(t, s2, cfg)
 	sm2, err := back.Sample(100)
 	if err != nil {
 		t.Fatal(err)

@@ -12,15 +12,7 @@ import (
 func TestSampleSteps(t *testing.T) {
 	s := tinyDW4(t, func(c *Config) { c.SampleSteps = 30 })
 	train(t, s, 2)
-	draw := func(s *Sampler) []float64 {
-		t.Helper()
-		s.Reseed(5)
-		sm, err := s.Sample(40)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append(sm.X, sm.LogW...)
-	}
+	draw := func(s *Sampler) []float64 { return seededDraw(t, s, 40) }
 	l := reload(t, s, s.cfg)
 	if c := l.Config(); c.SampleSteps != 30 || c.Steps != 10 {
 		t.Fatalf("checkpoint keeps steps %d and sample steps %d, want 10 and 30", c.Steps, c.SampleSteps)
