@@ -46,6 +46,7 @@ type zooRow struct {
 
 	ESSFraction *float64 `json:"ess_fraction,omitempty"`
 	MaxShare    *float64 `json:"max_share,omitempty"`
+	ParetoK     *float64 `json:"pareto_k,omitempty"` // the weights' tail shape (adjoint.ParetoK)
 	LogZError   *float64 `json:"log_z_error,omitempty"`
 	LogZSE      *float64 `json:"log_z_se,omitempty"`
 	NonFinite   int      `json:"non_finite"`
@@ -298,6 +299,7 @@ func sampleZoo(ctx context.Context, row *zooRow, s *adjoint.Sampler, t *zoo.Targ
 	row.N, row.Evals = n, row.Evals+int64(n)
 	d := sm.Diagnostics()
 	row.ESSFraction, row.MaxShare, row.NonFinite = finite(d.ESSFraction), finite(d.MaxShare), d.NonFinite
+	row.ParetoK = finite(d.ParetoK)
 	row.LogZError, row.LogZSE = finite(d.LogZ-mustExact(t).LogZ), finite(d.LogZSE)
 	row.Warnings = sm.Warnings()
 	if dir != "" {

@@ -39,6 +39,8 @@ func init() {
 		"NetMLP":             reflect.ValueOf(adjoint.NetMLP),
 		"NewSampler":         reflect.ValueOf(adjoint.NewSampler),
 		"PaperConfig":        reflect.ValueOf(adjoint.PaperConfig),
+		"ParetoK":            reflect.ValueOf(adjoint.ParetoK),
+		"ParetoKThreshold":   reflect.ValueOf(adjoint.ParetoKThreshold),
 		"ParseDevice":        reflect.ValueOf(adjoint.ParseDevice),
 		"ParseIntegrator":    reflect.ValueOf(adjoint.ParseIntegrator),
 		"ParseNetKind":       reflect.ValueOf(adjoint.ParseNetKind),

@@ -46,6 +46,11 @@ type Diagnostics struct {
 	// the sample mean and variance of the weights (NaN with fewer than two usable weights).
 	LogZSE   float64
 	MaxShare float64 // the largest normalised weight, max w / Σw (NaN when no weight is positive)
+	// ParetoK is the shape of the weights' upper tail (ParetoK; NaN with fewer than 25 positive
+	// weights or none spread). Above ParetoKThreshold(Used) the weighted estimates and log Z are
+	// not to be trusted whatever the ESS says: the weights that would correct them are too rare
+	// to be drawn.
+	ParetoK float64
 }
 
 // LogZEstimator names the estimator of Diagnostics.LogZ and its standard error.
@@ -54,7 +59,7 @@ const LogZEstimator = "log-mean-exp of the log weights, delta-method se"
 // Diagnose computes the diagnostics of log importance weights logw and the energies of the same
 // samples (energy may be nil; it only adds its non-finite values to the count).
 func Diagnose(logw, energy []float64) Diagnostics {
-	d := Diagnostics{N: len(logw), ESS: 0, LogZ: math.NaN(), LogZSE: math.NaN(), MaxShare: math.NaN()}
+	d := Diagnostics{N: len(logw), ESS: 0, LogZ: math.NaN(), LogZSE: math.NaN(), MaxShare: math.NaN(), ParetoK: math.NaN()}
 	for i, l := range logw {
 		if math.IsNaN(l) || math.IsInf(l, 0) || (i < len(energy) && (math.IsNaN(energy[i]) || math.IsInf(energy[i], 0))) {
 			d.NonFinite++
@@ -79,6 +84,7 @@ func Diagnose(logw, energy []float64) Diagnostics {
 	d.ESSFraction = d.ESS / float64(d.N)
 	d.LogZ = mx + math.Log(mean)
 	d.MaxShare = 1 / s // the largest scaled weight is 1
+	d.ParetoK = ParetoK(logw)
 	if used > 1 {
 		var ss float64
 		for i, v := range w {
@@ -118,7 +124,8 @@ func scaledWeights(logw []float64) (w []float64, mx float64, used int) {
 
 // Warnings says, one sentence each, what makes estimates from these weights untrustworthy and
 // what to try: ESS below MinESSFraction of the samples, one weight above MaxWeightShare of the
-// total, no usable weight, non-finite energies or weights. It is empty for healthy weights.
+// total, a tail shape ParetoK above ParetoKThreshold when neither of those fired (the case the
+// ESS hides), no usable weight, non-finite energies or weights. It is empty for healthy weights.
 func (d Diagnostics) Warnings() []string {
 	var out []string
 	switch {
@@ -137,6 +144,10 @@ func (d Diagnostics) Warnings() []string {
 		out = append(out, fmt.Sprintf("one sample holds %.0f%% of the total weight (above %g%%): weighted estimates and log Z rest on it; draw more samples, train longer, or refine with MCMC (resampling would copy that sample many times)",
 			100*d.MaxShare, 100*MaxWeightShare))
 	}
+	if th := ParetoKThreshold(d.Used); len(out) == 0 && d.ParetoK > th {
+		out = append(out, fmt.Sprintf("the weights' tail is heavy (Pareto k̂ %.2f, above %.2f): ESS and log Z look better than they are, because the few large weights that would correct the estimates are mostly not drawn; train longer, add defensive draws (--defensive 0.2) or a wider schedule, and compare log Z between independent draws",
+			d.ParetoK, th))
+	}
 	if d.NonFinite > 0 {
 		out = append(out, fmt.Sprintf("%d of %d samples have a non-finite energy or log weight (NaN and +Inf log weights are left out of the estimates, −Inf ones weigh zero); check the energy near those configurations",
 			d.NonFinite, d.N))
@@ -144,13 +155,14 @@ func (d Diagnostics) Warnings() []string {
 	return out
 }
 
-// String is the diagnostics in four lines: ESS, log Z with its standard error and estimator,
-// the largest weight's share and the non-finite count.
+// String is the diagnostics in five lines: ESS, log Z with its standard error and estimator,
+// the largest weight's share, the tail shape and the non-finite count.
 func (d Diagnostics) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ESS %.1f of %d (%.4f, Kish)\n", d.ESS, d.N, d.ESSFraction)
 	fmt.Fprintf(&b, "log Z %.4f ± %.4f (%s)\n", d.LogZ, d.LogZSE, LogZEstimator)
 	fmt.Fprintf(&b, "max weight share %.4f\n", d.MaxShare)
+	fmt.Fprintf(&b, "Pareto k̂ %s (tail shape; above %.2f the estimates are unreliable)\n", fmtK(d.ParetoK), ParetoKThreshold(d.Used))
 	fmt.Fprintf(&b, "non-finite energies or weights %d\n", d.NonFinite)
 	return b.String()
 }
@@ -163,6 +175,7 @@ func (d Diagnostics) Table() *display.Table {
 	t.AddRow("log Z ± se", fmt.Sprintf("%.4f ± %.4f", d.LogZ, d.LogZSE))
 	t.AddRow("log Z estimator", LogZEstimator)
 	t.AddRow("max weight share", fmt.Sprintf("%.4f", d.MaxShare))
+	t.AddRow("Pareto k̂ (tail shape)", fmtK(d.ParetoK))
 	t.AddRow("non-finite energies or weights", d.NonFinite)
 	for _, w := range d.Warnings() {
 		t.AddRow("warning", w)
@@ -175,3 +188,11 @@ func (d Diagnostics) MIMEBundle() display.Bundle { return d.Table().MIMEBundle()
 
 // Diagnostics computes the diagnostics of the samples' log weights and energies.
 func (sm *Samples) Diagnostics() Diagnostics { return Diagnose(sm.LogW, sm.Energy) }
+
+// fmtK formats a tail shape: two decimals, "n/a" when it could not be fitted.
+func fmtK(k float64) string {
+	if math.IsNaN(k) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", k)
+}

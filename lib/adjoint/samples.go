@@ -151,10 +151,10 @@ func (sm *Samples) SaveWeightsNPY(path string) error {
 }
 
 // Table summarises the samples: energies, and the weights' Diagnostics (ESS, log Z ± se, the
-// largest weight's share, non-finite count), with their warnings as the caption.
+// largest weight's share, the tail shape, non-finite count), with their warnings as the caption.
 func (sm *Samples) Table() *display.Table {
 	t := &display.Table{Header: []string{"samples", "shape", "mean energy", "energy sd", "median energy", "ESS", "ESS / N",
-		"log Z ± se", "max weight share", "non-finite"}}
+		"log Z ± se", "max weight share", "Pareto k̂", "non-finite"}}
 	var m, v float64
 	fin := make([]float64, 0, len(sm.Energy))
 	model := sm.Energy[:len(sm.Energy)-min(sm.Defensive, len(sm.Energy))] // the energy columns describe the model's rows
@@ -182,7 +182,7 @@ func (sm *Samples) Table() *display.Table {
 	t.AddRow(count, fmt.Sprintf("%d×%d", sm.Particles, sm.SpatialDim), fmt.Sprintf("%.4g", m),
 		fmt.Sprintf("%.4g", math.Sqrt(v)), fmt.Sprintf("%.4g", med), fmt.Sprintf("%.1f", sm.ESS),
 		fmt.Sprintf("%.4f", sm.ESS/float64(max(sm.N, 1))), fmt.Sprintf("%.4f ± %.4f", d.LogZ, d.LogZSE),
-		fmt.Sprintf("%.4f", d.MaxShare), d.NonFinite)
+		fmt.Sprintf("%.4f", d.MaxShare), fmtK(d.ParetoK), d.NonFinite)
 	for _, w := range sm.Warnings() {
 		if t.Caption != "" {
 			t.Caption += "\n"
