@@ -91,8 +91,9 @@ func zooLogZTolerance(target string) float64 {
 }
 
 func benchZoo(args []string) error {
-	fs := newFlagSet("bench zoo", "[--minutes M] [--targets a,b] [-n N] [--seed S] [--rule tuned|probe] [--chains C] [--no-mcmc] [-o DIR [--rescore ROWS.jsonl]] [--table FILE]")
+	fs := newFlagSet("bench zoo", "[--minutes M | --epochs E] [--targets a,b] [-n N] [--seed S] [--rule tuned|probe] [--chains C] [--no-mcmc] [-o DIR [--rescore ROWS.jsonl]] [--table FILE]")
 	minutes := fs.Float64("minutes", 10, "training time per target")
+	epochs := fs.Int("epochs", 0, "train each target this many epochs instead of --minutes (a budget that does not depend on the machine's load)")
 	targets := fs.String("targets", strings.Join(zoo.Names(), ","), "comma-separated zoo targets")
 	n := fs.Int("n", 20000, "samples drawn from each trained sampler and scored")
 	seed := fs.Uint64("seed", 1, "seed of training, sampling and MCMC")
@@ -110,8 +111,14 @@ func benchZoo(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
-	if !(*minutes > 0) || *n < 2 || *chains < 2 {
-		return fmt.Errorf("%w: --minutes must be positive, -n and --chains at least 2", errUsage)
+	if !(*minutes > 0) || *epochs < 0 || *n < 2 || *chains < 2 {
+		return fmt.Errorf("%w: --minutes must be positive, --epochs not negative, -n and --chains at least 2", errUsage)
+	}
+	budget := adjoint.TrainOptions{Duration: time.Duration(*minutes * float64(time.Minute))}
+	budgetText := fmt.Sprintf("%g min of training per target", *minutes)
+	if *epochs > 0 {
+		budget = adjoint.TrainOptions{Epochs: *epochs}
+		budgetText = fmt.Sprintf("%d epochs of training per target", *epochs)
 	}
 	if *rule != "tuned" && *rule != "probe" {
 		return fmt.Errorf("%w: --rule must be tuned or probe, got %q", errUsage, *rule)
@@ -146,7 +153,7 @@ func benchZoo(args []string) error {
 	}
 	for _, name := range names {
 		t, _ := zoo.Lookup(name)
-		row, evals, err := benchZooAdjoint(ctx, t, *rule, *minutes, *n, *seed, *dir)
+		row, evals, err := benchZooAdjoint(ctx, t, *rule, budget, *n, *seed, *dir)
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%s: %w", name, err)
@@ -175,7 +182,7 @@ func benchZoo(args []string) error {
 			return err
 		}
 	}
-	return writeZooTable(rows, fmt.Sprintf("%g min of training per target", *minutes), *tableOut)
+	return writeZooTable(rows, budgetText, *tableOut)
 }
 
 func writeZooTable(rows []zooRow, note, path string) error {
@@ -241,9 +248,9 @@ func benchZooRescore(ctx context.Context, path string, n, chains int, seed uint6
 	return writeZooTable(rows, "checkpoints of "+path+" sampled again", tableOut)
 }
 
-// benchZooAdjoint trains target t for the given minutes, draws n samples and scores them; it
-// returns the row and the energy evaluations spent (training and sampling).
-func benchZooAdjoint(ctx context.Context, t *zoo.Target, rule string, minutes float64, n int, seed uint64, dir string) (zooRow, int64, error) {
+// benchZooAdjoint trains target t within the budget (its Duration or Epochs), draws n samples and
+// scores them; it returns the row and the energy evaluations spent (training and sampling).
+func benchZooAdjoint(ctx context.Context, t *zoo.Target, rule string, budget adjoint.TrainOptions, n int, seed uint64, dir string) (zooRow, int64, error) {
 	sys, err := t.System()
 	if err != nil {
 		return zooRow{}, 0, err
@@ -265,7 +272,7 @@ func benchZooAdjoint(ctx context.Context, t *zoo.Target, rule string, minutes fl
 	if err != nil {
 		return zooRow{}, 0, err
 	}
-	opt := adjoint.TrainOptions{Duration: time.Duration(minutes * float64(time.Minute))}
+	opt := budget
 	if dir != "" {
 		opt.Checkpoint = filepath.Join(dir, t.Name+".ckpt")
 	}
