@@ -1,6 +1,7 @@
 package main
 
 import (
+	"adjoint/lib/adjoint"
 	"fmt"
 	"os"
 	"strings"
@@ -76,6 +77,11 @@ func zooEval(args []string) (handled bool, err error) {
 	}
 	if *table {
 		fmt.Fprintln(os.Stderr, r.String())
+	}
+	if logw != nil { // what adjoint sample says of the same weights: ESS, weight share, tail shape
+		for _, w := range adjoint.Diagnose(logw, nil).Warnings() {
+			fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+		}
 	}
 	return true, emitJSON(r)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"adjoint/lib/npy"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,21 @@ func TestZooTrainEval(t *testing.T) {
 	}
 	if r["target"] != "torus3" || r["n"].(float64)+r["dropped"].(float64) != 60 || r["coverage_of"].(float64) != 3 || len(r["regions"].([]any)) != 3 {
 		t.Fatalf("report %s", js)
+	}
+	// weights that one sample dominates: eval warns as adjoint sample would
+	lw := make([]float64, 60)
+	lw[0] = 30
+	if err := npy.WriteFile(filepath.Join(dir, "bad.npy"), []int{60}, lw, "float64"); err != nil {
+		t.Fatal(err)
+	}
+	errText, err := stderrOf(t, func() error {
+		_, err := stdoutOf(t, func() error {
+			return runEval([]string{"torus3", out, "--weights", filepath.Join(dir, "bad.npy"), "--w2-n", "-1"})
+		})
+		return err
+	})
+	if err != nil || !strings.Contains(errText, "warning: one sample holds 100%") {
+		t.Fatalf("eval with a dominant weight: %v, stderr %q", err, errText)
 	}
 	// without weights the weighted fields are left out
 	js, err = stdoutOf(t, func() error { return runEval([]string{"torus3", out, "--w2-n", "-1"}) })
