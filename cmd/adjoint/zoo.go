@@ -1,11 +1,11 @@
 package main
 
 import (
-	"adjoint/lib/adjoint"
 	"fmt"
 	"os"
 	"strings"
 
+	"adjoint/lib/adjoint"
 	"adjoint/lib/npy"
 	"adjoint/lib/zoo"
 )

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"adjoint/lib/npy"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"adjoint/lib/adjoint"
+	"adjoint/lib/npy"
 )
 
 // TestZooTrainEval trains a zoo target for a few tiny epochs through the command line, samples

@@ -58,7 +58,10 @@ const LogZEstimator = "log-mean-exp of the log weights, delta-method se"
 
 // Diagnose computes the diagnostics of log importance weights logw and the energies of the same
 // samples (energy may be nil; it only adds its non-finite values to the count).
-func Diagnose(logw, energy []float64) Diagnostics {
+func Diagnose(logw, energy []float64) Diagnostics { return diagnose(logw, energy, true) }
+
+// diagnose is Diagnose; tail false leaves ParetoK NaN (ESS alone needs no sorted tail fit).
+func diagnose(logw, energy []float64, tail bool) Diagnostics {
 	d := Diagnostics{N: len(logw), ESS: 0, LogZ: math.NaN(), LogZSE: math.NaN(), MaxShare: math.NaN(), ParetoK: math.NaN()}
 	for i, l := range logw {
 		if math.IsNaN(l) || math.IsInf(l, 0) || (i < len(energy) && (math.IsNaN(energy[i]) || math.IsInf(energy[i], 0))) {
@@ -84,7 +87,9 @@ func Diagnose(logw, energy []float64) Diagnostics {
 	d.ESSFraction = d.ESS / float64(d.N)
 	d.LogZ = mx + math.Log(mean)
 	d.MaxShare = 1 / s // the largest scaled weight is 1
-	d.ParetoK = ParetoK(logw)
+	if tail {
+		d.ParetoK = ParetoK(logw)
+	}
 	if used > 1 {
 		var ss float64
 		for i, v := range w {
@@ -162,7 +167,11 @@ func (d Diagnostics) String() string {
 	fmt.Fprintf(&b, "ESS %.1f of %d (%.4f, Kish)\n", d.ESS, d.N, d.ESSFraction)
 	fmt.Fprintf(&b, "log Z %.4f ± %.4f (%s)\n", d.LogZ, d.LogZSE, LogZEstimator)
 	fmt.Fprintf(&b, "max weight share %.4f\n", d.MaxShare)
-	fmt.Fprintf(&b, "Pareto k̂ %s (tail shape; above %.2f the estimates are unreliable)\n", fmtK(d.ParetoK), ParetoKThreshold(d.Used))
+	if math.IsNaN(d.ParetoK) {
+		fmt.Fprintf(&b, "Pareto k̂ n/a (tail shape: too few positive weights, or none spread, to fit)\n")
+	} else {
+		fmt.Fprintf(&b, "Pareto k̂ %.2f (tail shape; above %.2f the estimates are unreliable)\n", d.ParetoK, ParetoKThreshold(d.Used))
+	}
 	fmt.Fprintf(&b, "non-finite energies or weights %d\n", d.NonFinite)
 	return b.String()
 }

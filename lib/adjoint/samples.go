@@ -103,7 +103,7 @@ func (s *Sampler) SampleContext(ctx context.Context, n int) (*Samples, error) {
 
 // ESS returns the Kish effective sample size (Σw)²/Σw² of log weights (NaN and +Inf log
 // weights are left out, see Diagnostics; 0 when no weight is positive).
-func ESS(logw []float64) float64 { return Diagnose(logw, nil).ESS }
+func ESS(logw []float64) float64 { return diagnose(logw, nil, false).ESS }
 
 // Weights returns the self-normalised importance weights (summing to one; NaN and +Inf log
 // weights get weight zero, and all are zero when no weight is positive).
