@@ -125,13 +125,13 @@ func TestTrainFlagsApply(t *testing.T) {
 		args  []string
 		check func(c adjoint.Config) bool
 	}{
-		{[]string{"--tanh-range", "60"}, func(c adjoint.Config) bool { return c.Net.TanhRange == 60 && c.LR == 1e-4 }},
+		{[]string{"--tanh-range", "60"}, func(c adjoint.Config) bool { return c.Net.TanhRange == 60 && c.LR == 5e-4 }},
 		{[]string{"--layers", "3", "--hidden", "32"}, func(c adjoint.Config) bool {
 			return c.Net.Layers == 3 && c.Net.Hidden == 32 && c.Net.TanhRange == 0
 		}},
 		{[]string{"--lr", "5e-4", "--lr-final", "5e-5"}, func(c adjoint.Config) bool { return c.LR == 5e-4 && c.LRFinal == 5e-5 }},
-		{[]string{"--time-sampling", "kappa", "--steps", "200"}, func(c adjoint.Config) bool {
-			return c.TimeSampling == adjoint.TimeKappa && c.Steps == 200 && c.Batch == 512
+		{[]string{"--time-sampling", "kappa", "--steps", "300"}, func(c adjoint.Config) bool {
+			return c.TimeSampling == adjoint.TimeKappa && c.Steps == 300 && c.Batch == 128
 		}},
 	} {
 		cfg, err := configFor("lj13")

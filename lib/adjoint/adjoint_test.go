@@ -436,7 +436,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 		if cfg.EMA != 0 || cfg.Reweight != 0 || cfg.LRFinal != 0 || cfg.TimeSampling != TimeUniform || cfg.MixTarget || cfg.SampleSteps != 0 {
 			t.Errorf("%s: the paper's configuration has extras: %+v", c.name, cfg)
 		}
-		if d := DefaultConfig(sys); c.name != "dw4" && !reflect.DeepEqual(d, cfg) {
+		if d := DefaultConfig(sys); c.name == "lj55" && !reflect.DeepEqual(d, cfg) {
 			t.Errorf("%s: defaults %+v differ from the paper's", c.name, d)
 		}
 		if cfg.Steps != c.steps || cfg.Batch != c.batch || cfg.TrainBatch != c.batch || cfg.Epochs != c.epochs ||
@@ -457,6 +457,17 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 	want.SampleSteps = DefaultSampleSteps
 	if d := DefaultConfig(sys); !reflect.DeepEqual(d, want) {
 		t.Errorf("dw4 defaults %+v, want %+v", d, want)
+	} else if err := d.Validate(); err != nil {
+		t.Error(err)
+	}
+	// lj13's CPU recipe: the paper's, sized for a CPU, sampled on a finer grid
+	sys, _ = energy.Benchmark("lj13")
+	want = PaperConfig(sys)
+	want.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 32}
+	want.Steps, want.Batch, want.TrainBatch, want.GradSteps, want.LR = 200, 128, 128, 50, 5e-4
+	want.SampleSteps = DefaultSampleSteps
+	if d := DefaultConfig(sys); !reflect.DeepEqual(d, want) {
+		t.Errorf("lj13 defaults %+v, want %+v", d, want)
 	} else if err := d.Validate(); err != nil {
 		t.Error(err)
 	}
