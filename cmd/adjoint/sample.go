@@ -82,9 +82,7 @@ func runSample(args []string) error {
 	fmt.Fprintln(os.Stderr, tab.String())
 	d := sm.Diagnostics()
 	printDiagnostics(os.Stdout, os.Stderr, d)
-	for _, w := range sm.Coverage.Warnings() {
-		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
-	}
+	printWarnings(os.Stderr, sm.Coverage.Warnings())
 	if m := sm.RawWarning(); m != "" && !*resample {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", m)
 	}
@@ -154,8 +152,13 @@ func loadForSampling(path string, steps int, in *adjoint.Integrator) (*adjoint.S
 // to warn.
 func printDiagnostics(out, warn io.Writer, d adjoint.Diagnostics) {
 	fmt.Fprint(out, d.String())
-	for _, w := range d.Warnings() {
-		fmt.Fprintf(warn, "warning: %s\n", w)
+	printWarnings(warn, d.Warnings())
+}
+
+// printWarnings writes each message to w as a "warning: …" line.
+func printWarnings(w io.Writer, msgs []string) {
+	for _, m := range msgs {
+		fmt.Fprintf(w, "warning: %s\n", m)
 	}
 }
 

@@ -79,9 +79,7 @@ func zooEval(args []string) (handled bool, err error) {
 		fmt.Fprintln(os.Stderr, r.String())
 	}
 	if logw != nil { // what adjoint sample says of the same weights: ESS, weight share, tail shape
-		for _, w := range adjoint.Diagnose(logw, nil).Warnings() {
-			fmt.Fprintf(os.Stderr, "warning: %s\n", w)
-		}
+		printWarnings(os.Stderr, adjoint.Diagnose(logw, nil).Warnings())
 	}
 	return true, emitJSON(r)
 }

@@ -165,18 +165,21 @@ const DefaultSampleSteps = 800
 // (docs/validation.md, "LJ-13: the CPU default"): the paper's with an EGNN 3×32, 200
 // integration steps, batch and training batch 128, 50 gradient steps per epoch, lr 5e-4, and
 // sampling on a grid of DefaultSampleSteps. PaperConfig (`--paper`) gives the paper's
-// configuration of all three. Other systems get smaller defaults (geometric schedule 1e-3…1.5, 100 steps, an MLP
-// 3×64, batch 256, buffer 5000, 50 gradient steps per epoch, lr 1e-3, 200 epochs); the zoo
-// targets (energy.ZooNames) get their own (docs/zoo.md).
+// configuration of all three. Other systems get smaller defaults (geometric schedule
+// 1e-3…1.5, 100 steps, an MLP 3×64, batch 256, buffer 5000, 50 gradient steps per epoch, lr
+// 1e-3, 200 epochs); the zoo targets (energy.ZooNames) get their own (docs/zoo.md).
 func DefaultConfig(sys *energy.System) Config {
 	c := PaperConfig(sys)
-	if sys != nil && sys.Name == "dw4" {
+	if sys == nil {
+		return c
+	}
+	switch sys.Name {
+	case "dw4":
 		c.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 64}
 		c.Steps, c.Buffer, c.LR, c.LRFinal = 100, 2560, 1e-3, 1e-4
 		c.TimeSampling, c.Reweight, c.EMA, c.MixTarget = TimeKappa, 0.5, DefaultEMA, true
 		c.SampleSteps = DefaultSampleSteps
-	}
-	if sys != nil && sys.Name == "lj13" {
+	case "lj13":
 		c.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 32}
 		c.Steps, c.Batch, c.TrainBatch, c.GradSteps, c.LR = 200, 128, 128, 50, 5e-4
 		c.SampleSteps = DefaultSampleSteps
