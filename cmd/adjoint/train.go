@@ -89,7 +89,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.TextVar(&t.integrator, "integrator", adjoint.IntegratorEM, "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")
-	fs.IntVar(&t.sampleSteps, "sample-steps", 0, "integration steps when the trained model draws samples (0: --steps; default 800 for dw4)")
+	fs.IntVar(&t.sampleSteps, "sample-steps", 0, "integration steps when the trained model draws samples (0: --steps; default 800 for dw4 and lj13)")
 	fs.Var(&t.sigma, "sigma", "noise schedule σ(t), as a DSL sde writes it: geometric(MIN, MAX), constant(S) or a formula of t (default: the system's)")
 	fs.Int64Var(&t.seed, "seed", 0, "random seed")
 	fs.IntVar(&t.every, "checkpoint-every", 50, "epochs between checkpoints")
