@@ -465,7 +465,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 	want = PaperConfig(sys)
 	want.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 32}
 	want.Steps, want.Batch, want.TrainBatch, want.GradSteps, want.LR = 200, 128, 128, 50, 5e-4
-	want.SampleSteps = DefaultSampleSteps
+	want.EMA, want.SampleSteps = DefaultEMA, DefaultSampleSteps
 	if d := DefaultConfig(sys); !reflect.DeepEqual(d, want) {
 		t.Errorf("lj13 defaults %+v, want %+v", d, want)
 	} else if err := d.Validate(); err != nil {
