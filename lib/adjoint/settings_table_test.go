@@ -1,10 +1,14 @@
 package adjoint
 
 import (
+	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"adjoint/lib/energy"
 )
 
 // TestSettingsTable: every row names a real field, spells its flag in kebab-case and its
@@ -43,6 +47,76 @@ func TestSettingsTable(t *testing.T) {
 				t.Errorf("%s used twice", k)
 			}
 			seen[k] = true
+		}
+	}
+}
+
+// TestSettingsTableDefaults: for the benchmarks, each default DefaultConfig sets appears in the
+// table's Default text (numbers compared as numbers, so 5e-4 and 0.0005 are one), so that the
+// table cannot drift from the code that sets the values.
+func TestSettingsTableDefaults(t *testing.T) {
+	num := regexp.MustCompile(`[0-9]+(\.[0-9]+)?(e-?[0-9]+)?`)
+	for _, name := range []string{"dw4", "lj13", "lj55"} {
+		sys, err := energy.Benchmark(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := reflect.ValueOf(DefaultConfig(sys))
+		for _, s := range Settings() {
+			if strings.HasPrefix(s.Field, "TrainOptions.") {
+				continue
+			}
+			v := cfg
+			for _, part := range strings.Split(s.Field, ".") {
+				v = v.FieldByName(part)
+			}
+			if st, ok := v.Interface().(fmt.Stringer); ok { // the kinds: egnn, kappa, em, ...
+				if !strings.Contains(s.Default, st.String()) {
+					t.Errorf("%s: %s's default %s is not in %q", s.Field, name, st, s.Default)
+				}
+				continue
+			}
+			switch s.Field {
+			case "Net.TanhRange": // 0 stands for the paper's 15
+				if r := v.Float(); r != 0 && r != 15 {
+					t.Errorf("%s: %s's default %g is not the paper's 15", s.Field, name, r)
+				}
+				continue
+			case "TrainBatch": // "the batch"
+				if v.Int() != cfg.FieldByName("Batch").Int() {
+					t.Errorf("TrainBatch: %s's default %d is not its batch", name, v.Int())
+				}
+				continue
+			}
+			var want float64
+			switch v.Kind() {
+			case reflect.Int, reflect.Int64:
+				want = float64(v.Int())
+			case reflect.Float64:
+				want = v.Float()
+			case reflect.Bool:
+				if !strings.Contains(s.Default, strconv.FormatBool(v.Bool())) {
+					t.Errorf("%s: %s's default %v is not in %q", s.Field, name, v.Bool(), s.Default)
+				}
+				continue
+			case reflect.String: // "" stands for the table's default
+				if v.String() != "" && !strings.Contains(s.Default, v.String()) {
+					t.Errorf("%s: %s's default %q is not in %q", s.Field, name, v.String(), s.Default)
+				}
+				continue
+			default:
+				t.Errorf("%s: a setting of kind %s has no check here", s.Field, v.Kind())
+				continue
+			}
+			found := false
+			for _, m := range num.FindAllString(s.Default, -1) {
+				if f, err := strconv.ParseFloat(m, 64); err == nil && f == want {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: %s's default %g is not in %q", s.Field, name, want, s.Default)
+			}
 		}
 	}
 }
