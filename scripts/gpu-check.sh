@@ -132,7 +132,9 @@ train_one() {
   if [ -n "${GPU_CHECK_RESUME:-}" ] && [ -s "$GPU_CHECK_RESUME/$sys.ckpt" ]; then
     cp "$GPU_CHECK_RESUME/$sys.ckpt" "$OUT/$sys.ckpt" && extra+=(--resume)
   elif [ "$sys" = lj13 ]; then
-    extra+=(--paper) # lj13's defaults are a CPU recipe (EGNN 3×32, batch 128); the GPU trains the paper's
+    # lj13's defaults are a CPU recipe (EGNN 3×32, batch 128); the GPU trains the paper's
+    # configuration with the parameter average, as lj55's defaults do
+    extra+=(--paper --ema 0.999)
   fi
   # shellcheck disable=SC2086
   step "train-$sys" "$limit" "$ROOT" bin/adjoint train "$sys" --device cuda --minutes "$minutes" "${extra[@]}" \

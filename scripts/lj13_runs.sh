@@ -4,7 +4,8 @@
 # checkpoint keeps a parameter average is also sampled with --last-params (the paired comparison
 # of docs/validation.md, "LJ-13: an average of the parameters").
 # usage: ADJOINT=bin/adjoint OUT=dir [NAMES="default noema"] [SEEDS="1 2"] [N=2000] scripts/lj13_runs.sh MIN
-# configs: default (adjoint train lj13), noema (--ema 0), lrf (--lr-final 5e-5), paper (--paper)
+# configs: default (adjoint train lj13), noema (--ema 0), lrf (--lr-final 5e-5), s100 (--steps 100:
+# training on a coarser grid, sampling on the default 800), paper (--paper)
 # writes NAME-sSEED.{ckpt,log,npy,w.npy,sample.txt,eval.json} (and .last.* for the paired draw),
 # then one table line per draw on stdout
 B=$(realpath "${ADJOINT:-bin/adjoint}") || exit 1
@@ -15,6 +16,7 @@ declare -A CFG
 CFG[default]=""
 CFG[noema]="--ema 0"
 CFG[lrf]="--lr-final 5e-5"
+CFG[s100]="--steps 100"
 CFG[paper]="--paper"
 draw() { # tag ckpt extra-flags
   local tag=$1 ck=$2; shift 2

@@ -81,7 +81,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.buffer, "buffer", 0, "replay buffer capacity")
 	fs.IntVar(&t.grads, "grad-steps", 0, "gradient steps per epoch")
 	fs.Float64Var(&t.lr, "lr", 0, "Adam learning rate")
-	fs.Float64Var(&t.ema, "ema", 0, "sample with an exponential moving average of the parameters, this decay per gradient step (default 0.999 for dw4 and lj13; 0: none, the paper's)")
+	fs.Float64Var(&t.ema, "ema", 0, "sample with an exponential moving average of the parameters, this decay per gradient step (default 0.999 for dw4, lj13 and lj55; 0: none, the paper's)")
 	fs.Float64Var(&t.defensive, "defensive", 0, "samples drawn after training (and by adjoint sample) take this share from a broad Student-t, weighed against the mixture (0: none)")
 	fs.Float64Var(&t.reweight, "reweight", 0, "draw the regression's buffered samples by their importance weights, tempered to keep this ESS fraction (0: uniform, the paper's)")
 	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")

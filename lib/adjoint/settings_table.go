@@ -35,7 +35,7 @@ var settings = []Setting{
 	{"Reweight", "reweight", "reweight", "0.5 for dw4, 0 (uniform draws, the paper's) otherwise", "draw buffered samples by importance weight, tempered to keep this ESS fraction"},
 	{"RefineBuffer", "refine-buffer", "refine_buffer", "0 (the model's samples as they are, the paper's)", "MCMC steps on the true energy for each new sample before it enters the buffer"},
 	{"RefineMethod", "refine-buffer-method", "refine_buffer_method", "mala", "the MCMC of refine_buffer: mala, hmc or gibbs"},
-	{"EMA", "ema", "ema", "0.999 for dw4 and lj13, 0 (none, the paper's) otherwise", "sample with an exponential moving average of the parameters, this decay per gradient step"},
+	{"EMA", "ema", "ema", "0.999 for dw4, lj13 and lj55, 0 (none, the paper's) otherwise", "sample with an exponential moving average of the parameters, this decay per gradient step"},
 	{"Defensive", "defensive", "defensive", "0 (none)", "draw this share of samples from a broad Student-t, weighing all against the mixture (tails the SDE misses)"},
 	{"Langevin", "langevin", "langevin", "false (the network is the whole control, the paper's)", "add the energy's force c(t)·(−∇g(x)) to the control, c rising to 1 as the remaining noise shrinks; the network learns the rest"},
 	{"MixTarget", "mix-target", "mix_target", "true for dw4, false (−∇g(X_1), the paper's) otherwise", "regress on a mix of the energy's and the denoising form of the optimal control, each weighted where it is quiet (same mean at the target, less variance)"},
