@@ -143,9 +143,9 @@ type Config struct {
 	MixTarget bool `json:",omitempty"`
 }
 
-// DefaultEMA is the parameter average of dw4's and lj13's defaults (Config.EMA): a horizon of
-// about 1000 gradient steps, 10 to 20 epochs. In paired DW-4 runs (two seeds, the same
-// training) it lowered geometric W2 against exact samples from 0.62 and 0.69 to 0.49 and 0.46,
+// DefaultEMA is the parameter average of dw4's, lj13's and lj55's defaults (Config.EMA): a
+// horizon of about 1000 gradient steps, 10 to 20 epochs. In paired DW-4 runs (two seeds, the
+// same training) it lowered geometric W2 against exact samples from 0.62 and 0.69 to 0.49 and 0.46,
 // and energy W2 from 0.81 and 1.79 to 0.60 and 0.82; in paired LJ-13 runs (two seeds, 60
 // minutes) energy W2 against the test split from 8.4 and 13.6 to 7.1 and 7.3
 // (docs/validation.md).
@@ -159,7 +159,8 @@ const DefaultSampleSteps = 800
 
 // DefaultConfig returns the configuration `adjoint train SYSTEM` starts from. For lj55 it is the
 // paper's (PaperConfig) with the parameter average (DefaultEMA), which won every paired
-// comparison on dw4 and lj13 at no measurable cost (lj55 itself not yet measured). For dw4 it is the recipe measured best at equal compute on
+// comparison on dw4 and lj13 for one update of a parameter copy per gradient step (lj55 itself
+// not yet measured). For dw4 it is the recipe measured best at equal compute on
 // CPU (docs/validation.md, "DW-4: the default recipe"): the paper's configuration with an EGNN
 // 3×64, 100 integration steps, lr 1e-3 annealed to 1e-4, a buffer of 2560 drawn by tempered
 // importance weights (Reweight 0.5), time sampling kappa, a parameter average (DefaultEMA) and
