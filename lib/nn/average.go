@@ -7,8 +7,8 @@ import (
 
 // Averaged is a Model that keeps an exponential moving average of its parameters, updated
 // after every optimiser step, and can exchange it with the parameters: training goes on with
-// the parameters, sampling uses the average. The MLP and the EGNN have it; the DeviceEGNN
-// does not.
+// the parameters, sampling uses the average. The MLP, the EGNN and the DeviceEGNN (on a
+// GPU) have it.
 type Averaged interface {
 	Model
 	// SetAverage starts averaging with the given decay in (0, 1), from the current parameters,

@@ -20,7 +20,10 @@ type DeviceEGNN struct {
 	net  *cuda.EGNN
 }
 
-var _ Differentiable = (*DeviceEGNN)(nil)
+var (
+	_ Differentiable = (*DeviceEGNN)(nil)
+	_ Averaged       = (*DeviceEGNN)(nil)
+)
 
 // NewEGNNOn builds an EGNN as NewEGNN does (same initialisation for the same seed) and moves it
 // to dev.
@@ -32,7 +35,8 @@ func NewEGNNOn(cfg EGNNConfig, dev *cuda.Device) (*DeviceEGNN, error) {
 	return ToDevice(m, dev)
 }
 
-// ToDevice copies a float32 EGNN (parameters, Adam's moments and step, learning rate) to dev.
+// ToDevice copies a float32 EGNN (parameters, Adam's moments and step, learning rate, and the
+// parameter average when one is kept) to dev.
 // m itself is not changed and stays usable on the CPU.
 func ToDevice(m *EGNN, dev *cuda.Device) (*DeviceEGNN, error) {
 	if m == nil || dev == nil {
@@ -64,6 +68,16 @@ func ToDevice(m *EGNN, dev *cuda.Device) (*DeviceEGNN, error) {
 	if err := net.SetAdamState(m1, m2, host.step); err != nil {
 		_ = net.Close()
 		return nil, fmt.Errorf("nn: ToDevice: %w", err)
+	}
+	if a := host.avg; a != nil {
+		vals := make([][]float32, len(a.vals))
+		for i, v := range a.vals {
+			vals[i] = toF32(v)
+		}
+		if err := net.SetAverage(a.decay, vals, a.n); err != nil {
+			_ = net.Close()
+			return nil, fmt.Errorf("nn: ToDevice: %w", err)
+		}
 	}
 	return &DeviceEGNN{host: host, net: net}, nil
 }
@@ -140,11 +154,32 @@ func (m *DeviceEGNN) Describe() string {
 	return name + " on " + m.Device()
 }
 
-// sync copies the device state (parameters, moments, step, learning rate) into m.host.
+// sync copies the device state (parameters, moments, step, learning rate, parameter average)
+// into m.host, with the parameters in their place even while the average stands in for them.
 func (m *DeviceEGNN) sync() error {
+	if m.net.Swapped() {
+		m.net.SwapAverage()
+		defer m.net.SwapAverage()
+	}
 	params, err := m.net.Params()
 	if err != nil {
 		return err
+	}
+	avg, decay, n, err := m.net.Average()
+	if err != nil {
+		return err
+	}
+	m.host.avg = nil
+	if decay > 0 {
+		a := &average{decay: decay, n: n}
+		for _, v := range avg {
+			w := make([]float64, len(v))
+			for i, x := range v {
+				w[i] = float64(x)
+			}
+			a.vals = append(a.vals, w)
+		}
+		m.host.avg = a
 	}
 	m1, m2, step, err := m.net.AdamState()
 	if err != nil {
@@ -159,6 +194,35 @@ func (m *DeviceEGNN) sync() error {
 	m.host.step, m.host.lr = step, m.net.LearningRate()
 	return nil
 }
+
+// SetAverage starts, keeps or stops the parameter average on the device (Averaged): a network
+// that already averages with the same decay keeps its average.
+func (m *DeviceEGNN) SetAverage(decay float64) error {
+	if !(decay >= 0 && decay < 1) {
+		return fmt.Errorf("nn: average decay %g must be in [0, 1) (0: none)", decay)
+	}
+	if _, d, _, err := m.net.Average(); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	} else if d == decay && d != 0 {
+		return nil
+	}
+	if err := m.net.SetAverage(decay, nil, 0); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	}
+	return nil
+}
+
+// AverageDecay is the decay of the parameter average, 0 when none is kept.
+func (m *DeviceEGNN) AverageDecay() float64 {
+	_, d, _, err := m.net.Average()
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// SwapAverage exchanges the parameters and their average on the device (Averaged).
+func (m *DeviceEGNN) SwapAverage() bool { return m.net.SwapAverage() }
 
 // Save writes the network in the CPU EGNN's versioned format (kind "egnn"): Load returns an
 // *EGNN with these parameters, moments and step.

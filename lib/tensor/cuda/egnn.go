@@ -41,21 +41,28 @@ type layerOffsets struct {
 // 256-byte boundary; Adam updates the whole buffer in one launch. An EGNN is not safe for
 // concurrent use; Close returns its memory to the device's pool.
 type EGNN struct {
-	dev     *Device
-	cfg     EGNNConfig
-	sizes   []int
-	offs    []int
-	total   int
-	p, g    *Buffer
-	m, v    *Buffer
-	embW    int
-	embB    int
-	layers  []layerOffsets
-	step    int64
-	lr      float64
-	arena   *Buffer
-	hostOut []float32
-	closed  bool
+	dev    *Device
+	cfg    EGNNConfig
+	sizes  []int
+	offs   []int
+	total  int
+	p, g   *Buffer
+	m, v   *Buffer
+	embW   int
+	embB   int
+	layers []layerOffsets
+	step   int64
+	lr     float64
+	// avg is the exponential moving average of p (nil: none kept), updated after each Adam step
+	// with decay min(avgDecay, (1 + n)/(10 + n)) at the n-th update, as lib/nn's average;
+	// swapped says p and avg have exchanged places (SwapAverage).
+	avg      *Buffer
+	avgDecay float64
+	avgN     int64
+	swapped  bool
+	arena    *Buffer
+	hostOut  []float32
+	closed   bool
 }
 
 // align64 rounds n up to a multiple of 64 floats (256 bytes).
@@ -219,7 +226,8 @@ func (m *EGNN) LearningRate() float64 { return m.lr }
 // Steps is the number of Adam steps taken.
 func (m *EGNN) Steps() int64 { return m.step }
 
-// Params copies the parameters to the host, in EGNNParamSizes order.
+// Params copies the parameters in use to the host, in EGNNParamSizes order (the average while
+// it stands in for them, SwapAverage).
 func (m *EGNN) Params() ([][]float32, error) {
 	if err := m.usable(); err != nil {
 		return nil, err
@@ -276,12 +284,12 @@ func (m *EGNN) Close() error {
 	}
 	m.closed = true
 	var errs []error
-	for _, b := range []*Buffer{m.p, m.g, m.m, m.v, m.arena} {
+	for _, b := range []*Buffer{m.p, m.g, m.m, m.v, m.avg, m.arena} {
 		if b != nil {
 			errs = append(errs, m.dev.Free(b))
 		}
 	}
-	m.p, m.g, m.m, m.v, m.arena = nil, nil, nil, nil, nil
+	m.p, m.g, m.m, m.v, m.avg, m.arena = nil, nil, nil, nil, nil, nil
 	return errors.Join(errs...)
 }
 
@@ -366,7 +374,10 @@ func (m *EGNN) TrainStep(x, t, target []float32) (float64, error) {
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return fmt.Errorf("loss is %g; parameters left unchanged", loss)
 		}
-		return m.adam()
+		if err := m.adam(); err != nil {
+			return err
+		}
+		return m.average()
 	})
 	if err != nil {
 		return loss, fmt.Errorf("train step on %s: %w", m.dev, err)
@@ -381,3 +392,95 @@ func (m *EGNN) adam() error {
 	c2 := 1 - math.Pow(AdamBeta2, float64(m.step))
 	return m.dev.Adam(m.p, m.g, m.m, m.v, float32(m.lr/c1), AdamBeta1, AdamBeta2, AdamEps, float32(1/math.Sqrt(c2)))
 }
+
+// average folds the parameters into their average after an Adam step (none kept, or the
+// average standing in for the parameters: nothing to do).
+func (m *EGNN) average() error {
+	if m.avg == nil || m.swapped {
+		return nil
+	}
+	m.avgN++
+	d := math.Min(m.avgDecay, float64(1+m.avgN)/float64(10+m.avgN))
+	return m.dev.EMA(m.avg, m.p, float32(d))
+}
+
+// SetAverage starts keeping an exponential moving average of the parameters with a decay in
+// (0, 1), updated after every TrainStep with decay min(decay, (1 + n)/(10 + n)) at the n-th
+// update (lib/nn's rule): from the current parameters when vals is nil, else from vals
+// (EGNNParamSizes order) as an average of n updates, e.g. a checkpoint's. Decay 0 drops the
+// average. The parameters must be in place (not swapped).
+func (m *EGNN) SetAverage(decay float64, vals [][]float32, n int64) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
+	if !(decay >= 0 && decay < 1) || n < 0 {
+		return fmt.Errorf("cuda: EGNN: average decay %g must be in [0, 1) and its updates %d ≥ 0", decay, n)
+	}
+	if m.swapped {
+		return errors.New("cuda: EGNN: SetAverage while the average stands in for the parameters")
+	}
+	if decay == 0 {
+		var err error
+		if m.avg != nil {
+			err = m.dev.Free(m.avg)
+		}
+		m.avg, m.avgDecay, m.avgN = nil, 0, 0
+		return err
+	}
+	if m.avg == nil {
+		a, err := m.dev.Zeros(m.total)
+		if err != nil {
+			return fmt.Errorf("cuda: EGNN: average: %w", err)
+		}
+		m.avg = a
+	}
+	var err error
+	if vals == nil {
+		n = 0
+		err = m.dev.CopyDtoD(m.avg, m.p, m.total)
+	} else {
+		err = m.upload(m.avg, vals)
+	}
+	if err != nil {
+		_ = m.dev.Free(m.avg)
+		m.avg, m.avgDecay, m.avgN = nil, 0, 0
+		return fmt.Errorf("cuda: EGNN: average: %w", err)
+	}
+	m.avgDecay, m.avgN = decay, n
+	return nil
+}
+
+// Average copies the parameter average to the host (EGNNParamSizes order) with its decay and
+// number of updates; decay 0 and nil values when none is kept. While swapped it still returns
+// the average (which then sits where the parameters were).
+func (m *EGNN) Average() (vals [][]float32, decay float64, n int64, err error) {
+	if err = m.usable(); err != nil {
+		return nil, 0, 0, err
+	}
+	if m.avg == nil {
+		return nil, 0, 0, nil
+	}
+	src := m.avg
+	if m.swapped {
+		src = m.p
+	}
+	if vals, err = m.download(src); err != nil {
+		return nil, 0, 0, err
+	}
+	return vals, m.avgDecay, m.avgN, nil
+}
+
+// SwapAverage exchanges the parameters and their average (two pointers: no copy), so that
+// Forward computes with the average; calling it again restores both. It reports false, and
+// changes nothing, when no average is kept. While swapped, TrainStep leaves the average alone.
+func (m *EGNN) SwapAverage() bool {
+	if m.usable() != nil || m.avg == nil {
+		return false
+	}
+	m.p, m.avg = m.avg, m.p
+	m.swapped = !m.swapped
+	return true
+}
+
+// Swapped reports whether the average stands in for the parameters.
+func (m *EGNN) Swapped() bool { return m.swapped }

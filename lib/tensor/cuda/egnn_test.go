@@ -41,6 +41,7 @@ func TestEGNNEmulatedParity(t *testing.T) {
 		t.Run(c.String(), func(t *testing.T) { egnnParity(t, dev, c) })
 	}
 	t.Run("errors", func(t *testing.T) { egnnErrors(t, dev) })
+	t.Run("average", func(t *testing.T) { egnnAverageParity(t, dev) })
 }
 
 // TestEGNNDeviceParity is TestEGNNEmulatedParity on a real GPU, with an LJ-13-sized case added
@@ -53,6 +54,7 @@ func TestEGNNDeviceParity(t *testing.T) {
 		t.Run(c.String(), func(t *testing.T) { egnnParity(t, dev, c) })
 	}
 	t.Run("errors", func(t *testing.T) { egnnErrors(t, dev) })
+	t.Run("average", func(t *testing.T) { egnnAverageParity(t, dev) })
 }
 
 func egnnBatch(r *rand.Rand, B, dim int) (x, tt, y []float32) {
@@ -268,6 +270,7 @@ func closeSlices64(t *testing.T, what string, got, want []float64, atol, rtol fl
 // modelFile is the content of lib/nn's versioned model format.
 type modelFile struct {
 	header map[string]any
+	avg    []float64 // the parameter average, when the file keeps one
 	params []float32
 	m1, m2 []float64
 }
@@ -288,20 +291,27 @@ func readModelFile(b []byte) (*modelFile, error) {
 		return nil, err
 	}
 	p = p[hl : len(p)-4]
-	if len(p)%20 != 0 {
+	per := 20 // float32 parameter, two float64 moments
+	if _, ok := f.header["avg_decay"]; ok {
+		per += 8 // and the float64 parameter average
+	}
+	if len(p)%per != 0 {
 		return nil, fmt.Errorf("%d data bytes", len(p))
 	}
-	n := len(p) / 20
+	n := len(p) / per
 	for i := range n {
 		f.params = append(f.params, math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:])))
 	}
 	p = p[4*n:]
-	for i := range 2 * n {
+	for i := range (per - 4) / 8 * n {
 		v := math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
-		if i < n {
+		switch i / n {
+		case 0:
 			f.m1 = append(f.m1, v)
-		} else {
+		case 1:
 			f.m2 = append(f.m2, v)
+		default:
+			f.avg = append(f.avg, v)
 		}
 	}
 	return f, nil
@@ -351,5 +361,138 @@ func BenchmarkEGNNDevice(b *testing.B) {
 		if err := gm.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// egnnAverageParity checks the parameter average on the device against lib/nn's: a CPU network
+// that has averaged for two steps moves to the device, both take three more steps, and the
+// device's average (its own Forward with the average swapped in, and the checkpoint it writes,
+// reloaded on the CPU) equals the CPU's; Save while swapped still writes the parameters in
+// their place; decay 0 drops the average.
+func egnnAverageParity(t *testing.T, dev *cuda.Device) {
+	const lr, decay = 1e-2, 0.9
+	cfg := nn.EGNNConfig{Particles: 4, SpatialDim: 2, Layers: 2, Hidden: 8, Attention: nn.Bool(true),
+		LastGain: 1, Seed: 3, LR: lr}
+	cpu, err := nn.NewEGNN(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cpu.SetAverage(decay); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	const B, dim = 3, 8
+	for range 2 {
+		x, tt, y := egnnBatch(r, B, dim)
+		if _, err := cpu.TrainStep(x, tt, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gm, err := nn.ToDevice(cpu, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := gm.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if gm.AverageDecay() != decay {
+		t.Fatalf("device average decay %g, want %g", gm.AverageDecay(), decay)
+	}
+	if err := gm.SetAverage(decay); err != nil { // same decay: keeps the average it has
+		t.Fatal(err)
+	}
+	for range 3 {
+		x, tt, y := egnnBatch(r, B, dim)
+		if _, err := cpu.TrainStep(x, tt, y); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gm.TrainStep(x, tt, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, tt, _ := egnnBatch(r, B, dim)
+	forward := func(m nn.Model) []float32 {
+		t.Helper()
+		out := make([]float32, len(x))
+		if err := m.Forward(x, tt, out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	lastC, lastG := forward(cpu), forward(gm)
+	closeSlices(t, "forward with the last parameters", lastG, lastC, 1e-5, 1e-4)
+	if !cpu.SwapAverage() || !gm.SwapAverage() {
+		t.Fatal("SwapAverage reported no average")
+	}
+	avgC, avgG := forward(cpu), forward(gm)
+	closeSlices(t, "forward with the average", avgG, avgC, 1e-5, 1e-4)
+	// The average is not the last parameters: the comparison above could fail.
+	diff := 0.0
+	for i := range avgC {
+		diff = math.Max(diff, math.Abs(float64(avgC[i]-lastC[i])))
+	}
+	if diff < 1e-3 {
+		t.Fatalf("average and last parameters agree to %g: the test cannot tell them apart", diff)
+	}
+	// Saved while swapped: the file has the parameters in their place and the average beside.
+	var bg bytes.Buffer
+	if err := gm.Save(&bg); err != nil {
+		t.Fatal(err)
+	}
+	if !cpu.SwapAverage() || !gm.SwapAverage() {
+		t.Fatal("SwapAverage back reported no average")
+	}
+	closeSlices(t, "forward after swapping back", forward(gm), lastC, 1e-5, 1e-4)
+	back, err := nn.Load(bytes.NewReader(bg.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := back.(nn.Averaged)
+	if !ok || a.AverageDecay() != decay {
+		t.Fatalf("reloaded %T without the average", back)
+	}
+	closeSlices(t, "reloaded, last parameters", forward(back), lastC, 1e-5, 1e-4)
+	if !a.SwapAverage() {
+		t.Fatal("reloaded network has no average to swap")
+	}
+	closeSlices(t, "reloaded, average", forward(back), avgC, 1e-5, 1e-4)
+	var bc bytes.Buffer
+	if err := cpu.Save(&bc); err != nil {
+		t.Fatal(err)
+	}
+	fc, err := readModelFile(bc.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fg, err := readModelFile(bg.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(fc.header) != fmt.Sprint(fg.header) { // decay and update count included
+		t.Errorf("headers differ:\n%v\n%v", fg.header, fc.header)
+	}
+	if len(fc.avg) == 0 || len(fg.avg) != len(fc.avg) {
+		t.Fatalf("average of %d values in the device's file, %d in the CPU's", len(fg.avg), len(fc.avg))
+	}
+	// float32 on the device, float64 on the CPU: agreement to float32 rounding of the steps.
+	closeSlices64(t, "average in the file", fg.avg, fc.avg, 1e-6, 1e-5)
+	closeSlices(t, "parameters in the file saved while swapped", fg.params, fc.params, 2e-5*lr, 1e-5)
+
+	if err := gm.SetAverage(0); err != nil {
+		t.Fatal(err)
+	}
+	if gm.AverageDecay() != 0 || gm.SwapAverage() {
+		t.Error("decay 0 kept an average")
+	}
+	var b0 bytes.Buffer
+	if err := gm.Save(&b0); err != nil {
+		t.Fatal(err)
+	}
+	if m0, err := nn.Load(bytes.NewReader(b0.Bytes())); err != nil {
+		t.Fatal(err)
+	} else if m0.(nn.Averaged).AverageDecay() != 0 {
+		t.Error("a network without an average saved one")
 	}
 }

@@ -318,6 +318,21 @@ func (d *Device) Adam(p, g, m, v *Buffer, lr, beta1, beta2, eps, sc2 float32) er
 	})
 }
 
+// EMA folds p into its exponential moving average a: a ← d·a + (1 − d)·p, element by element.
+func (d *Device) EMA(a, p *Buffer, decay float32) error {
+	n := a.Len()
+	if err := need("ema", n, p); err != nil {
+		return err
+	}
+	gr, b := lin(n)
+	return d.run1("adj_ema", gr, b, func(k *kernelArgs) {
+		k.ptr(a.ptr)
+		k.ptr(p.ptr)
+		k.f32(decay)
+		k.int(n)
+	})
+}
+
 // ColSum adds the column sums of x [rows, cols], each row weighted by w[r] when w is not nil,
 // to out [cols] (bias and weight-vector gradients).
 func (d *Device) ColSum(out, x, w *Buffer, rows, cols int) error {

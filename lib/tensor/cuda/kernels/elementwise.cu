@@ -1,5 +1,5 @@
 // Element-wise kernels: arithmetic, activations, Linear's epilogue, concat, repeat, losses
-// and the Adam update.
+// the Adam update and the parameter average.
 
 extern "C" __global__ void adj_fill(float* y, float v, int n) {
     ADJ_LOOP(i, n) y[i] = v;
@@ -140,4 +140,10 @@ extern "C" __global__ void adj_adam(float* p, const float* g, float* m, float* v
         v[i] = vi;
         p[i] -= lr * mi / (sqrtf(vi) * sc2 + eps);
     }
+}
+
+// One update of the exponential moving average of the parameters: a = d*a + (1 - d)*p (lib/nn
+// keeps it in float64; float32 here).
+extern "C" __global__ void adj_ema(float* a, const float* p, float d, int n) {
+    ADJ_LOOP(i, n) a[i] = d * a[i] + (1.0f - d) * p[i];
 }
