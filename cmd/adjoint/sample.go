@@ -17,7 +17,7 @@ func init() {
 }
 
 func runSample(args []string) error {
-	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--seed S] [--last-params] [--defensive A] [--resample] [--refine K [--refine-method mala|hmc|gibbs]]")
+	fs := newFlagSet("sample", "CHECKPOINT -n N -o SAMPLES.npy [--weights LOGW.npy] [--seed S] [--last-params] [--device cpu|cuda] [--defensive A] [--resample] [--refine K [--refine-method mala|hmc|gibbs]]")
 	n := fs.Int("n", 2000, "number of samples")
 	out := fs.String("o", "", "samples file to write (.npy, N × n·d float32)")
 	wout := fs.String("weights", "", "also write the log importance weights of the written samples (.npy, N float64; all 0 with --resample)")
@@ -30,6 +30,7 @@ func runSample(args []string) error {
 	defensive := fs.Float64("defensive", 0, "(default: the checkpoint's) draw this share of the samples from a broad Student-t and weigh all against the mixture, so that tails the SDE misses enter log Z and the weights (the last rows; systems without translation symmetry or box)")
 	last := fs.Bool("last-params", false, "sample with the network's last parameters rather than their average (checkpoints trained with --ema; the paired comparison of docs/validation.md)")
 	resample := fs.Bool("resample", false, "resample systematically by the importance weights: the output represents the target, equally weighted")
+	device := addDeviceFlag(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -60,6 +61,13 @@ func runSample(args []string) error {
 	}
 	if *last {
 		s.UseAverage(false)
+	}
+	dev, err := openDevice(*device, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if err := moveToDevice(s, dev, os.Stderr); err != nil {
+		return err
 	}
 	if flagGiven(fs, "defensive") {
 		if err := s.SetDefensive(*defensive); err != nil {

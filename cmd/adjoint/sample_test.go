@@ -131,6 +131,60 @@ func TestSampleSeed(t *testing.T) {
 	}
 }
 
+// TestSampleDevice: --device cpu draws what the default draws; --device cuda draws on a GPU or,
+// without one, says so in one line and draws the CPU's samples; an unknown device is a usage
+// error that writes nothing.
+func TestSampleDevice(t *testing.T) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "dw4.ckpt")
+	if err := runTrain(append([]string{"dw4", "--epochs", "1", "-o", ck}, tiny...)); err != nil {
+		t.Fatal(err)
+	}
+	draw := func(name string, extra ...string) ([]float64, string, error) {
+		t.Helper()
+		out := filepath.Join(dir, name)
+		_, stderr, err := outputsOf(t, func() error {
+			return runSample(append([]string{ck, "-n", "20", "-o", out}, extra...))
+		})
+		if err != nil {
+			return nil, stderr, err
+		}
+		a, rerr := npy.ReadFile(out)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		return a.Data, stderr, nil
+	}
+	def, _, err := draw("def.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu, _, err := draw("cpu.npy", "--device", "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(def, cpu) {
+		t.Error("--device cpu drew other samples than the default")
+	}
+	gpu, msg, err := draw("gpu.npy", "--device", "cuda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(msg, "no usable GPU") {
+		if !slices.Equal(cpu, gpu) {
+			t.Error("--device cuda fell back to the CPU but drew other samples")
+		}
+	} else if !strings.Contains(msg, "device: cuda") || len(gpu) != len(cpu) {
+		t.Errorf("--device cuda: neither a GPU nor a fallback line:\n%s", msg)
+	}
+	if _, _, err := draw("tpu.npy", "--device", "tpu"); err == nil || !strings.Contains(err.Error(), "--device") {
+		t.Errorf("--device tpu: error %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tpu.npy")); !os.IsNotExist(err) {
+		t.Error("--device tpu wrote a samples file")
+	}
+}
+
 func fmtRow(v []float64) []byte {
 	b := make([]byte, 8*len(v))
 	for i, x := range v {
