@@ -152,6 +152,16 @@ train_one() {
   else
     echo "{\"step\":\"eval-$sys\",\"skipped\":\"no reference or no samples\"}" >>"$OUT/steps.jsonl"
   fi
+  # GPU_CHECK_PAIRED=1: the paired draw of docs/validation.md ("an average of the parameters"),
+  # 2000 samples with the run's last parameters, on the GPU, scored the same way (keep about a
+  # minute of the budget for it through GPU_CHECK_TAIL).
+  if [ "${GPU_CHECK_PAIRED:-0}" = 1 ] && [ -n "$ref" ] && [ -s "$ref" ] && [ -s "$OUT/$sys.ckpt" ]; then
+    local sx=()
+    [ "$sys" = lj55 ] && sx=(--steps 400)
+    step "last-$sys" 120 "$ROOT" bin/adjoint sample "$OUT/$sys.ckpt" --device cuda --last-params -n 2000 "${sx[@]}" \
+      -o "$OUT/$sys-last.npy" --weights "$OUT/$sys-last.w.npy"
+    [ -s "$OUT/$sys-last.npy" ] && step "eval-$sys-last" 60 "$ROOT" bin/adjoint eval "$sys" "$OUT/$sys-last.npy" --ref "$ref" -n 2000 --seed 1
+  fi
 }
 left=$((BUDGET - ($(date +%s) - T0)))
 if ! want train || [ "${GPU_CHECK_TRAIN:-lj55}" = none ]; then
