@@ -36,10 +36,18 @@ type average struct {
 	swapped bool
 }
 
-// SetAverage starts, keeps or stops the parameter average (Averaged).
-func (b *base) SetAverage(decay float64) error {
+// checkDecay rejects an average decay outside [0, 1) (0: none).
+func checkDecay(decay float64) error {
 	if !(decay >= 0 && decay < 1) {
 		return fmt.Errorf("nn: average decay %g must be in [0, 1) (0: none)", decay)
+	}
+	return nil
+}
+
+// SetAverage starts, keeps or stops the parameter average (Averaged).
+func (b *base) SetAverage(decay float64) error {
+	if err := checkDecay(decay); err != nil {
+		return err
 	}
 	if decay == 0 {
 		b.avg = nil

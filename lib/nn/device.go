@@ -82,6 +82,14 @@ func ToDevice(m *EGNN, dev *cuda.Device) (*DeviceEGNN, error) {
 	return &DeviceEGNN{host: host, net: net}, nil
 }
 
+func toF64(s []float32) []float64 {
+	out := make([]float64, len(s))
+	for i, v := range s {
+		out[i] = float64(v)
+	}
+	return out
+}
+
 func toF32(s []float64) []float32 {
 	out := make([]float32, len(s))
 	for i, v := range s {
@@ -154,8 +162,8 @@ func (m *DeviceEGNN) Describe() string {
 	return name + " on " + m.Device()
 }
 
-// sync copies the device state (parameters, moments, step, learning rate, parameter average)
-// into m.host, with the parameters in their place even while the average stands in for them.
+// sync copies the device state (parameters, moments, step, learning rate) into m.host, with
+// the parameters in their place even while the average stands in for them.
 func (m *DeviceEGNN) sync() error {
 	if m.net.Swapped() {
 		m.net.SwapAverage()
@@ -164,22 +172,6 @@ func (m *DeviceEGNN) sync() error {
 	params, err := m.net.Params()
 	if err != nil {
 		return err
-	}
-	avg, decay, n, err := m.net.Average()
-	if err != nil {
-		return err
-	}
-	m.host.avg = nil
-	if decay > 0 {
-		a := &average{decay: decay, n: n}
-		for _, v := range avg {
-			w := make([]float64, len(v))
-			for i, x := range v {
-				w[i] = float64(x)
-			}
-			a.vals = append(a.vals, w)
-		}
-		m.host.avg = a
 	}
 	m1, m2, step, err := m.net.AdamState()
 	if err != nil {
@@ -198,12 +190,10 @@ func (m *DeviceEGNN) sync() error {
 // SetAverage starts, keeps or stops the parameter average on the device (Averaged): a network
 // that already averages with the same decay keeps its average.
 func (m *DeviceEGNN) SetAverage(decay float64) error {
-	if !(decay >= 0 && decay < 1) {
-		return fmt.Errorf("nn: average decay %g must be in [0, 1) (0: none)", decay)
+	if err := checkDecay(decay); err != nil {
+		return err
 	}
-	if _, d, _, err := m.net.Average(); err != nil {
-		return fmt.Errorf("nn: %w", err)
-	} else if d == decay && d != 0 {
+	if decay != 0 && m.net.AverageDecay() == decay {
 		return nil
 	}
 	if err := m.net.SetAverage(decay, nil, 0); err != nil {
@@ -213,21 +203,35 @@ func (m *DeviceEGNN) SetAverage(decay float64) error {
 }
 
 // AverageDecay is the decay of the parameter average, 0 when none is kept.
-func (m *DeviceEGNN) AverageDecay() float64 {
-	_, d, _, err := m.net.Average()
-	if err != nil {
-		return 0
-	}
-	return d
-}
+func (m *DeviceEGNN) AverageDecay() float64 { return m.net.AverageDecay() }
 
 // SwapAverage exchanges the parameters and their average on the device (Averaged).
 func (m *DeviceEGNN) SwapAverage() bool { return m.net.SwapAverage() }
 
+// syncAverage copies the device's parameter average, or its absence, into m.host (for Save).
+func (m *DeviceEGNN) syncAverage() error {
+	avg, decay, n, err := m.net.Average()
+	if err != nil {
+		return err
+	}
+	m.host.avg = nil
+	if decay > 0 {
+		a := &average{decay: decay, n: n}
+		for _, v := range avg {
+			a.vals = append(a.vals, toF64(v))
+		}
+		m.host.avg = a
+	}
+	return nil
+}
+
 // Save writes the network in the CPU EGNN's versioned format (kind "egnn"): Load returns an
-// *EGNN with these parameters, moments and step.
+// *EGNN with these parameters, moments, step and parameter average.
 func (m *DeviceEGNN) Save(w io.Writer) error {
 	if err := m.sync(); err != nil {
+		return fmt.Errorf("save egnn: %w", err)
+	}
+	if err := m.syncAverage(); err != nil {
 		return fmt.Errorf("save egnn: %w", err)
 	}
 	return m.host.Save(w)

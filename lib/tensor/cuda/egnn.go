@@ -482,5 +482,8 @@ func (m *EGNN) SwapAverage() bool {
 	return true
 }
 
+// AverageDecay is the decay of the parameter average, 0 when none is kept (no copy).
+func (m *EGNN) AverageDecay() float64 { return m.avgDecay }
+
 // Swapped reports whether the average stands in for the parameters.
 func (m *EGNN) Swapped() bool { return m.swapped }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -78,15 +79,7 @@ func egnnParity(t *testing.T, dev *cuda.Device, c egnnCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gm, err := nn.ToDevice(cpu, dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := gm.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	gm := toDevice(t, cpu, dev)
 	if gm.NumParams() != cpu.NumParams() || gm.Dim() != cpu.Dim() {
 		t.Fatalf("params %d vs %d, dim %d vs %d", gm.NumParams(), cpu.NumParams(), gm.Dim(), cpu.Dim())
 	}
@@ -125,21 +118,8 @@ func egnnParity(t *testing.T, dev *cuda.Device, c egnnCase) {
 	if gm.Steps() != 3 {
 		t.Errorf("device steps %d, want 3", gm.Steps())
 	}
-	var bc, bg bytes.Buffer
-	if err := cpu.Save(&bc); err != nil {
-		t.Fatal(err)
-	}
-	if err := gm.Save(&bg); err != nil {
-		t.Fatal(err)
-	}
-	fc, err := readModelFile(bc.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fg, err := readModelFile(bg.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	bg := saved(t, gm)
+	fc, fg := savedFile(t, cpu), fileOf(t, bg)
 	if fmt.Sprint(fc.header) != fmt.Sprint(fg.header) {
 		t.Fatalf("headers differ:\n%v\n%v", fg.header, fc.header)
 	}
@@ -153,14 +133,7 @@ func egnnParity(t *testing.T, dev *cuda.Device, c egnnCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bi bytes.Buffer
-	if err := init0.Save(&bi); err != nil {
-		t.Fatal(err)
-	}
-	fi, err := readModelFile(bi.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	fi := savedFile(t, init0)
 	moved := 0
 	for i := range fi.params {
 		if fi.params[i] != fg.params[i] {
@@ -172,7 +145,7 @@ func egnnParity(t *testing.T, dev *cuda.Device, c egnnCase) {
 	}
 
 	// The checkpoint written from the device loads on the CPU and computes the device's output.
-	back, err := nn.Load(bytes.NewReader(bg.Bytes()))
+	back, err := nn.Load(bytes.NewReader(bg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +238,47 @@ func closeSlices64(t *testing.T, what string, got, want []float64, atol, rtol fl
 	if bad > 0 {
 		t.Errorf("%s: %d of %d values off; worst at %d: %g vs %g", what, bad, len(got), wi, got[wi], want[wi])
 	}
+}
+
+// toDevice moves a copy of cpu to dev; the copy is closed when the test ends.
+func toDevice(t *testing.T, cpu *nn.EGNN, dev *cuda.Device) *nn.DeviceEGNN {
+	t.Helper()
+	gm, err := nn.ToDevice(cpu, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := gm.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return gm
+}
+
+// saved is what m.Save writes.
+func saved(t *testing.T, m interface{ Save(io.Writer) error }) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := m.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// fileOf parses a saved model file.
+func fileOf(t *testing.T, b []byte) *modelFile {
+	t.Helper()
+	f, err := readModelFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// savedFile is m's saved model file, parsed.
+func savedFile(t *testing.T, m interface{ Save(io.Writer) error }) *modelFile {
+	t.Helper()
+	return fileOf(t, saved(t, m))
 }
 
 // modelFile is the content of lib/nn's versioned model format.
@@ -388,15 +402,7 @@ func egnnAverageParity(t *testing.T, dev *cuda.Device) {
 			t.Fatal(err)
 		}
 	}
-	gm, err := nn.ToDevice(cpu, dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := gm.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	gm := toDevice(t, cpu, dev)
 	if gm.AverageDecay() != decay {
 		t.Fatalf("device average decay %g, want %g", gm.AverageDecay(), decay)
 	}
@@ -437,15 +443,12 @@ func egnnAverageParity(t *testing.T, dev *cuda.Device) {
 		t.Fatalf("average and last parameters agree to %g: the test cannot tell them apart", diff)
 	}
 	// Saved while swapped: the file has the parameters in their place and the average beside.
-	var bg bytes.Buffer
-	if err := gm.Save(&bg); err != nil {
-		t.Fatal(err)
-	}
+	bg := saved(t, gm)
 	if !cpu.SwapAverage() || !gm.SwapAverage() {
 		t.Fatal("SwapAverage back reported no average")
 	}
 	closeSlices(t, "forward after swapping back", forward(gm), lastC, 1e-5, 1e-4)
-	back, err := nn.Load(bytes.NewReader(bg.Bytes()))
+	back, err := nn.Load(bytes.NewReader(bg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,18 +461,7 @@ func egnnAverageParity(t *testing.T, dev *cuda.Device) {
 		t.Fatal("reloaded network has no average to swap")
 	}
 	closeSlices(t, "reloaded, average", forward(back), avgC, 1e-5, 1e-4)
-	var bc bytes.Buffer
-	if err := cpu.Save(&bc); err != nil {
-		t.Fatal(err)
-	}
-	fc, err := readModelFile(bc.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fg, err := readModelFile(bg.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc, fg := savedFile(t, cpu), fileOf(t, bg)
 	if fmt.Sprint(fc.header) != fmt.Sprint(fg.header) { // decay and update count included
 		t.Errorf("headers differ:\n%v\n%v", fg.header, fc.header)
 	}
@@ -486,11 +478,7 @@ func egnnAverageParity(t *testing.T, dev *cuda.Device) {
 	if gm.AverageDecay() != 0 || gm.SwapAverage() {
 		t.Error("decay 0 kept an average")
 	}
-	var b0 bytes.Buffer
-	if err := gm.Save(&b0); err != nil {
-		t.Fatal(err)
-	}
-	if m0, err := nn.Load(bytes.NewReader(b0.Bytes())); err != nil {
+	if m0, err := nn.Load(bytes.NewReader(saved(t, gm))); err != nil {
 		t.Fatal(err)
 	} else if m0.(nn.Averaged).AverageDecay() != 0 {
 		t.Error("a network without an average saved one")
