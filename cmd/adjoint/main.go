@@ -15,6 +15,9 @@
 //	adjoint refgen dw4 --draws N --seed S -o OUT.npy
 //	adjoint bench WHAT [flags]
 //
+// ADJOINT_CPUPROFILE=FILE writes a Go CPU profile of the whole command to FILE (read it
+// with go tool pprof), for finding where a training epoch's time goes.
+//
 // Each subcommand lives in its own file and registers itself with register.
 package main
 
@@ -24,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -93,6 +97,14 @@ func mainCode(args []string) int {
 		defer f.Close()
 		errOut = f
 	}
+	if path := os.Getenv("ADJOINT_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(errOut, "adjoint %s: %v\n", c.name, err)
+			return 1
+		}
+		defer stop()
+	}
 	if err := c.run(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -134,4 +146,20 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// startCPUProfile starts a CPU profile written to path; the returned function ends it.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("ADJOINT_CPUPROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("ADJOINT_CPUPROFILE: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

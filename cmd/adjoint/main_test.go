@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -39,5 +41,26 @@ func TestUnknownCommand(t *testing.T) {
 	}
 	if code := mainCode(nil); code != 2 {
 		t.Fatalf("exit code %d with no args, want 2", code)
+	}
+}
+
+// TestCPUProfile checks that ADJOINT_CPUPROFILE writes a (gzip-compressed) profile of the
+// command, and that a path that cannot be created is an error before the command runs.
+func TestCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.prof")
+	t.Setenv("ADJOINT_CPUPROFILE", path)
+	if code := mainCode([]string{"zoo"}); code != 0 {
+		t.Fatalf("adjoint zoo with a profile: exit code %d", code)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile is not gzip data (%d bytes)", len(b))
+	}
+	t.Setenv("ADJOINT_CPUPROFILE", filepath.Join(t.TempDir(), "missing", "cpu.prof"))
+	if code := mainCode([]string{"zoo"}); code != 1 {
+		t.Fatalf("unwritable profile: exit code %d, want 1", code)
 	}
 }
