@@ -5,7 +5,8 @@
 # of docs/validation.md, "LJ-13: an average of the parameters").
 # usage: ADJOINT=bin/adjoint OUT=dir [NAMES="default noema"] [SEEDS="1 2"] [N=2000] scripts/lj13_runs.sh MIN
 # configs: default (adjoint train lj13), noema (--ema 0), lrf (--lr-final 5e-5), s100 (--steps 100:
-# training on a coarser grid, sampling on the default 800), paper (--paper)
+# training on a coarser grid, sampling on the default 800), buf2560 (--buffer 2560: the oldest
+# buffered sample 20 epochs old, as in the paper's batch-512 setting, instead of 78), paper (--paper)
 # writes NAME-sSEED.{ckpt,log,npy,w.npy,sample.txt,eval.json} (and .last.* for the paired draw),
 # then one table line per draw on stdout
 B=$(realpath "${ADJOINT:-bin/adjoint}") || exit 1
@@ -17,6 +18,7 @@ CFG[default]=""
 CFG[noema]="--ema 0"
 CFG[lrf]="--lr-final 5e-5"
 CFG[s100]="--steps 100"
+CFG[buf2560]="--buffer 2560"
 CFG[paper]="--paper"
 draw() { # tag ckpt extra-flags
   local tag=$1 ck=$2; shift 2
