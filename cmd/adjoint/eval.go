@@ -42,8 +42,12 @@ type evalResult struct {
 	ExactShortPairs  []float64 `json:"exact_short_pairs,omitempty"`
 	ExactShortPairs2 *float64  `json:"exact_short_pairs_2,omitempty"`
 	ExactShortPairs3 *float64  `json:"exact_short_pairs_3,omitempty"`
-	ExactDroppedRef  *int      `json:"exact_ref_dropped,omitempty"`
-	ExactSeconds     *float64  `json:"exact_seconds,omitempty"`
+	// The gap in mean energy to the exact samples, split into the arrangements' shares and
+	// the energies within them (metrics.EnergyGapByClass).
+	ExactEnergyGapShares *float64 `json:"exact_energy_gap_shares,omitempty"`
+	ExactEnergyGapWithin *float64 `json:"exact_energy_gap_within,omitempty"`
+	ExactDroppedRef      *int     `json:"exact_ref_dropped,omitempty"`
+	ExactSeconds         *float64 `json:"exact_seconds,omitempty"`
 }
 
 // frac returns f[k], or nil when the class is not in f.
@@ -154,6 +158,7 @@ func evalExact(ctx context.Context, out *evalResult, sys *energy.System, gen []f
 	out.ExactMeanEnergy, out.ExactDroppedRef, out.ExactSeconds = &r.MeanEnergyRef, &r.DroppedRef, &r.Seconds
 	out.ExactShortPairs = r.RefShortPairs
 	out.ExactShortPairs2, out.ExactShortPairs3 = frac(r.RefShortPairs, 2), frac(r.RefShortPairs, 3)
+	out.ExactEnergyGapShares, out.ExactEnergyGapWithin = r.EnergyGapShares, r.EnergyGapWithin
 	return nil
 }
 

@@ -53,10 +53,15 @@ func TestEvalCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"energy_w2", "geometric_w2", "mean_energy", "ref_mean_energy", "n", "dropped",
-		"exact_energy_w2", "exact_geometric_w2", "exact_short_pairs_2", "exact_short_pairs_3", "short_pairs_2", "ref_short_pairs_2"} {
+		"exact_energy_w2", "exact_geometric_w2", "exact_short_pairs_2", "exact_short_pairs_3", "short_pairs_2", "ref_short_pairs_2",
+		"energy_gap_shares", "energy_gap_within", "exact_energy_gap_shares", "exact_energy_gap_within"} {
 		if _, ok := r[k]; !ok {
 			t.Fatalf("JSON lacks %s: %s", k, lines[0])
 		}
+	}
+	// The two parts of the gap to the exact samples add up to it.
+	if sh, wi := r["exact_energy_gap_shares"].(float64), r["exact_energy_gap_within"].(float64); math.Abs(sh+wi-(r["mean_energy"].(float64)-r["exact_ref_mean_energy"].(float64))) > 1e-9 {
+		t.Fatalf("exact energy gap split %g + %g: %s", sh, wi, lines[0])
 	}
 	if r["n"].(float64) != 300 || r["dropped"].(float64) != 0 {
 		t.Fatalf("n/dropped: %s", lines[0])

@@ -16,6 +16,7 @@ func init() {
 		"DistanceW2":         reflect.ValueOf(metrics.DistanceW2),
 		"DropNonFinite":      reflect.ValueOf(metrics.DropNonFinite),
 		"ESS":                reflect.ValueOf(metrics.ESS),
+		"EnergyGapByClass":   reflect.ValueOf(metrics.EnergyGapByClass),
 		"EnergyW2":           reflect.ValueOf(metrics.EnergyW2),
 		"Evaluate":           reflect.ValueOf(metrics.Evaluate),
 		"EvaluateContext":    reflect.ValueOf(metrics.EvaluateContext),

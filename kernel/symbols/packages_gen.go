@@ -25,7 +25,7 @@ var apiDigests = map[string]string{
 	"adjoint/lib/display": "42fb062a00f37cf1",
 	"adjoint/lib/energy":  "2ac972b7f1b8ac34",
 	"adjoint/lib/mcmc":    "15a5d111418ea8a2",
-	"adjoint/lib/metrics": "57552a2a4cb541be",
+	"adjoint/lib/metrics": "467294a60afc3d16",
 	"adjoint/lib/nn":      "0fc958f567238b47",
 	"adjoint/lib/npy":     "604d96775299b308",
 	"adjoint/lib/refdata": "2d99fa6093c3cc25",

@@ -184,8 +184,13 @@ func TestEvaluateDW4(t *testing.T) {
 	if len(r.ShortPairs) != 7 || math.Abs(sum-1) > 1e-12 || math.Abs(r.ShortPairs[2]-r.RefShortPairs[2]) > 0.1 {
 		t.Fatalf("short-pair fractions %v vs %v", r.ShortPairs, r.RefShortPairs)
 	}
+	// The split of the energy gap by arrangement adds up to the gap.
+	if r.EnergyGapShares == nil || r.EnergyGapWithin == nil ||
+		math.Abs(*r.EnergyGapShares+*r.EnergyGapWithin-(r.MeanEnergyGen-r.MeanEnergyRef)) > 1e-9 {
+		t.Fatalf("energy gap split %v + %v, gap %g", r.EnergyGapShares, r.EnergyGapWithin, r.MeanEnergyGen-r.MeanEnergyRef)
+	}
 	bundle := r.MIMEBundle()
-	if html, _ := bundle.Data["text/html"].(string); !strings.Contains(html, "geometric W2") || !strings.Contains(html, "short pairs") {
+	if html, _ := bundle.Data["text/html"].(string); !strings.Contains(html, "geometric W2") || !strings.Contains(html, "short pairs") || !strings.Contains(html, "within classes") {
 		t.Fatalf("bundle %v", bundle.Data)
 	}
 	if _, err := Evaluate(sys, gen[:7], ref, EvalOptions{}); err == nil {
@@ -260,4 +265,55 @@ func TestShortPairFractions(t *testing.T) {
 			t.Errorf("%s: no error", b.name)
 		}
 	}
+}
+
+// TestEnergyGapByClass checks the split of the gap in mean energy on cases worked by hand.
+func TestEnergyGapByClass(t *testing.T) {
+	tests := []struct {
+		name           string
+		eg, er         []float64
+		cg, cr         []int
+		shares, within float64
+	}{
+		// Same classes and shares, each generated class 1 hotter: all of the gap is within.
+		{"within only", []float64{1, 11}, []float64{0, 10}, []int{0, 1}, []int{0, 1}, 0, 1},
+		// Same class energies, a quarter of the mass moved to the hotter class: the gap
+		// (7.5 − 5 = 2.5) is all shares, (3/4 − 1/2)(10 − 5) − ... = 2.5.
+		{"shares only", []float64{0, 10, 10, 10}, []float64{0, 0, 10, 10}, []int{0, 1, 1, 1}, []int{0, 0, 1, 1}, 2.5, 0},
+		// A generated class the reference never visits (class 2, energy 20, mean of the
+		// reference 5) counts as shares: p = 1/2, (1/2)(20 − 5) for it, and class 0 loses
+		// 1/2 − 1/2 = 0 of its share, class 1 all of it: (0 − 1/2)(10 − 5).
+		{"unvisited class", []float64{0, 20}, []float64{0, 10}, []int{0, 2}, []int{0, 1}, 7.5 - 2.5, 0},
+		{"both at once", []float64{1, 12, 12, 12}, []float64{0, 0, 10, 10}, []int{0, 1, 1, 1}, []int{0, 0, 1, 1}, 2.5, 0.25*1 + 0.75*2},
+		{"empty", nil, []float64{1}, nil, []int{0}, 0, 0},
+		{"mismatched lengths", []float64{1, 2}, []float64{1}, []int{0}, []int{0}, 0, 0},
+	}
+	for _, tc := range tests {
+		shares, within := EnergyGapByClass(tc.eg, tc.er, tc.cg, tc.cr)
+		if math.Abs(shares-tc.shares) > 1e-12 || math.Abs(within-tc.within) > 1e-12 {
+			t.Errorf("%s: shares %g within %g, want %g %g", tc.name, shares, within, tc.shares, tc.within)
+		}
+		if len(tc.eg) > 0 && len(tc.eg) == len(tc.cg) && len(tc.er) == len(tc.cr) {
+			gap := mean(tc.eg) - mean(tc.er)
+			if math.Abs(shares+within-gap) > 1e-12 {
+				t.Errorf("%s: shares + within = %g, gap %g", tc.name, shares+within, gap)
+			}
+		}
+	}
+}
+
+func mean(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+func ExampleEnergyGapByClass() {
+	// Two arrangements with mean energies 0 and 10 in the reference, half of the mass in each;
+	// the sampler puts three quarters in the hotter one, at the right energies.
+	shares, within := EnergyGapByClass([]float64{0, 10, 10, 10}, []float64{0, 0, 10, 10}, []int{0, 1, 1, 1}, []int{0, 0, 1, 1})
+	fmt.Println(shares, within)
+	// Output: 2.5 0
 }

@@ -28,10 +28,16 @@ type Report struct {
 	// than EvalOptions.PairCutoff (index k; see ShortPairFractions), when a cutoff is given.
 	ShortPairs    []float64 `json:"short_pairs,omitempty"`
 	RefShortPairs []float64 `json:"ref_short_pairs,omitempty"`
-	N             int       `json:"n"`
-	Dropped       int       `json:"dropped"`
-	DroppedRef    int       `json:"ref_dropped"`
-	Seconds       float64   `json:"seconds"`
+	// EnergyGapShares and EnergyGapWithin split the gap in mean energy (generated minus
+	// reference) by the same classes, when a cutoff is given (see EnergyGapByClass): the part
+	// from the classes' shares and the part from the energies within them. They add up to
+	// the gap exactly.
+	EnergyGapShares *float64 `json:"energy_gap_shares,omitempty"`
+	EnergyGapWithin *float64 `json:"energy_gap_within,omitempty"`
+	N               int      `json:"n"`
+	Dropped         int      `json:"dropped"`
+	DroppedRef      int      `json:"ref_dropped"`
+	Seconds         float64  `json:"seconds"`
 }
 
 // Table returns the report as a display table.
@@ -46,6 +52,9 @@ func (r *Report) Table() *display.Table {
 	t.AddRow("sd energy", r.SDEnergyGen, r.SDEnergyRef)
 	if len(r.ShortPairs) > 0 {
 		t.AddRow("configurations by short pairs", fractions(r.ShortPairs), fractions(r.RefShortPairs))
+		if r.EnergyGapShares != nil && r.EnergyGapWithin != nil {
+			t.AddRow("energy gap from class shares / within classes", fmt.Sprintf("%.4g / %.4g", *r.EnergyGapShares, *r.EnergyGapWithin), "")
+		}
 	}
 	t.AddRow("samples used", r.N, r.N)
 	t.AddRow("dropped (non-finite)", r.Dropped, r.DroppedRef)
@@ -148,6 +157,8 @@ func EvaluateContext(ctx context.Context, sys *energy.System, gen, ref []float64
 		if r.RefShortPairs, err = ShortPairFractions(ref, n, d, opt.PairCutoff); err != nil {
 			return nil, err
 		}
+		shares, within := EnergyGapByClass(eg, er, shortPairClasses(gen, n, d, opt.PairCutoff), shortPairClasses(ref, n, d, opt.PairCutoff))
+		r.EnergyGapShares, r.EnergyGapWithin = &shares, &within
 	}
 	switch {
 	case sys.Symmetry.Permutation || sys.Symmetry.Rotation:
