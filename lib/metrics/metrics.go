@@ -7,6 +7,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -99,6 +100,16 @@ func DistanceW2(x, y []float64, n, d int) (float64, error) {
 // the fractions show whether a sampler puts the right mass in each: a sampler can match the
 // pair-distance histogram and still weight the arrangements wrongly.
 func ShortPairFractions(x []float64, n, d int, cutoff float64) ([]float64, error) {
+	classes, err := shortPairClasses(x, n, d, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	return classFractions(classes, n*(n-1)/2+1), nil
+}
+
+// shortPairClasses checks its input as ShortPairFractions does and returns ShortPairs of
+// every configuration of x.
+func shortPairClasses(x []float64, n, d int, cutoff float64) ([]int, error) {
 	dim := n * d
 	if n < 2 || d < 1 {
 		return nil, fmt.Errorf("metrics: short pairs need at least 2 particles (got %d × %d)", n, d)
@@ -109,23 +120,21 @@ func ShortPairFractions(x []float64, n, d int, cutoff float64) ([]float64, error
 	if len(x) == 0 || len(x)%dim != 0 {
 		return nil, fmt.Errorf("metrics: short pairs: %d numbers is not a positive multiple of the dimension %d", len(x), dim)
 	}
-	b := len(x) / dim
-	out := make([]float64, n*(n-1)/2+1)
-	for c := range b {
-		out[ShortPairs(x[c*dim:(c+1)*dim], n, d, cutoff)]++
-	}
-	for k := range out {
-		out[k] /= float64(b)
+	out := make([]int, len(x)/dim)
+	for c := range out {
+		out[c] = ShortPairs(x[c*dim:(c+1)*dim], n, d, cutoff)
 	}
 	return out, nil
 }
 
-// shortPairClasses returns ShortPairs of every configuration of x.
-func shortPairClasses(x []float64, n, d int, cutoff float64) []int {
-	dim := n * d
-	out := make([]int, len(x)/dim)
-	for c := range out {
-		out[c] = ShortPairs(x[c*dim:(c+1)*dim], n, d, cutoff)
+// classFractions returns the fraction of classes in each of k classes (index: class).
+func classFractions(classes []int, k int) []float64 {
+	out := make([]float64, k)
+	for _, c := range classes {
+		out[c]++
+	}
+	for i := range out {
+		out[i] /= float64(len(classes))
 	}
 	return out
 }
@@ -147,12 +156,9 @@ func EnergyGapByClass(eg, er []float64, cg, cr []int) (shares, within float64) {
 	if len(eg) == 0 || len(er) == 0 || len(eg) != len(cg) || len(er) != len(cr) {
 		return 0, 0
 	}
-	classes := 0
-	for _, k := range append(append([]int(nil), cg...), cr...) {
-		if k < 0 {
-			return 0, 0
-		}
-		classes = max(classes, k+1)
+	classes := max(slices.Max(cg), slices.Max(cr)) + 1
+	if min(slices.Min(cg), slices.Min(cr)) < 0 {
+		return 0, 0
 	}
 	// counts and energy sums per class, in class order (a fixed order of summation)
 	gn, gs := make([]float64, classes), make([]float64, classes)

@@ -151,13 +151,16 @@ func EvaluateContext(ctx context.Context, sys *energy.System, gen, ref []float64
 		}
 	}
 	if opt.PairCutoff > 0 && n >= 2 {
-		if r.ShortPairs, err = ShortPairFractions(gen, n, d, opt.PairCutoff); err != nil {
+		cg, err := shortPairClasses(gen, n, d, opt.PairCutoff)
+		if err != nil {
 			return nil, err
 		}
-		if r.RefShortPairs, err = ShortPairFractions(ref, n, d, opt.PairCutoff); err != nil {
+		cr, err := shortPairClasses(ref, n, d, opt.PairCutoff)
+		if err != nil {
 			return nil, err
 		}
-		shares, within := EnergyGapByClass(eg, er, shortPairClasses(gen, n, d, opt.PairCutoff), shortPairClasses(ref, n, d, opt.PairCutoff))
+		r.ShortPairs, r.RefShortPairs = classFractions(cg, n*(n-1)/2+1), classFractions(cr, n*(n-1)/2+1)
+		shares, within := EnergyGapByClass(eg, er, cg, cr)
 		r.EnergyGapShares, r.EnergyGapWithin = &shares, &within
 	}
 	switch {
