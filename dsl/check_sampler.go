@@ -14,7 +14,7 @@ import (
 // samplerSettings are the settings of a sampler block; each is the Script name of a trainer
 // setting of adjoint.Settings (the table the command line's flags follow too).
 var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps", "sample_steps",
-	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive", "langevin", "mix_target"}
+	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive", "langevin", "mix_target", "rb_candidates"}
 
 // setter applies one checked sampler setting to a configuration.
 type setter func(cfg *adjoint.Config)
@@ -185,6 +185,10 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 		case "prefill":
 			if v, ok := c.posInt(s.Value, key); ok {
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.PrefillBase = v })
+			}
+		case "rb_candidates":
+			if v, ok := c.posInt(s.Value, key); ok {
+				sets = append(sets, func(cfg *adjoint.Config) { cfg.RBCandidates = v })
 			}
 		case "time_sampling", "integrator", "no_base_correction", "langevin", "mix_target", "refine_buffer_method":
 			if f, ok := c.wordSetting(key, s.Value); ok {

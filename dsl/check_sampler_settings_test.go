@@ -43,11 +43,11 @@ sampler q = adjoint(w) { net mlp(layers 1, hidden 4); tanh_range 30; lr_final 1e
 		t.Fatalf("config %+v", c)
 	}
 	binds, err = NewSession().Exec(t.Context(), `system w { particles 1 in 1d; energy = x[0].x^2 }
-sampler q = adjoint(w) { net mlp(layers 1, hidden 4); mix_target true; batch 8; buffer 16 }`, "m.adj", nil)
+sampler q = adjoint(w) { net mlp(layers 1, hidden 4); mix_target true; rb_candidates 31; batch 8; buffer 16 }`, "m.adj", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := binds[1].Value.(*adjoint.Sampler).Config(); !c.MixTarget {
+	if c := binds[1].Value.(*adjoint.Sampler).Config(); !c.MixTarget || c.RBCandidates != 31 {
 		t.Fatalf("mix_target true: config %+v", c)
 	}
 	for _, bad := range []struct{ setting, want string }{
@@ -57,6 +57,7 @@ sampler q = adjoint(w) { net mlp(layers 1, hidden 4); mix_target true; batch 8; 
 		{"langevin yes", "true or false"},
 		{"mix_target 1", "true or false"},
 		{"prefill 1.5", "whole number"},
+		{"rb_candidates -3", "whole number"},
 		{"lr_final 3 + 4", ""},
 	} {
 		err := Check("system w { particles 1 in 1d; energy = x[0].x^2 }\nsampler q = adjoint(w) { "+bad.setting+" }", "b.adj")

@@ -1,7 +1,7 @@
 #!/bin/bash
 # DW-4 remedies at equal compute: each run MIN minutes on one core, two runs at a time.
 # usage: ADJOINT=bin/adjoint OUT=dir scripts/dw4_remedies.sh MIN  (configs below; PAIRED=1 NAMES="A B" runs A and B side by side per seed); writes NAME-sSEED.{ckpt,log,npy,w.npy,eval.json,diag.json}
-# configs: base tanh60 intk rw5 rw2 rw8 rw5s100 rb20 recipe ram paper h128 sigma2 langevin mix mixrw2 lrf5 tb1024 s200 gs50 tb256 uniform
+# configs: base tanh60 intk rw5 rw2 rw8 rw5s100 rb20 recipe ram paper h128 sigma2 langevin mix mixrw2 lrf5 tb1024 s200 gs50 tb256 rb255 tb256rb uniform
 # (three eval seeds per run: exact_* fields against the exact samples; diag: adjoint diagnose)
 B=$(realpath "${ADJOINT:-bin/adjoint}")
 mkdir -p "${OUT:-.}" && cd "${OUT:-.}" || exit 1
@@ -32,6 +32,8 @@ CFG[tb1024]="--train-batch 1024 --grad-steps 50"  # the recipe, half the steps o
 CFG[s200]="--steps 200"  # the recipe, trained on a grid twice as fine (it samples on 800 steps either way)
 CFG[gs50]="--grad-steps 50"  # the recipe, half the gradient steps per epoch: fresher samples for the same compute
 CFG[tb256]="--train-batch 256"  # the recipe, half the rows per gradient step: as many steps per epoch, more epochs
+CFG[rb255]="--rb-candidates 255"  # the recipe, each row's target averaged over 255 more buffered end states by the bridge's likelihood
+CFG[tb256rb]="--train-batch 256 --rb-candidates 255"
 CFG[uniform]="--paper --layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
 one() { # name seed
   local n=$1 s=$2 tag=$1-s$2

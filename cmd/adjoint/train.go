@@ -27,7 +27,7 @@ type trainFlags struct {
 	net                                                    adjoint.NetKind
 	layers, hidden, batch, trainBatch, buffer, grads       int
 	steps, sampleSteps, every, prefill, diagEvery          int
-	refineBuffer                                           int
+	refineBuffer, rbCandidates                             int
 	refineMethod                                           string
 	lr, clip, lrFinal, tanhRange, reweight, ema, defensive float64
 	timeSampling                                           adjoint.TimeSampling
@@ -99,6 +99,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.prefill, "prefill", 0, "fill the buffer with this many base-process samples first")
 	fs.BoolVar(&t.noBase, "no-base-correction", false, "drop the base-marginal correction (teaching)")
 	fs.BoolVar(&t.langevin, "langevin", false, "add the energy's force c(t)·(−∇g(x)) to the control, c rising to 1 as the remaining noise shrinks, the network learning the rest (one energy gradient per state and step; off: the paper's)")
+	fs.IntVar(&t.rbCandidates, "rb-candidates", 0, "average each regression row's target over this many more buffered end states, weighted by the bridge's likelihood: the same regression with less variance early in the trajectory (0: each row its own target, the paper's)")
 	fs.BoolVar(&t.mixTarget, "mix-target", false, "regress on c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)): the energy's and the denoising form of the optimal control, each weighted where it is quiet (off: −∇g(X_1), the paper's)")
 }
 
@@ -158,6 +159,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.Langevin = t.langevin
 		case "mix-target":
 			cfg.MixTarget = t.mixTarget
+		case "rb-candidates":
+			cfg.RBCandidates = t.rbCandidates
 		}
 	})
 }

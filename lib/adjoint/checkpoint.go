@@ -48,6 +48,7 @@ type ckptHeader struct {
 	Defensive        float64           `json:"defensive,omitempty"`
 	Langevin         bool              `json:"langevin,omitempty"`
 	MixTarget        bool              `json:"mix_target,omitempty"`
+	RBCandidates     int               `json:"rb_candidates,omitempty"`
 	LangevinA        float64           `json:"langevin_curvature,omitempty"`
 	LangevinSet      bool              `json:"langevin_curvature_set,omitempty"`
 
@@ -127,7 +128,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
 		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(), Reweight: c.Reweight,
 		RefineBuffer: c.RefineBuffer, RefineMethod: c.RefineMethod, RefineStep: s.refineStep,
-		EMA: c.EMA, Defensive: c.Defensive, Langevin: c.Langevin, MixTarget: c.MixTarget, LangevinA: s.langevinA, LangevinSet: s.langevinSet,
+		EMA: c.EMA, Defensive: c.Defensive, Langevin: c.Langevin, MixTarget: c.MixTarget, RBCandidates: c.RBCandidates, LangevinA: s.langevinA, LangevinSet: s.langevinSet,
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
 		RNG: rng, BufN: s.buf.n, BufNext: s.buf.next, BufEpochs: true, BufLogW: s.buf.lw != nil, ModelBytes: modelBytes, NonFinite: s.nonFinite,
 	}

@@ -184,7 +184,7 @@ func (h *ckptHeader) config(opt LoadOptions) (Config, error) {
 		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase,
 		TimeSampling: ts, LRFinal: h.LRFinal, Integrator: in, Reweight: h.Reweight,
 		RefineBuffer: h.RefineBuffer, RefineMethod: h.RefineMethod, EMA: h.EMA, Defensive: h.Defensive, Langevin: h.Langevin,
-		MixTarget: h.MixTarget,
+		MixTarget: h.MixTarget, RBCandidates: h.RBCandidates,
 	}, nil
 }
 

@@ -51,6 +51,10 @@ type matchBatch struct {
 	xt   []float64 // scratch for one bridge draw
 	// under Config.Langevin: the bridge states, their times and the Langevin term (rows × dim)
 	x64, t64, lt []float64
+	// rb asks draw for Rao–Blackwellized targets (Config.RBCandidates): training's batches set
+	// it, the diagnostics' keep each row's own target; rbs is the candidate set, reused
+	rb  bool
+	rbs *rbSet
 }
 
 func newMatchBatch(rows, dim int) *matchBatch {
@@ -276,22 +280,30 @@ func (s *Sampler) draw(mb *matchBatch, rows int, time func(u float64, row int) f
 // drawAmong is draw with j uniform among the buffer slots idx (nil: all of them).
 func (s *Sampler) drawAmong(mb *matchBatch, rows int, idx []int, time func(u float64, row int) float64) {
 	nd := s.space.Dim()
-	for b := range rows {
-		var j int
+	pick := func() int {
 		switch {
 		case idx == nil && s.buf.cdf != nil:
-			j = s.buf.pick(s.rng.Float64())
+			return s.buf.pick(s.rng.Float64())
 		case idx == nil:
-			j = s.rng.IntN(s.buf.n)
-		default:
-			j = idx[s.rng.IntN(len(idx))]
+			return s.rng.IntN(s.buf.n)
 		}
+		return idx[s.rng.IntN(len(idx))]
+	}
+	var rb *rbSet
+	for b := range rows {
+		if mb.rb && b%rbShare == 0 {
+			rb = s.rbCandidates(mb, pick)
+		}
+		j := pick()
 		t := time(s.rng.Float64(), b)
 		x1, y := s.buf.state(j)
 		s.space.Bridge(s.rng, s.cfg.Schedule, t, x1, mb.xt)
 		c, dk := 1.0, 0.0
 		if s.cfg.MixTarget {
 			c, dk = s.mixWeight(t)
+		}
+		if rb != nil && rb.average(s.cfg.Schedule, t, mb.xt, x1, y) {
+			x1, y = rb.x1, rb.y
 		}
 		for i := range nd {
 			mb.x[b*nd+i] = float32(mb.xt[i])
@@ -326,6 +338,7 @@ func (s *Sampler) gradSteps(ctx context.Context, n int, afterStep func(loss floa
 	}
 	tb := s.cfg.TrainBatch
 	mb := newMatchBatch(tb, s.space.Dim())
+	mb.rb = s.cfg.RBCandidates > 0
 	var sum float64
 	for step := range n {
 		if err := ctx.Err(); err != nil {

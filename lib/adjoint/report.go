@@ -110,6 +110,9 @@ func (s *Sampler) Table() *display.Table {
 		}
 		t.AddRow("regression target", "c(t)·(−∇g(X_1)) + (1 − c(t))·(X_1 − X_t)/(κ(1) − κ(t)), c = 1/(1 + a·(κ(1) − κ(t))), a measured on the buffer as it is, now "+a)
 	}
+	if c.RBCandidates > 0 {
+		t.AddRow("target averaging", fmt.Sprintf("each row's target averaged with %d more buffered end states by the bridge's likelihood, fresh every %d rows (where more than %g of κ(1) remains)", c.RBCandidates, rbShare, rbMinRemaining))
+	}
 	if c.EMA > 0 {
 		t.AddRow("parameter average", s.Averaging())
 	}

@@ -39,6 +39,7 @@ var settings = []Setting{
 	{"Defensive", "defensive", "defensive", "0 (none)", "draw this share of samples from a broad Student-t, weighing all against the mixture (tails the SDE misses)"},
 	{"Langevin", "langevin", "langevin", "false (the network is the whole control, the paper's)", "add the energy's force c(t)·(−∇g(x)) to the control, c rising to 1 as the remaining noise shrinks; the network learns the rest"},
 	{"MixTarget", "mix-target", "mix_target", "true for dw4, false (−∇g(X_1), the paper's) otherwise", "regress on a mix of the energy's and the denoising form of the optimal control, each weighted where it is quiet (same mean at the target, less variance)"},
+	{"RBCandidates", "rb-candidates", "rb_candidates", "0 (each row regresses on its own end state's target, the paper's)", "average each regression row's target over this many more buffered end states, weighted by the bridge's likelihood (same mean, less variance early)"},
 	{"NoBaseCorrection", "no-base-correction", "no_base_correction", "false", "drop the base-marginal correction (teaching)"},
 	{"TrainOptions.CheckpointEvery", "checkpoint-every", "checkpoint_every", "50", "epochs between checkpoints"},
 	{"TrainOptions.DiagnoseEvery", "diagnose-every", "diagnose_every", "10", "epochs between importance-weight diagnostics of the generated batch (0: 10; negative: none)"},
