@@ -86,8 +86,12 @@ func (r *rbSet) average(sch sde.Schedule, t float64, xt, x1, y []float64) bool {
 		mx = math.Max(mx, r.w[k+1])
 	}
 	var z float64
-	for k := range r.w {
-		r.w[k] = math.Exp(r.w[k] - mx)
+	for k, l := range r.w {
+		if l -= mx; l > -40 { // below, a weight under 1e-17 of the largest
+			r.w[k] = math.Exp(l)
+		} else {
+			r.w[k] = 0
+		}
 		z += r.w[k]
 	}
 	w0 := r.w[0] / z
@@ -96,7 +100,7 @@ func (r *rbSet) average(sch sde.Schedule, t float64, xt, x1, y []float64) bool {
 	}
 	for k := range m {
 		wk := r.w[k+1] / z
-		if wk < 1e-12 {
+		if wk == 0 {
 			continue
 		}
 		cx, cy := r.cx[k*nd:(k+1)*nd], r.cy[k*nd:(k+1)*nd]

@@ -19,7 +19,7 @@ var settings = []Setting{
 	{"Net.Hidden", "hidden", "net(hidden)", "64 for dw4, 32 for lj13, 128 for lj55 (the paper's), 64 otherwise", "network hidden width"},
 	{"Net.TanhRange", "tanh-range", "tanh_range", "15 (the paper's)", "EGNN coordinate range: bounds the pair force the network can express"},
 	{"Batch", "batch", "batch", "512 for dw4, 128 for lj13, 200 for lj55, 256 otherwise", "new samples per epoch"},
-	{"TrainBatch", "train-batch", "train_batch", "the batch", "samples per gradient step"},
+	{"TrainBatch", "train-batch", "train_batch", "256 for dw4, else the batch", "samples per gradient step"},
 	{"Buffer", "buffer", "buffer", "2560 for dw4, 10000 for lj13 and lj55, 5000 otherwise", "replay buffer capacity"},
 	{"GradSteps", "grad-steps", "grad_steps", "100 for dw4 and lj55, 50 otherwise", "gradient steps per epoch"},
 	{"LR", "lr", "lr", "1e-3 for dw4, 5e-4 for lj13, 1e-4 for lj55, 1e-3 otherwise", "Adam learning rate"},
