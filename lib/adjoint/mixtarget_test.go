@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"adjoint/lib/energy"
+	"adjoint/lib/refdata"
 )
 
 // TestMixTargetExact checks the mixed regression target (Config.MixTarget) on a Gaussian whose
@@ -97,6 +98,49 @@ func TestMixTargetRefused(t *testing.T) {
 	for name, cfg := range map[string]Config{"periodic": torus, "no base correction": noBase} {
 		if _, err := NewSampler(cfg); err == nil || !strings.Contains(err.Error(), "mixed regression target") {
 			t.Errorf("%s: error %v, want a refusal of the mixed target", name, err)
+		}
+	}
+}
+
+// TestMixWeightNearOptimal checks, on DW-4's exact samples as the buffer, that the mixed target's
+// Gaussian weight c(t) = 1/(1 + a·(κ(1) − κ(t))) is already close to the weight that minimises
+// the targets' variance at each time: fitting c per time would gain under 2% of the variance
+// (go test -run TestMixWeightNearOptimal -v ./lib/adjoint prints both weights).
+func TestMixWeightNearOptimal(t *testing.T) {
+	sys, err := energy.Benchmark("dw4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSampler(DefaultConfig(sys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := refdata.Load(refdata.DW4Exact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SeedBuffer(ref.Data); err != nil {
+		t.Fatal(err)
+	}
+	nd := s.space.Dim()
+	xt := make([]float64, nd)
+	for _, tt := range []float64{0.001, 0.01, 0.03, 0.05, 0.1, 0.2} {
+		c, dk := s.mixWeight(tt)
+		// second moments of the energy's form A and the denoising form B over bridge draws
+		var aa, bb, ab float64
+		for range 20000 {
+			x1, y := s.buf.state(s.rng.IntN(s.buf.n))
+			s.space.Bridge(s.rng, s.cfg.Schedule, tt, x1, xt)
+			for i := range nd {
+				a, b := y[i], (x1[i]-xt[i])/dk
+				aa, bb, ab = aa+a*a, bb+b*b, ab+a*b
+			}
+		}
+		v := func(c float64) float64 { return c*c*aa + (1-c)*(1-c)*bb + 2*c*(1-c)*ab }
+		best := (bb - ab) / (aa + bb - 2*ab)
+		t.Logf("t = %-5g Gaussian c %.3f, variance-minimising c %.3f, variance gained %.2f%%", tt, c, best, 100*(1-v(best)/v(c)))
+		if gain := 1 - v(best)/v(c); gain > 0.03 {
+			t.Errorf("t = %g: a fitted weight %.3f would lower the variance by %.1f%% against c(t) = %.3f", tt, best, 100*gain, c)
 		}
 	}
 }
