@@ -104,7 +104,7 @@ func TestMixTargetRefused(t *testing.T) {
 
 // TestMixWeightNearOptimal checks, on DW-4's exact samples as the buffer, that the mixed target's
 // Gaussian weight c(t) = 1/(1 + a·(κ(1) − κ(t))) is already close to the weight that minimises
-// the targets' variance at each time: fitting c per time would gain under 2% of the variance
+// the targets' variance at each time: fitting c per time would gain under 3% of the variance
 // (go test -run TestMixWeightNearOptimal -v ./lib/adjoint prints both weights).
 func TestMixWeightNearOptimal(t *testing.T) {
 	sys, err := energy.Benchmark("dw4")
