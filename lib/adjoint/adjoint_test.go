@@ -457,7 +457,7 @@ func TestDefaultConfigAndValidation(t *testing.T) {
 	sys, _ := energy.Benchmark("dw4")
 	want := PaperConfig(sys)
 	want.Net = NetConfig{Kind: NetEGNN, Layers: 3, Hidden: 64}
-	want.Steps, want.Buffer, want.LR, want.LRFinal = 100, 2560, 1e-3, 1e-4
+	want.Steps, want.Buffer, want.LR, want.LRFinal, want.TrainBatch = 100, 2560, 1e-3, 1e-4, 256
 	want.TimeSampling, want.Reweight, want.EMA, want.MixTarget = TimeKappa, 0.5, DefaultEMA, true
 	want.SampleSteps = DefaultSampleSteps
 	if d := DefaultConfig(sys); !reflect.DeepEqual(d, want) {

@@ -82,7 +82,13 @@ func TestSettingsTableDefaults(t *testing.T) {
 					t.Errorf("%s: %s's default %g is not the paper's 15", s.Field, name, r)
 				}
 				continue
-			case "TrainBatch": // "the batch"
+			case "TrainBatch": // "256 for dw4, else the batch"
+				if name == "dw4" {
+					if v.Int() != 256 || !strings.Contains(s.Default, "256 for dw4") {
+						t.Errorf("TrainBatch: dw4's default %d, the table's %q", v.Int(), s.Default)
+					}
+					continue
+				}
 				if v.Int() != cfg.FieldByName("Batch").Int() {
 					t.Errorf("TrainBatch: %s's default %d is not its batch", name, v.Int())
 				}
