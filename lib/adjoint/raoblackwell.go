@@ -53,18 +53,15 @@ func (s *Sampler) rbCandidates(mb *matchBatch, pick func() int) *rbSet {
 // end state (x1, y) and the candidates, each weighted by the likelihood of the bridge state xt
 // at time t, N(xt; γ(t)·x, v(t)); given the set, these are the exact odds that the row was drawn
 // toward each. It reports false, leaving the row as it is, where less than rbMinRemaining of
-// κ(1) remains. At t = 0 (γ = 0) every end state is equally likely.
+// κ(1) remains.
 func (r *rbSet) average(sch sde.Schedule, t float64, xt, x1, y []float64) bool {
 	gamma, v := sde.BridgeMoments(sch, t)
 	if !(1-gamma > rbMinRemaining) {
 		return false
 	}
 	nd, m := r.nd, len(r.sq)
-	var xx float64
-	for _, u := range xt {
-		xx += u * u
-	}
-	// log-likelihood up to a constant shared by all end states: −‖xt − γx‖²/(2v)
+	// log-likelihood up to terms shared by all end states: −‖xt − γx‖²/(2v) less −‖xt‖²/(2v);
+	// at t = 0 (v = 0, γ = 0) every end state is equally likely
 	logl := func(x []float64, sq float64) float64 {
 		if !(v > 0) {
 			return 0
@@ -73,7 +70,7 @@ func (r *rbSet) average(sch sde.Schedule, t float64, xt, x1, y []float64) bool {
 		for i, u := range xt {
 			dot += u * x[i]
 		}
-		return -(xx - 2*gamma*dot + gamma*gamma*sq) / (2 * v)
+		return gamma * (dot - gamma*sq/2) / v
 	}
 	var own float64
 	for _, u := range x1 {
