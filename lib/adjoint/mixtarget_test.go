@@ -107,21 +107,7 @@ func TestMixTargetRefused(t *testing.T) {
 // the targets' variance at each time: fitting c per time would gain under 3% of the variance
 // (go test -run TestMixWeightNearOptimal -v ./lib/adjoint prints both weights).
 func TestMixWeightNearOptimal(t *testing.T) {
-	sys, err := energy.Benchmark("dw4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewSampler(DefaultConfig(sys))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := refdata.Load(refdata.DW4Exact)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SeedBuffer(ref.Data); err != nil {
-		t.Fatal(err)
-	}
+	s := referenceBuffer(t, "dw4", refdata.DW4Exact)
 	nd := s.space.Dim()
 	xt := make([]float64, nd)
 	for _, tt := range []float64{0.001, 0.01, 0.03, 0.05, 0.1, 0.2} {

@@ -128,22 +128,8 @@ func TestRBTargetsBenchmarks(t *testing.T) {
 		{"dw4", refdata.DW4Exact, []float64{0.001, 0.01, 0.03, 0.05, 0.1, 0.2, 0.5}, 0.03},
 		{"lj13", refdata.LJ13Test, []float64{0.01, 0.05, 0.1, 0.2, 0.4, 0.6}, 0.05},
 	} {
-		sys, err := energy.Benchmark(tc.system)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := DefaultConfig(sys)
-		s, err := NewSampler(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref, err := refdata.Load(tc.ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SeedBuffer(ref.Data); err != nil {
-			t.Fatal(err)
-		}
+		s := referenceBuffer(t, tc.system, tc.ref)
+		cfg := s.cfg
 		s.cfg.RBCandidates = 255
 		const rows = 4096
 		nd := s.space.Dim()
@@ -166,4 +152,26 @@ func TestRBTargetsBenchmarks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// referenceBuffer returns a sampler with a benchmark's default configuration whose replay buffer
+// holds the embedded reference samples ref (refdata), for measuring regression targets on them.
+func referenceBuffer(t *testing.T, system, ref string) *Sampler {
+	t.Helper()
+	sys, err := energy.Benchmark(system)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSampler(DefaultConfig(sys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := refdata.Load(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SeedBuffer(a.Data); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
