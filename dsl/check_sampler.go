@@ -14,7 +14,7 @@ import (
 // samplerSettings are the settings of a sampler block; each is the Script name of a trainer
 // setting of adjoint.Settings (the table the command line's flags follow too).
 var samplerSettings = []string{"net", "batch", "train_batch", "buffer", "grad_steps", "lr", "epochs", "clip", "seed", "steps", "sample_steps",
-	"tanh_range", "lr_final", "time_sampling", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive", "langevin", "mix_target", "rb_candidates"}
+	"tanh_range", "lr_final", "time_sampling", "net_time", "integrator", "prefill", "no_base_correction", "reweight", "refine_buffer", "refine_buffer_method", "ema", "defensive", "langevin", "mix_target", "rb_candidates"}
 
 // setter applies one checked sampler setting to a configuration.
 type setter func(cfg *adjoint.Config)
@@ -190,7 +190,7 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 			if v, ok := c.posInt(s.Value, key); ok {
 				sets = append(sets, func(cfg *adjoint.Config) { cfg.RBCandidates = v })
 			}
-		case "time_sampling", "integrator", "no_base_correction", "langevin", "mix_target", "refine_buffer_method":
+		case "time_sampling", "net_time", "integrator", "no_base_correction", "langevin", "mix_target", "refine_buffer_method":
 			if f, ok := c.wordSetting(key, s.Value); ok {
 				sets = append(sets, f)
 			}
@@ -201,7 +201,7 @@ func (c *checker) samplerSettings(settings []Setting) ([]setter, map[string]bool
 	return sets, seen
 }
 
-// wordSetting checks a setting whose value is a word: time_sampling uniform|kappa,
+// wordSetting checks a setting whose value is a word: time_sampling uniform|kappa, net_time t|kappa,
 // integrator em|kappa, no_base_correction and langevin true|false.
 func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 	var word string
@@ -211,7 +211,7 @@ func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 	case *Str:
 		word = v.Val
 	default:
-		example := map[string]string{"time_sampling": "kappa", "integrator": "kappa", "refine_buffer_method": "mala"}[key]
+		example := map[string]string{"time_sampling": "kappa", "net_time": "kappa", "integrator": "kappa", "refine_buffer_method": "mala"}[key]
 		if example == "" {
 			c.errorf(e.At(), "true or false", "%s must be true or false", key)
 			return nil, false
@@ -227,6 +227,13 @@ func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 			return nil, false
 		}
 		return func(cfg *adjoint.Config) { cfg.TimeSampling = ts }, true
+	case "net_time":
+		nt, err := adjoint.ParseNetTime(word)
+		if err != nil {
+			c.errorf(e.At(), "t or kappa", "%v", err)
+			return nil, false
+		}
+		return func(cfg *adjoint.Config) { cfg.NetTime = nt }, true
 	case "integrator":
 		in, err := adjoint.ParseIntegrator(word)
 		if err != nil {

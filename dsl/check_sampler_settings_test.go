@@ -43,16 +43,18 @@ sampler q = adjoint(w) { net mlp(layers 1, hidden 4); tanh_range 30; lr_final 1e
 		t.Fatalf("config %+v", c)
 	}
 	binds, err = NewSession().Exec(t.Context(), `system w { particles 1 in 1d; energy = x[0].x^2 }
-sampler q = adjoint(w) { net mlp(layers 1, hidden 4); mix_target true; rb_candidates 31; batch 8; buffer 16 }`, "m.adj", nil)
+sampler q = adjoint(w) { net mlp(layers 1, hidden 4); mix_target true; rb_candidates 31; net_time kappa; batch 8; buffer 16 }`, "m.adj", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := binds[1].Value.(*adjoint.Sampler).Config(); !c.MixTarget || c.RBCandidates != 31 {
+	if c := binds[1].Value.(*adjoint.Sampler).Config(); !c.MixTarget || c.RBCandidates != 31 || c.NetTime != adjoint.NetTimeKappa {
 		t.Fatalf("mix_target true: config %+v", c)
 	}
 	for _, bad := range []struct{ setting, want string }{
 		{"time_sampling often", "unknown time sampling"},
 		{"integrator rk4", "unknown integrator"},
+		{"net_time log", "unknown network time input"},
+		{"net_time t", ""},
 		{"no_base_correction maybe", "true or false"},
 		{"langevin yes", "true or false"},
 		{"mix_target 1", "true or false"},

@@ -1,7 +1,8 @@
 #!/bin/bash
 # DW-4 remedies at equal compute: each run MIN minutes on one core, two runs at a time.
 # usage: ADJOINT=bin/adjoint OUT=dir scripts/dw4_remedies.sh MIN  (configs below; PAIRED=1 NAMES="A B" runs A and B side by side per seed); writes NAME-sSEED.{ckpt,log,npy,w.npy,eval.json,diag.json}
-# configs: base tanh60 intk rw5 rw2 rw8 rw5s100 rb20 recipe ram paper h128 sigma2 langevin mix mixrw2 lrf5 tb1024 s200 gs50 tb256 tb512 rb255 tb256rb uniform
+# EPOCHS=N trains N epochs instead of MIN minutes (equal compute whatever else the machine runs, for configurations that cost the same per epoch); NODIAG=1 skips adjoint diagnose
+# configs: base tanh60 intk rw5 rw2 rw8 rw5s100 rb20 recipe ram paper h128 sigma2 langevin mix mixrw2 lrf5 tb1024 s200 gs50 tb256 tb512 rb255 tb256rb nt uniform
 # (three eval seeds per run: exact_* fields against the exact samples; diag: adjoint diagnose)
 B=$(realpath "${ADJOINT:-bin/adjoint}")
 mkdir -p "${OUT:-.}" && cd "${OUT:-.}" || exit 1
@@ -36,13 +37,16 @@ CFG[gs50]="--train-batch 512 --grad-steps 50"  # the recipe, half the gradient s
 CFG[tb256]="--train-batch 256"  # half the rows per gradient step: as many steps per epoch, more epochs (dw4's default since)
 CFG[rb255]="--train-batch 512 --rb-candidates 255"  # the recipe of 512 rows, each row's target averaged over 255 more buffered end states by the bridge's likelihood
 CFG[tb256rb]="--rb-candidates 255"  # the recipe (256 rows) with averaged targets
+CFG[nt]="--net-time kappa"          # the recipe with the network reading ½(t + κ(t)/κ(1))
 CFG[uniform]="--paper --layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
 one() { # name seed
   local n=$1 s=$2 tag=$1-s$2
-  GOMAXPROCS=1 $B train dw4 --minutes $MIN ${CFG[$n]} --seed $s -o $tag.ckpt > $tag.log 2>&1
+  local budget="--minutes $MIN"
+  [ -n "$EPOCHS" ] && budget="--epochs $EPOCHS"
+  GOMAXPROCS=1 $B train dw4 $budget ${CFG[$n]} --seed $s -o $tag.ckpt > $tag.log 2>&1
   GOMAXPROCS=1 $B sample $tag.ckpt -n 2000 -o $tag.npy --weights $tag.w.npy >> $tag.log 2>&1
   for es in 1 2 3; do GOMAXPROCS=1 $B eval dw4 $tag.npy --seed $es; done > $tag.eval.json 2>>$tag.log
-  GOMAXPROCS=1 $B diagnose $tag.ckpt --n 2000 --bins 10 --draws 2048 --reps 32 --seed 1 > $tag.diag.json 2> $tag.diag.txt
+  [ -n "$NODIAG" ] || GOMAXPROCS=1 $B diagnose $tag.ckpt --n 2000 --bins 10 --draws 2048 --reps 32 --seed 1 > $tag.diag.json 2> $tag.diag.txt
 }
 if [ -n "$PAIRED" ]; then # NAMES="A B": A and B side by side, one seed at a time
   read -r a b <<< "$NAMES"

@@ -31,6 +31,7 @@ type trainFlags struct {
 	refineMethod                                           string
 	lr, clip, lrFinal, tanhRange, reweight, ema, defensive float64
 	timeSampling                                           adjoint.TimeSampling
+	netTime                                                adjoint.NetTime
 	integrator                                             adjoint.Integrator
 	seed                                                   int64
 	noBase, langevin, mixTarget                            bool
@@ -85,6 +86,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&t.defensive, "defensive", 0, "samples drawn after training (and by adjoint sample) take this share from a broad Student-t, weighed against the mixture (0: none)")
 	fs.Float64Var(&t.reweight, "reweight", 0, "draw the regression's buffered samples by their importance weights, tempered to keep this ESS fraction (0: uniform, the paper's)")
 	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")
+	fs.TextVar(&t.netTime, "net-time", adjoint.NetTimeT, "the network's time input: t (the paper's) or kappa (½(t + κ(t)/κ(1)), which spreads the early times where most noise enters)")
 	fs.TextVar(&t.timeSampling, "time-sampling", adjoint.TimeUniform, "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
 	fs.TextVar(&t.integrator, "integrator", adjoint.IntegratorEM, "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
@@ -139,6 +141,8 @@ func (t *trainFlags) apply(fs *flag.FlagSet, cfg *adjoint.Config) {
 			cfg.Integrator = t.integrator
 		case "time-sampling":
 			cfg.TimeSampling = t.timeSampling
+		case "net-time":
+			cfg.NetTime = t.netTime
 		case "steps":
 			cfg.Steps = t.steps
 		case "sample-steps":

@@ -38,6 +38,7 @@ type ckptHeader struct {
 	NoBaseCorrection bool              `json:"no_base_correction"`
 	PrefillBase      int               `json:"prefill_base,omitempty"`
 	TimeSampling     string            `json:"time_sampling,omitempty"`
+	NetTime          string            `json:"net_time,omitempty"`
 	Integrator       string            `json:"integrator,omitempty"`
 	LRFinal          float64           `json:"lr_final,omitempty"`
 	Reweight         float64           `json:"reweight,omitempty"`
@@ -126,7 +127,7 @@ func (s *Sampler) header(modelBytes int) (*ckptHeader, error) {
 		ScheduleName: c.Schedule.Name(), Steps: c.Steps, SampleSteps: c.SampleSteps, Net: c.Net, NetNote: s.netNote, Batch: c.Batch,
 		TrainBatch: c.TrainBatch, Buffer: c.Buffer, GradSteps: c.GradSteps, LR: c.LR, Epochs: c.Epochs,
 		ClipNorm: c.ClipNorm, Seed: c.Seed, NoBaseCorrection: c.NoBaseCorrection, PrefillBase: c.PrefillBase,
-		TimeSampling: c.TimeSampling.String(), LRFinal: c.LRFinal, Integrator: c.Integrator.String(), Reweight: c.Reweight,
+		TimeSampling: c.TimeSampling.String(), NetTime: netTimeField(c.NetTime), LRFinal: c.LRFinal, Integrator: c.Integrator.String(), Reweight: c.Reweight,
 		RefineBuffer: c.RefineBuffer, RefineMethod: c.RefineMethod, RefineStep: s.refineStep,
 		EMA: c.EMA, Defensive: c.Defensive, Langevin: c.Langevin, MixTarget: c.MixTarget, RBCandidates: c.RBCandidates, LangevinA: s.langevinA, LangevinSet: s.langevinSet,
 		Epoch: s.epoch, GradTaken: s.steps, Losses: s.losses, TrainEvals: s.trainEvals, WallNS: int64(s.wall),
@@ -182,4 +183,13 @@ func readFloats(r io.Reader, n int) ([]float64, error) {
 		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 	}
 	return v, nil
+}
+
+// netTimeField is the checkpoint's record of Config.NetTime: empty for the paper's t, so that
+// files without the setting read back as they were written.
+func netTimeField(nt NetTime) string {
+	if nt == NetTimeT {
+		return ""
+	}
+	return nt.String()
 }

@@ -73,6 +73,10 @@ type Config struct {
 	// this only moves effort: under a geometric schedule κ reaches 90% of κ(1) by t ≈ 0.16, so
 	// uniform t spends most steps where σ(t) is tiny and the control barely moves the samples.
 	TimeSampling TimeSampling
+	// NetTime chooses the time input of the network: NetTimeT (the zero value, the paper's) feeds
+	// it t; NetTimeKappa feeds it ½(t + κ(t)/κ(1)), which spreads the early part of a geometric
+	// schedule, where most of the noise enters, over half the input range.
+	NetTime NetTime `json:",omitempty"`
 	// LRFinal, when positive, anneals the learning rate from LR down to LRFinal along a half
 	// cosine over the run's Epochs (so a resumed run follows the same curve), or over the
 	// duration of a training call limited by time.
@@ -280,6 +284,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("adjoint: learning rate %g must be positive", c.LR)
 	}
 	if err := checkName(integratorNames, int(c.Integrator), "integrator"); err != nil {
+		return err
+	}
+	if err := checkName(netTimeNames, int(c.NetTime), "network time input"); err != nil {
 		return err
 	}
 	if err := checkName(timeSamplingNames, int(c.TimeSampling), "time sampling"); err != nil {

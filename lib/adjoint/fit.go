@@ -84,7 +84,7 @@ func (s *Sampler) LossByTime(bins, draws int) ([]float64, error) {
 // using out (at least rows·dim long) for the network's output.
 func (s *Sampler) addLoss(mb *matchBatch, rows int, out []float32, sum *float64) error {
 	nd := s.space.Dim()
-	if err := s.model.Forward(mb.x[:rows*nd], mb.t[:rows], out[:rows*nd]); err != nil {
+	if err := s.model.Forward(mb.x[:rows*nd], s.netTimes(&mb.tn, mb.t[:rows]), out[:rows*nd]); err != nil {
 		return err
 	}
 	for i := range rows * nd {

@@ -31,8 +31,9 @@ func (s *Sampler) control(ctx context.Context) sde.Control {
 		for i, v := range x {
 			x32[i] = float32(v)
 		}
+		tn := float32(s.netTimeOf(t))
 		for i := range t32 {
-			t32[i] = float32(t)
+			t32[i] = tn
 		}
 		if err := s.model.Forward(x32, t32, out); err != nil {
 			return err

@@ -178,11 +178,15 @@ func (h *ckptHeader) config(opt LoadOptions) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	nt, err := ParseNetTime(h.NetTime)
+	if err != nil {
+		return Config{}, err
+	}
 	return Config{
 		System: sys, Schedule: sched, Steps: h.Steps, SampleSteps: h.SampleSteps, Net: h.Net, Batch: h.Batch, TrainBatch: h.TrainBatch,
 		Buffer: h.Buffer, GradSteps: h.GradSteps, LR: h.LR, Epochs: h.Epochs, ClipNorm: h.ClipNorm, Seed: h.Seed,
 		NoBaseCorrection: h.NoBaseCorrection, PrefillBase: h.PrefillBase,
-		TimeSampling: ts, LRFinal: h.LRFinal, Integrator: in, Reweight: h.Reweight,
+		TimeSampling: ts, NetTime: nt, LRFinal: h.LRFinal, Integrator: in, Reweight: h.Reweight,
 		RefineBuffer: h.RefineBuffer, RefineMethod: h.RefineMethod, EMA: h.EMA, Defensive: h.Defensive, Langevin: h.Langevin,
 		MixTarget: h.MixTarget, RBCandidates: h.RBCandidates,
 	}, nil

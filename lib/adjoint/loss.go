@@ -48,6 +48,7 @@ func (s *Sampler) negGradG(x, g []float64) {
 type matchBatch struct {
 	x, y []float32 // rows × dim
 	t    []float32 // rows
+	tn   []float32 // the network's time inputs, when they are not t (Config.NetTime)
 	xt   []float64 // scratch for one bridge draw
 	// under Config.Langevin: the bridge states, their times and the Langevin term (rows × dim)
 	x64, t64, lt []float64
@@ -345,7 +346,7 @@ func (s *Sampler) gradSteps(ctx context.Context, n int, afterStep func(loss floa
 			return 0, err
 		}
 		s.draw(mb, tb, s.times.at)
-		loss, err := s.model.TrainStep(mb.x, mb.t, mb.y)
+		loss, err := s.model.TrainStep(mb.x, s.netTimes(&mb.tn, mb.t), mb.y)
 		if err != nil {
 			return 0, &stepError{step + 1, err}
 		}

@@ -57,6 +57,30 @@ func (ts timeSampler) at(u float64, row int) float64 {
 	return (1-w)*ts.kinv[i] + w*ts.kinv[i+1]
 }
 
+// netTimeOf is the network's time input at time t (Config.NetTime).
+func (s *Sampler) netTimeOf(t float64) float64 {
+	if s.cfg.NetTime != NetTimeKappa || !(s.kappa1 > 0) {
+		return t
+	}
+	return 0.5 * (t + s.cfg.Schedule.Kappa(t)/s.kappa1)
+}
+
+// netTimes returns the network's time inputs for the times t: t itself under the paper's input,
+// else dst (grown as needed) holding them.
+func (s *Sampler) netTimes(dst *[]float32, t []float32) []float32 {
+	if s.cfg.NetTime == NetTimeT {
+		return t
+	}
+	if cap(*dst) < len(t) {
+		*dst = make([]float32, len(t))
+	}
+	out := (*dst)[:len(t)]
+	for i, v := range t {
+		out[i] = float32(s.netTimeOf(float64(v)))
+	}
+	return out
+}
+
 // cosineLR is the learning rate at fraction f ∈ [0, 1] of a half-cosine from lr0 to lr1.
 func cosineLR(lr0, lr1, f float64) float64 {
 	f = min(max(f, 0), 1)

@@ -129,6 +129,9 @@ func (s *Sampler) Table() *display.Table {
 	if c.Integrator == IntegratorKappa {
 		t.AddRow("integrator", "steps matched to κ increments")
 	}
+	if c.NetTime == NetTimeKappa {
+		t.AddRow("network's time input", "½(t + κ(t)/κ(1))")
+	}
 	if c.TimeSampling == TimeKappa {
 		t.AddRow("time sampling", "half uniform in t, half uniform in κ(t)/κ(1)")
 	}

@@ -80,6 +80,46 @@ func (ts *TimeSampling) UnmarshalText(b []byte) error {
 	return err
 }
 
+// NetTime is the time input the controller network reads. Its zero value is the paper's t.
+type NetTime int
+
+const (
+	// NetTimeT feeds the network t itself ("t").
+	NetTimeT NetTime = iota
+	// NetTimeKappa feeds it ½(t + κ(t)/κ(1)) ("kappa"). Under a geometric schedule κ(t)/κ(1)
+	// passes 0.9 by t ≈ 0.16, so with t alone the network sees the part of the trajectory where
+	// most of the noise is injected, and where the samples' fine structure is set, as a sliver
+	// of its input range; the average spreads that part over about half the range while keeping
+	// late times apart. The network's function of time is the same family, so this changes only
+	// how easily it resolves the early times.
+	NetTimeKappa
+)
+
+var netTimeNames = []string{"t", "kappa"}
+
+// String returns the time input's name: "t" or "kappa".
+func (nt NetTime) String() string { return nameOf(netTimeNames, int(nt), "NetTime") }
+
+// ParseNetTime reads a time input name: "t" (or "") or "kappa".
+func ParseNetTime(s string) (NetTime, error) {
+	i, err := parseName("network time input", s, netTimeNames)
+	return NetTime(i), err
+}
+
+// MarshalText writes the time input's name.
+func (nt NetTime) MarshalText() ([]byte, error) {
+	return marshalName(netTimeNames, int(nt), "network time input")
+}
+
+// UnmarshalText reads a time input's name.
+func (nt *NetTime) UnmarshalText(b []byte) error {
+	v, err := ParseNetTime(string(b))
+	if err == nil {
+		*nt = v
+	}
+	return err
+}
+
 // Device is where NewSampler puts the network it builds. Its zero value is the CPU.
 type Device int
 

@@ -480,7 +480,7 @@ func (s *Sampler) gradientSNR(bins, batch, reps int) (*GradientSNR, [][]float64,
 			if k == 0 {
 				continue
 			}
-			loss, err := model.LossGrad(sx[:k*nd], st[:k], sy[:k*nd], grad)
+			loss, err := model.LossGrad(sx[:k*nd], s.netTimes(&mb.tn, st[:k]), sy[:k*nd], grad)
 			if err != nil {
 				return nil, nil, err
 			}
