@@ -223,7 +223,7 @@ func (c *checker) wordSetting(key string, e Expr) (setter, bool) {
 	case "time_sampling":
 		ts, err := adjoint.ParseTimeSampling(word)
 		if err != nil {
-			c.errorf(e.At(), "uniform or kappa", "%v", err)
+			c.errorf(e.At(), "uniform, kappa or sigma2", "%v", err)
 			return nil, false
 		}
 		return func(cfg *adjoint.Config) { cfg.TimeSampling = ts }, true

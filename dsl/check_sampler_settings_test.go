@@ -55,6 +55,7 @@ sampler q = adjoint(w) { net mlp(layers 1, hidden 4); mix_target true; rb_candid
 		{"integrator rk4", "unknown integrator"},
 		{"net_time log", "unknown network time input"},
 		{"net_time t", ""},
+		{"time_sampling sigma2", ""},
 		{"no_base_correction maybe", "true or false"},
 		{"langevin yes", "true or false"},
 		{"mix_target 1", "true or false"},

@@ -87,7 +87,7 @@ func (t *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&t.reweight, "reweight", 0, "draw the regression's buffered samples by their importance weights, tempered to keep this ESS fraction (0: uniform, the paper's)")
 	fs.Float64Var(&t.lrFinal, "lr-final", 0, "anneal the learning rate to this along a cosine over the run (0: constant)")
 	fs.TextVar(&t.netTime, "net-time", adjoint.NetTimeT, "the network's time input: t (the paper's) or kappa (½(t + κ(t)/κ(1)), which spreads the early times where most noise enters)")
-	fs.TextVar(&t.timeSampling, "time-sampling", adjoint.TimeUniform, "how gradient steps draw t: uniform (the paper's) or kappa (half uniform in κ(t)/κ(1))")
+	fs.TextVar(&t.timeSampling, "time-sampling", adjoint.TimeUniform, "how gradient steps draw t: uniform (the paper's), kappa (half uniform in κ(t)/κ(1)) or sigma2 (all uniform in κ(t)/κ(1))")
 	fs.TextVar(&t.integrator, "integrator", adjoint.IntegratorEM, "SDE discretisation: em (the paper's, σ at the left end) or kappa (steps matched to κ increments)")
 	fs.Float64Var(&t.clip, "clip", 0, "per-particle clipping norm of ∇E")
 	fs.IntVar(&t.steps, "steps", 0, "Euler–Maruyama steps")

@@ -55,6 +55,7 @@ func init() {
 		"Settings":           reflect.ValueOf(adjoint.Settings),
 		"SystematicResample": reflect.ValueOf(adjoint.SystematicResample),
 		"TimeKappa":          reflect.ValueOf(adjoint.TimeKappa),
+		"TimeSigma2":         reflect.ValueOf(adjoint.TimeSigma2),
 		"TimeUniform":        reflect.ValueOf(adjoint.TimeUniform),
 
 		// type definitions

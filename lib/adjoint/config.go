@@ -69,7 +69,7 @@ type Config struct {
 	Integrator Integrator
 	// TimeSampling chooses how gradient steps draw t: TimeUniform (the zero value) is the
 	// paper's t ~ U[0, 1]; TimeKappa draws half of each batch uniformly in γ = κ(t)/κ(1) instead
-	// (the other half stays uniform in t). The regression's minimiser is the same at every t, so
+	// (the other half stays uniform in t), TimeSigma2 every row. The regression's minimiser is the same at every t, so
 	// this only moves effort: under a geometric schedule κ reaches 90% of κ(1) by t ≈ 0.16, so
 	// uniform t spends most steps where σ(t) is tiny and the control barely moves the samples.
 	TimeSampling TimeSampling

@@ -14,12 +14,16 @@ const kinvPoints = 4097
 // says: uniform in t, or on odd batch rows uniform in γ = κ(t)/κ(1) through a tabulated inverse.
 type timeSampler struct {
 	kinv []float64 // t at γ = i/(len−1); nil for uniform time
+	all  bool      // every row uniform in γ (TimeSigma2), not only the odd ones
 }
 
 // newTimeSampler returns the time policy ts for the schedule sch.
 func newTimeSampler(ts TimeSampling, sch sde.Schedule) timeSampler {
-	if ts == TimeKappa {
+	switch ts {
+	case TimeKappa:
 		return timeSampler{kinv: kappaInverse(sch)}
+	case TimeSigma2:
+		return timeSampler{kinv: kappaInverse(sch), all: true}
 	}
 	return timeSampler{}
 }
@@ -48,7 +52,7 @@ func kappaInverse(sch sde.Schedule) []float64 {
 // at maps a uniform draw u to the time of batch row row: u itself, or for κ time sampling on
 // odd rows, the t with κ(t)/κ(1) = u.
 func (ts timeSampler) at(u float64, row int) float64 {
-	if ts.kinv == nil || row%2 == 0 {
+	if ts.kinv == nil || (row%2 == 0 && !ts.all) {
 		return u
 	}
 	f := u * float64(kinvPoints-1)

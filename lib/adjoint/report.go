@@ -132,8 +132,11 @@ func (s *Sampler) Table() *display.Table {
 	if c.NetTime == NetTimeKappa {
 		t.AddRow("network's time input", "½(t + κ(t)/κ(1))")
 	}
-	if c.TimeSampling == TimeKappa {
+	switch c.TimeSampling {
+	case TimeKappa:
 		t.AddRow("time sampling", "half uniform in t, half uniform in κ(t)/κ(1)")
+	case TimeSigma2:
+		t.AddRow("time sampling", "uniform in κ(t)/κ(1)")
 	}
 	t.AddRow("base-marginal correction", !c.NoBaseCorrection)
 	if c.PrefillBase > 0 {

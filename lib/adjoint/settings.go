@@ -53,14 +53,18 @@ const (
 	// TimeKappa draws the odd rows of each batch uniformly in γ = κ(t)/κ(1) instead; the even
 	// rows stay uniform in t ("kappa").
 	TimeKappa
+	// TimeSigma2 draws every row uniformly in γ = κ(t)/κ(1) ("sigma2"): the density of t is
+	// then σ(t)²/κ(1), the weight each time has in the path's KL divergence ½∫σ(t)²‖Δv‖² dt,
+	// which a control error at time t costs.
+	TimeSigma2
 )
 
-var timeSamplingNames = []string{"uniform", "kappa"}
+var timeSamplingNames = []string{"uniform", "kappa", "sigma2"}
 
-// String returns the time sampling's name: "uniform" or "kappa".
+// String returns the time sampling's name: "uniform", "kappa" or "sigma2".
 func (ts TimeSampling) String() string { return nameOf(timeSamplingNames, int(ts), "TimeSampling") }
 
-// ParseTimeSampling reads a time sampling name: "uniform" (or "") or "kappa".
+// ParseTimeSampling reads a time sampling name: "uniform" (or ""), "kappa" or "sigma2".
 func ParseTimeSampling(s string) (TimeSampling, error) {
 	i, err := parseName("time sampling", s, timeSamplingNames)
 	return TimeSampling(i), err

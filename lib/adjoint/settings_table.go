@@ -25,7 +25,7 @@ var settings = []Setting{
 	{"LR", "lr", "lr", "1e-3 for dw4, 5e-4 for lj13, 1e-4 for lj55, 1e-3 otherwise", "Adam learning rate"},
 	{"LRFinal", "lr-final", "lr_final", "1e-4 for dw4, 0 (constant) otherwise", "anneal the learning rate to this along a cosine over the run"},
 	{"NetTime", "net-time", "net_time", "t (the paper's)", "the network's time input: t, or kappa for ½(t + κ(t)/κ(1)), which spreads the early times where most noise enters"},
-	{"TimeSampling", "time-sampling", "time_sampling", "kappa for dw4, uniform (the paper's) otherwise", "how gradient steps draw t: uniform or kappa (half uniform in κ(t)/κ(1))"},
+	{"TimeSampling", "time-sampling", "time_sampling", "kappa for dw4, uniform (the paper's) otherwise", "how gradient steps draw t: uniform, kappa (half uniform in κ(t)/κ(1)) or sigma2 (all uniform in κ(t)/κ(1): t drawn ∝ σ(t)², each time weighed as in the path's KL)"},
 	{"Integrator", "integrator", "integrator", "em (the paper's)", "SDE discretisation: em (σ at the left end) or kappa (steps matched to κ increments)"},
 	{"ClipNorm", "clip", "clip", "100", "per-particle clipping norm of ∇E"},
 	{"Steps", "steps", "steps", "100 for dw4, 200 for lj13, 999 for lj55, else the sde's or 100", "Euler–Maruyama steps"},

@@ -41,6 +41,16 @@ func TestKappaInverse(t *testing.T) {
 	if got := ts.at(0.5, 1); math.Abs(got-want) > 1e-6 {
 		t.Errorf("median time %g, closed form %g", got, want)
 	}
+	// "sigma2" draws every row that way.
+	all := newTimeSampler(TimeSigma2, geo)
+	for row := range 4 {
+		if got := all.at(0.5, row); math.Abs(got-want) > 1e-6 {
+			t.Errorf("sigma2, row %d: median time %g, closed form %g", row, got, want)
+		}
+	}
+	if ts, err := ParseTimeSampling("sigma2"); err != nil || ts != TimeSigma2 || ts.String() != "sigma2" {
+		t.Errorf("ParseTimeSampling(sigma2) = %v, %v", ts, err)
+	}
 }
 
 func TestCosineLR(t *testing.T) {
