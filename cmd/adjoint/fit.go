@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -29,7 +30,9 @@ type fitResult struct {
 
 // runFit seeds the replay buffer with the configurations of a file (exact samples, say), takes
 // gradient steps on it alone and prints the loss by time as JSON: what the network can fit
-// when its targets are ideal, apart from the self-consistent training.
+// when its targets are ideal, apart from the self-consistent training. With --lr-final (or a
+// system whose defaults anneal, as dw4's do) the learning rate follows training's half cosine
+// over the fit's steps.
 func runFit(args []string) error {
 	fs := newFlagSet("fit", "dw4|lj13|lj55|FILE.adj --from SAMPLES.npy [--fit-steps N] [--bins B] [--draws D] [network and training flags] [-o CHECKPOINT]")
 	var tf trainFlags
@@ -88,6 +91,12 @@ func runFit(args []string) error {
 	var last float64
 	for done := 0; done < *fitSteps; {
 		k := min(chunk, *fitSteps-done)
+		if cfg.LRFinal > 0 { // the cosine of training, over the fit's steps
+			f := float64(done) / float64(*fitSteps)
+			if err := s.SetLearningRate(cfg.LRFinal + (cfg.LR-cfg.LRFinal)*0.5*(1+math.Cos(math.Pi*f))); err != nil {
+				return err
+			}
+		}
 		if last, err = s.Fit(ctx, k); err != nil {
 			return err
 		}

@@ -48,6 +48,16 @@ func (s *Sampler) Fit(ctx context.Context, steps int) (float64, error) {
 	return sum / float64(steps), nil
 }
 
+// SetLearningRate sets the optimiser's learning rate for the gradient steps that follow, as a
+// caller of Fit anneals it; a training call sets its own (Config.LR, LRFinal).
+func (s *Sampler) SetLearningRate(lr float64) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return fmt.Errorf("adjoint: learning rate %g must be positive and finite", lr)
+	}
+	s.model.SetLearningRate(lr)
+	return nil
+}
+
 // LossByTime estimates the regression loss ‖v_θ(X_t, t) + ∇g(X_1)‖² (summed over coordinates,
 // averaged over draws) in each of `bins` equal slices of [0, 1], from `draws` fresh bridge draws
 // per slice on the replay buffer's terminal states. It changes neither the network nor the buffer, only the

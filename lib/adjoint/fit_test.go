@@ -98,4 +98,28 @@ func TestFitErrors(t *testing.T) {
 	if _, err := smp.Fit(ctx, 5); err == nil {
 		t.Error("Fit with a cancelled context: no error")
 	}
+	for _, lr := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if err := smp.SetLearningRate(lr); err == nil {
+			t.Errorf("SetLearningRate(%g): no error", lr)
+		}
+	}
+	// A rate too small to move a float32 parameter leaves the network as it was: the rate set
+	// is the one the steps take (the configuration's 3e-3 would move it).
+	x, tt := []float32{0.3, -0.4}, []float32{0.5}
+	before, after := make([]float32, 2), make([]float32, 2)
+	if err := smp.model.Forward(x, tt, before); err != nil {
+		t.Fatal(err)
+	}
+	if err := smp.SetLearningRate(1e-30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := smp.Fit(context.Background(), 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := smp.model.Forward(x, tt, after); err != nil {
+		t.Fatal(err)
+	}
+	if before[0] != after[0] || before[1] != after[1] {
+		t.Errorf("fit at learning rate 1e-30 moved the network: %v → %v", before, after)
+	}
 }
