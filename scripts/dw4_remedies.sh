@@ -2,7 +2,7 @@
 # DW-4 remedies at equal compute: each run MIN minutes on one core, two runs at a time.
 # usage: ADJOINT=bin/adjoint OUT=dir scripts/dw4_remedies.sh MIN  (configs below; PAIRED=1 NAMES="A B" runs A and B side by side per seed); writes NAME-sSEED.{ckpt,log,npy,w.npy,eval.json,diag.json}
 # EPOCHS=N trains N epochs instead of MIN minutes (equal compute whatever else the machine runs, for configurations that cost the same per epoch); NODIAG=1 skips adjoint diagnose
-# configs: base tanh60 intk rw5 rw2 rw8 rw5s100 rb20 recipe ram paper h128 sigma2 langevin mix mixrw2 lrf5 tb1024 s200 gs50 tb256 tb512 rb255 tb256rb nt ts2 uniform
+# configs: base tanh60 intk rw5 rw2 rw8 rw5s100 rb20 recipe ram paper h128 sigma2 langevin mix mixrw2 lrf5 tb1024 s200 gs50 tb256 tb512 rb255 tb256rb nt ts2 lr2 uniform
 # (three eval seeds per run: exact_* fields against the exact samples; diag: adjoint diagnose)
 B=$(realpath "${ADJOINT:-bin/adjoint}")
 mkdir -p "${OUT:-.}" && cd "${OUT:-.}" || exit 1
@@ -38,6 +38,7 @@ CFG[tb256]="--train-batch 256"  # half the rows per gradient step: as many steps
 CFG[rb255]="--train-batch 512 --rb-candidates 255"  # the recipe of 512 rows, each row's target averaged over 255 more buffered end states by the bridge's likelihood
 CFG[tb256rb]="--rb-candidates 255"  # the recipe (256 rows) with averaged targets
 CFG[nt]="--net-time kappa"          # the recipe with the network reading ½(t + κ(t)/κ(1))
+CFG[lr2]="--lr 2e-3 --lr-final 2e-4"  # the recipe with twice the learning rate throughout
 CFG[ts2]="--time-sampling sigma2"   # the recipe with every row's t drawn uniformly in κ(t)/κ(1), density ∝ σ(t)²
 CFG[uniform]="--paper --layers 3 --hidden 64 --lr 1e-3 --lr-final 1e-4 --buffer 2560 --time-sampling uniform"
 one() { # name seed
