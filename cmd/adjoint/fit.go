@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"time"
 
@@ -91,11 +90,8 @@ func runFit(args []string) error {
 	var last float64
 	for done := 0; done < *fitSteps; {
 		k := min(chunk, *fitSteps-done)
-		if cfg.LRFinal > 0 { // the cosine of training, over the fit's steps
-			f := float64(done) / float64(*fitSteps)
-			if err := s.SetLearningRate(cfg.LRFinal + (cfg.LR-cfg.LRFinal)*0.5*(1+math.Cos(math.Pi*f))); err != nil {
-				return err
-			}
+		if err := s.SetLearningRate(s.LearningRateAt(float64(done) / float64(*fitSteps))); err != nil {
+			return err
 		}
 		if last, err = s.Fit(ctx, k); err != nil {
 			return err

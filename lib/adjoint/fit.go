@@ -49,13 +49,24 @@ func (s *Sampler) Fit(ctx context.Context, steps int) (float64, error) {
 }
 
 // SetLearningRate sets the optimiser's learning rate for the gradient steps that follow, as a
-// caller of Fit anneals it; a training call sets its own (Config.LR, LRFinal).
+// caller of Fit anneals it (e.g. to LearningRateAt); a training call sets its own (Config.LR,
+// LRFinal).
 func (s *Sampler) SetLearningRate(lr float64) error {
 	if !(lr > 0) || math.IsInf(lr, 0) {
 		return fmt.Errorf("adjoint: learning rate %g must be positive and finite", lr)
 	}
 	s.model.SetLearningRate(lr)
 	return nil
+}
+
+// LearningRateAt is the learning rate training's policy gives at fraction f ∈ [0, 1] of a run:
+// Config.LR, or with Config.LRFinal the half cosine from LR to LRFinal. A caller of Fit passes
+// it to SetLearningRate to anneal a fit as training anneals.
+func (s *Sampler) LearningRateAt(f float64) float64 {
+	if p := newLRPolicy(s.cfg, 0); p.annealed() {
+		return cosineLR(p.lr0, p.lr1, f)
+	}
+	return s.cfg.LR
 }
 
 // LossByTime estimates the regression loss ‖v_θ(X_t, t) + ∇g(X_1)‖² (summed over coordinates,

@@ -61,6 +61,29 @@ func TestCosineLR(t *testing.T) {
 	}
 }
 
+// TestLearningRateAt: the rate a fit is annealed by follows training's cosine to LRFinal, and
+// stays at LR without one.
+func TestLearningRateAt(t *testing.T) {
+	cfg := gaussConfig(t, 2, 1)
+	cfg.LR, cfg.LRFinal = 1e-3, 1e-4
+	s, err := NewSampler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ f, want float64 }{{0, 1e-3}, {0.5, 5.5e-4}, {1, 1e-4}} {
+		if got := s.LearningRateAt(c.f); math.Abs(got-c.want) > 1e-15 {
+			t.Errorf("annealed: rate at %g = %g, want %g", c.f, got, c.want)
+		}
+	}
+	cfg.LRFinal = 0
+	if s, err = NewSampler(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.LearningRateAt(0.7); got != 1e-3 {
+		t.Errorf("constant: rate at 0.7 = %g, want 1e-3", got)
+	}
+}
+
 // TestSetModel: a replacement network of the system's dimension is used from then on; one of
 // another dimension, or none, is refused.
 func TestSetModel(t *testing.T) {
