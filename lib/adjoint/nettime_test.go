@@ -70,12 +70,7 @@ func TestNetTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v float64
-	for _, w := range smp.X {
-		v += w * w
-	}
-	v /= float64(len(smp.X))
-	if math.Abs(v-std*std) > 0.2*std*std {
+	if v := meanSquare(smp.X); math.Abs(v-std*std) > 0.2*std*std {
 		t.Errorf("variance of the samples %.4f, want %.4f", v, std*std)
 	}
 

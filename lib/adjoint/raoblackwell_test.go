@@ -84,12 +84,7 @@ func TestRBTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v float64
-	for _, u := range smp.X {
-		v += u * u
-	}
-	v /= float64(len(smp.X))
-	if math.Abs(v-std*std) > 0.2*std*std {
+	if v := meanSquare(smp.X); math.Abs(v-std*std) > 0.2*std*std {
 		t.Errorf("variance of the samples %.4f, want %.4f", v, std*std)
 	}
 	if l := reload(t, s, cfg); l.cfg.RBCandidates != 127 {
@@ -174,4 +169,13 @@ func referenceBuffer(t *testing.T, system, ref string) *Sampler {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// meanSquare is the mean of the squares of x: a centred sample's variance per coordinate.
+func meanSquare(x []float64) float64 {
+	var v float64
+	for _, u := range x {
+		v += u * u
+	}
+	return v / float64(len(x))
 }
